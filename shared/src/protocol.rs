@@ -1,0 +1,316 @@
+//! The v1 wire protocol between kiosks and the sync server.
+//!
+//! Compatibility rules: fields are only ever added, as `#[serde(default)]`,
+//! and every enum a kiosk reads has an `Unknown` catch-all, so a kiosk built
+//! today keeps working against a newer server.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::card::CardKey;
+use crate::{Activity, AttendanceRecord, Community, MemberId, Policy, RecordId, Void};
+
+/// Sent by both sides as `Baodao-Protocol`.
+pub const PROTOCOL_HEADER: &str = "baodao-protocol";
+pub const PROTOCOL_VERSION: u32 = 1;
+
+pub const BATCHES_PATH: &str = "/api/v1/attendance/batches";
+pub const SNAPSHOT_PATH: &str = "/api/v1/sync/snapshot";
+
+/// One upload from a kiosk's outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BatchRequest {
+    /// Client-made; a retry sends the same id.
+    pub batch_id: Uuid,
+    /// The kiosk's clock when it sent the batch; the server compares it with
+    /// its own to measure the kiosk's clock offset.
+    pub sent_at: DateTime<Utc>,
+    pub records: Vec<AttendanceRecord>,
+    #[serde(default)]
+    pub voids: Vec<Void>,
+}
+
+/// What happened to each record and void of a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BatchReceipt {
+    pub batch_id: Uuid,
+    pub received_at: DateTime<Utc>,
+    /// Server time minus kiosk time, in milliseconds.
+    pub clock_offset_ms: i64,
+    pub records: Vec<RecordReceipt>,
+    #[serde(default)]
+    pub voids: Vec<VoidReceipt>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecordReceipt {
+    pub record_id: RecordId,
+    pub status: RecordStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
+    /// For `already_received`: what the server decided the first time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_status: Option<RecordStatus>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RecordStatus {
+    /// New attendance; it counts.
+    Accepted,
+    /// This record id was received before (a retry); nothing changed.
+    AlreadyReceived,
+    /// The member already attended this activity; stored, counts once.
+    Repeat,
+    /// Stored for the office to review; does not count until approved.
+    Held,
+    /// Stored with its reason; does not count.
+    Rejected,
+    #[serde(other)]
+    Unknown,
+}
+
+impl RecordStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Accepted => "accepted",
+            Self::AlreadyReceived => "already_received",
+            Self::Repeat => "repeat",
+            Self::Held => "held",
+            Self::Rejected => "rejected",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Self {
+        [
+            Self::Accepted,
+            Self::AlreadyReceived,
+            Self::Repeat,
+            Self::Held,
+            Self::Rejected,
+        ]
+        .into_iter()
+        .find(|s| s.code() == code)
+        .unwrap_or(Self::Unknown)
+    }
+}
+
+/// Why a record was held or rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    UnknownMember,
+    UnknownActivity,
+    /// The activity belongs to another community than the kiosk.
+    OtherCommunity,
+    /// A `qr` or `keyboard` check-in without the card it read.
+    CardMissing,
+    NotBaodaoCard,
+    CardMalformed,
+    CardUnknownKey,
+    BadCardSignature,
+    /// The card verifies but names another member than the record.
+    CardOfAnotherMember,
+    CardExpired,
+    CardRevoked,
+    CardReplaced,
+    /// The scan time, corrected for the kiosk's clock offset, is far outside
+    /// the activity's time.
+    OutsideActivityWindow,
+    #[serde(other)]
+    Unknown,
+}
+
+impl Reason {
+    pub const ALL: [Reason; 13] = [
+        Self::UnknownMember,
+        Self::UnknownActivity,
+        Self::OtherCommunity,
+        Self::CardMissing,
+        Self::NotBaodaoCard,
+        Self::CardMalformed,
+        Self::CardUnknownKey,
+        Self::BadCardSignature,
+        Self::CardOfAnotherMember,
+        Self::CardExpired,
+        Self::CardRevoked,
+        Self::CardReplaced,
+        Self::OutsideActivityWindow,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::UnknownMember => "unknown_member",
+            Self::UnknownActivity => "unknown_activity",
+            Self::OtherCommunity => "other_community",
+            Self::CardMissing => "card_missing",
+            Self::NotBaodaoCard => "not_baodao_card",
+            Self::CardMalformed => "card_malformed",
+            Self::CardUnknownKey => "card_unknown_key",
+            Self::BadCardSignature => "bad_card_signature",
+            Self::CardOfAnotherMember => "card_of_another_member",
+            Self::CardExpired => "card_expired",
+            Self::CardRevoked => "card_revoked",
+            Self::CardReplaced => "card_replaced",
+            Self::OutsideActivityWindow => "outside_activity_window",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.code() == code)
+            .unwrap_or(Self::Unknown)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VoidReceipt {
+    pub record_id: RecordId,
+    pub status: VoidStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum VoidStatus {
+    Voided,
+    AlreadyVoided,
+    Rejected,
+    #[serde(other)]
+    Unknown,
+}
+
+/// Query of `GET /api/v1/sync/snapshot`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+pub struct SnapshotQuery {
+    /// The `cursor` of the last snapshot applied; absent for a full one.
+    #[serde(default)]
+    pub since: Option<u64>,
+}
+
+/// What a kiosk needs to work offline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Snapshot {
+    pub server_time: DateTime<Utc>,
+    /// Pass as `since` next time to receive only what changed.
+    pub cursor: u64,
+    /// True when this snapshot replaces everything the kiosk had.
+    pub full: bool,
+    pub community: Community,
+    pub policy: Policy,
+    /// Members added or changed since `since` (all members when `full`).
+    pub members: Vec<RosterEntry>,
+    /// Serials revoked since `since` (all when `full`).
+    pub revoked_serials: Vec<u32>,
+    /// Every key that may have signed a card in use.
+    pub card_keys: Vec<CardKey>,
+    /// This community's activities from yesterday to 30 days ahead.
+    pub activities: Vec<Activity>,
+    /// This year's standing of members whose points changed since `since`.
+    pub points: Vec<MemberPoints>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RosterEntry {
+    pub member_id: MemberId,
+    pub name: String,
+    pub organization: String,
+    pub community: Community,
+    /// The serial of the member's current card; none before the first issue.
+    #[serde(default)]
+    pub card_serial: Option<u32>,
+}
+
+/// A member's points in one year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MemberPoints {
+    pub member_id: MemberId,
+    pub year: i32,
+    pub points: u32,
+    /// Distinct activities attended, before the cap.
+    pub attended: u32,
+    #[serde(default)]
+    pub cap: u32,
+}
+
+/// Query of `GET /api/v1/members/{member_id}/points`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+pub struct PointsQuery {
+    /// Defaults to the current year in the policy's time zone.
+    #[serde(default)]
+    pub year: Option<i32>,
+}
+
+/// The one error body of the API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorDetail {
+    /// Stable, machine-readable: `unauthorized`, `malformed_json`, ...
+    pub code: String,
+    /// For people; may change between versions.
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_statuses_and_reasons_from_a_newer_server_still_parse() {
+        let json = r#"{"record_id":"01890a5d-ac96-774b-bcce-b302099a8057","status":"teleported","reason":"moon_phase","extra":1}"#;
+        let receipt: RecordReceipt = serde_json::from_str(json).unwrap();
+        assert_eq!(receipt.status, RecordStatus::Unknown);
+        assert_eq!(receipt.reason, Some(Reason::Unknown));
+    }
+
+    #[test]
+    fn a_batch_without_voids_or_cards_parses() {
+        let json = r#"{"batch_id":"01890a5d-ac96-774b-bcce-b302099a8057","sent_at":"2026-11-30T10:00:00Z",
+            "records":[{"record_id":"01890a5d-ac96-774b-bcce-b302099a8058","member_id":"M1","activity_id":"A1",
+            "scanned_at":"2026-11-30T09:59:00+08:00","method":"manual"}]}"#;
+        let batch: BatchRequest = serde_json::from_str(json).unwrap();
+        assert!(batch.voids.is_empty());
+        assert_eq!(batch.records[0].card, None);
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for reason in Reason::ALL {
+            assert_eq!(Reason::from_code(reason.code()), reason);
+            assert_eq!(
+                serde_json::to_string(&reason).unwrap(),
+                format!("\"{}\"", reason.code())
+            );
+        }
+        for status in [
+            RecordStatus::Accepted,
+            RecordStatus::Repeat,
+            RecordStatus::Held,
+        ] {
+            assert_eq!(RecordStatus::from_code(status.code()), status);
+        }
+    }
+}
