@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{ActivityId, ActivityKind, Community, Error, MemberId, RecordId};
+use crate::{ActivityId, ActivityKind, Community, Error, MemberId};
 
 /// A registered party member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,7 +75,7 @@ impl Method {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttendanceRecord {
-    pub record_id: RecordId,
+    pub record_id: uuid::Uuid,
     pub member_id: MemberId,
     pub activity_id: ActivityId,
     /// In the kiosk's clock.
@@ -90,7 +90,7 @@ pub struct AttendanceRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Void {
-    pub record_id: RecordId,
+    pub record_id: uuid::Uuid,
     pub reason: String,
     /// In the kiosk's clock.
     #[serde(default, skip_serializing_if = "Option::is_none")]

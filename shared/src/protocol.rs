@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::card::CardKey;
-use crate::{Activity, AttendanceRecord, Community, MemberId, Policy, RecordId, Void};
+use crate::{Activity, AttendanceRecord, Community, MemberId, Policy, Void};
 
 /// Sent by both sides as `Baodao-Protocol`.
 pub const PROTOCOL_HEADER: &str = "baodao-protocol";
@@ -48,7 +48,7 @@ pub struct BatchReceipt {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecordReceipt {
-    pub record_id: RecordId,
+    pub record_id: uuid::Uuid,
     pub status: RecordStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<Reason>,
@@ -175,7 +175,7 @@ impl Reason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VoidReceipt {
-    pub record_id: RecordId,
+    pub record_id: uuid::Uuid,
     pub status: VoidStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<Reason>,

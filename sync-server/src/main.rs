@@ -1,1 +1,305 @@
-fn main() {}
+//! `baodao-sync-server`: the server and the central office's admin commands.
+
+// Doc comments here are the command-line help, read by people, not rustdoc.
+#![allow(clippy::doc_markdown)]
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use baodao_shared::{Community, KioskId, MemberId};
+use baodao_sync_server::{Office, Settings, launch, shutdown_signal};
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "baodao-sync-server",
+    version,
+    about = "Baodao sync server and office tools"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct Common {
+    /// Directory holding the database and the card signing key.
+    #[arg(long, env = "BAODAO_DATA_DIR")]
+    data_dir: PathBuf,
+    /// Settings file (default: DATA_DIR/server.toml when present).
+    #[arg(long, env = "BAODAO_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the HTTP API until Ctrl-C or SIGTERM.
+    Serve {
+        #[command(flatten)]
+        common: Common,
+        /// Address to listen on, e.g. 0.0.0.0:8420.
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Import members from CSV: member_id,name,organization,community.
+    Members {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Import activities from CSV: activity_id,title,kind,community,starts_at,ends_at.
+    Activities {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Register and revoke kiosks.
+    Kiosks {
+        #[command(subcommand)]
+        command: KioskCommand,
+    },
+    /// Issue and revoke member cards.
+    Cards {
+        #[command(subcommand)]
+        command: CardCommand,
+    },
+    /// Print every member's points for a year.
+    Points {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        year: i32,
+        #[arg(long, value_enum, default_value_t = Format::Csv)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Add or update from a UTF-8 CSV file; nothing is imported if any row is bad.
+    Import {
+        #[command(flatten)]
+        common: Common,
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KioskCommand {
+    /// Register a kiosk; its bearer token is the last line printed.
+    Register {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        community: String,
+    },
+    /// Revoke a kiosk's token.
+    Revoke {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        kiosk: String,
+    },
+    /// List kiosks, with when each was last seen and its clock offset.
+    List {
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CardCommand {
+    /// Issue a card (revoking the member's previous one) as a printable PNG.
+    Issue {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        member: String,
+        #[arg(long)]
+        out: PathBuf,
+        /// Last valid day (default: the configured validity from today).
+        #[arg(long)]
+        expires: Option<NaiveDate>,
+    },
+    /// Revoke a lost card by its serial.
+    Revoke {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        serial: u32,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Csv,
+    Json,
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn office(common: &Common) -> Result<Office> {
+    let settings = Settings::load(&common.data_dir, common.config.as_deref())?;
+    Ok(Office::open(settings)?)
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match cli.command {
+        Command::Serve { common, listen } => {
+            let mut settings = Settings::load(&common.data_dir, common.config.as_deref())?;
+            if let Some(listen) = listen {
+                settings.listen = listen
+                    .parse()
+                    .with_context(|| format!("--listen {listen:?}"))?;
+            }
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .thread_name("baodao-http")
+                .build()
+                .context("starting the async runtime")?;
+            runtime.block_on(async {
+                let office = Office::open(settings)?;
+                let addr = office.settings().listen;
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("listening on {addr}"))?;
+                launch(&office, listener, shutdown_signal()).await?;
+                Ok(())
+            })
+        }
+        Command::Members {
+            command: ImportCommand::Import { common, file },
+        } => {
+            let summary = office(&common)?.import_members(&file)?;
+            writeln!(
+                out,
+                "members: {} added, {} updated, {} unchanged",
+                summary.added, summary.updated, summary.unchanged
+            )?;
+            Ok(())
+        }
+        Command::Activities {
+            command: ImportCommand::Import { common, file },
+        } => {
+            let summary = office(&common)?.import_activities(&file)?;
+            writeln!(
+                out,
+                "activities: {} added, {} updated, {} unchanged",
+                summary.added, summary.updated, summary.unchanged
+            )?;
+            Ok(())
+        }
+        Command::Kiosks { command } => kiosks(command, &mut out),
+        Command::Cards { command } => cards(command, &mut out),
+        Command::Points {
+            common,
+            year,
+            format,
+        } => {
+            let rows = office(&common)?.points_report(year)?;
+            match format {
+                Format::Json => {
+                    serde_json::to_writer_pretty(&mut out, &rows)?;
+                    writeln!(out)?;
+                }
+                Format::Csv => {
+                    let mut csv = csv::Writer::from_writer(&mut out);
+                    for row in &rows {
+                        csv.serialize(row)?;
+                    }
+                    csv.flush()?;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn kiosks(command: KioskCommand, out: &mut impl Write) -> Result<()> {
+    match command {
+        KioskCommand::Register {
+            common,
+            name,
+            community,
+        } => {
+            let community: Community = community.parse()?;
+            let registration = office(&common)?.register_kiosk(&name, &community)?;
+            writeln!(
+                out,
+                "registered kiosk {} ({name}) for community {community}; its token (shown only now):",
+                registration.kiosk.kiosk_id
+            )?;
+            writeln!(out, "{}", registration.token)?;
+        }
+        KioskCommand::Revoke { common, kiosk } => {
+            let kiosk: KioskId = kiosk.parse()?;
+            office(&common)?.revoke_kiosk(&kiosk)?;
+            writeln!(out, "revoked kiosk {kiosk}")?;
+        }
+        KioskCommand::List { common } => {
+            for k in office(&common)?.store().kiosks()? {
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\tlast seen {}\tclock offset {}",
+                    k.kiosk.kiosk_id,
+                    k.kiosk.community,
+                    k.name,
+                    if k.revoked { "revoked" } else { "active" },
+                    k.last_seen_at
+                        .map_or_else(|| "never".to_owned(), |t| t.to_rfc3339()),
+                    k.last_clock_offset_ms
+                        .map_or_else(|| "-".to_owned(), |ms| format!("{ms} ms")),
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn cards(command: CardCommand, out: &mut impl Write) -> Result<()> {
+    match command {
+        CardCommand::Issue {
+            common,
+            member,
+            out: file,
+            expires,
+        } => {
+            let member: MemberId = member.parse()?;
+            let card = office(&common)?.issue_card(&member, expires, &file)?;
+            let replaced = card
+                .replaced
+                .map(|s| format!(", replacing card {s} (now revoked)"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "card {} for {member}, valid to {}{replaced}: {}",
+                card.serial,
+                card.expires_on,
+                file.display()
+            )?;
+        }
+        CardCommand::Revoke { common, serial } => {
+            office(&common)?.revoke_card(serial)?;
+            writeln!(out, "revoked card {serial}")?;
+        }
+    }
+    Ok(())
+}

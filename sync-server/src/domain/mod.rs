@@ -1,0 +1,4 @@
+//! The server's decisions, as plain functions: no I/O, tested without it.
+
+pub mod judge;
+pub mod token;

@@ -1,0 +1,158 @@
+//! The central office's operations on a data directory: what the admin
+//! subcommands, the tests and the kiosk demo call.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use baodao_shared::card::{CardSigner, Keyring};
+use baodao_shared::{Community, KioskId, MemberId};
+use chrono::{Days, NaiveDate, Utc};
+
+use crate::card_image::{CardFace, png, render};
+use crate::error::{Error, Result};
+use crate::import::{read_activities, read_members};
+use crate::settings::Settings;
+use crate::store::{ImportSummary, Registration, ReportRow, Store};
+
+#[derive(Debug)]
+pub struct Office {
+    settings: Settings,
+    store: Arc<Store>,
+    signer: CardSigner,
+}
+
+/// A card written to disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedCard {
+    pub serial: u32,
+    pub replaced: Option<u32>,
+    pub expires_on: NaiveDate,
+    pub payload: String,
+}
+
+impl Office {
+    /// Opens the data directory, creating it, the database and the signing
+    /// key on first use.
+    pub fn open(settings: Settings) -> Result<Self> {
+        std::fs::create_dir_all(&settings.data_dir).map_err(Error::io(format!(
+            "creating {}",
+            settings.data_dir.display()
+        )))?;
+        let store = Store::open(&settings.database_path())?;
+        let signer = crate::keys::load_or_create(&settings.signing_key_path())?;
+        store.register_card_key(&signer.public_key(), Utc::now())?;
+        Ok(Self {
+            settings,
+            store: Arc::new(store),
+            signer,
+        })
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn store(&self) -> Arc<Store> {
+        Arc::clone(&self.store)
+    }
+
+    /// Every key a card in use may be signed with.
+    pub fn keyring(&self) -> Result<Keyring> {
+        Ok(Keyring::new(&self.store.card_keys()?)?)
+    }
+
+    pub fn signer(&self) -> &CardSigner {
+        &self.signer
+    }
+
+    pub fn import_members(&self, file: &Path) -> Result<ImportSummary> {
+        let members = read_members(open(file)?)?;
+        self.store.upsert_members(&members)
+    }
+
+    pub fn import_activities(&self, file: &Path) -> Result<ImportSummary> {
+        let activities = read_activities(open(file)?)?;
+        self.store.upsert_activities(&activities)
+    }
+
+    pub fn register_kiosk(&self, name: &str, community: &Community) -> Result<Registration> {
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret)
+            .map_err(|e| Error::Internal(format!("no OS randomness: {e}")))?;
+        self.store
+            .register_kiosk(name, community, &secret, Utc::now())
+    }
+
+    pub fn revoke_kiosk(&self, kiosk: &KioskId) -> Result<()> {
+        self.store.revoke_kiosk(kiosk, Utc::now())
+    }
+
+    /// Issues a card, revoking the member's previous one, and writes the
+    /// printable image to `out` (PNG). Nothing is recorded if writing fails.
+    pub fn issue_card(
+        &self,
+        member_id: &MemberId,
+        expires_on: Option<NaiveDate>,
+        out: &Path,
+    ) -> Result<IssuedCard> {
+        let member = self
+            .store
+            .member(member_id)?
+            .ok_or_else(|| Error::NotFound(format!("member {member_id}")))?;
+        let now = Utc::now();
+        let expires_on = match expires_on {
+            Some(day) => day,
+            None => now
+                .with_timezone(&self.settings.policy.time_zone)
+                .date_naive()
+                .checked_add_days(Days::new(u64::from(self.settings.card_validity_days)))
+                .ok_or_else(|| Error::Invalid("card validity too long".into()))?,
+        };
+        let mut payload = String::new();
+        let issued =
+            self.store
+                .issue_card(member_id, self.signer.key_id(), expires_on, now, |serial| {
+                    payload = self.signer.sign(member_id, serial, expires_on)?;
+                    let image = render(&CardFace {
+                        payload: &payload,
+                        name: &member.name,
+                        member_id: member_id.as_str(),
+                        organization: &member.organization,
+                        expires_on,
+                        serial,
+                    })?;
+                    write_atomically(out, &png(&image)?)
+                })?;
+        Ok(IssuedCard {
+            serial: issued.serial,
+            replaced: issued.replaced,
+            expires_on,
+            payload,
+        })
+    }
+
+    pub fn revoke_card(&self, serial: u32) -> Result<()> {
+        self.store.revoke_card(serial, Utc::now())
+    }
+
+    pub fn points_report(&self, year: i32) -> Result<Vec<ReportRow>> {
+        self.store.points_report(year, &self.settings.policy)
+    }
+}
+
+fn open(file: &Path) -> Result<std::fs::File> {
+    std::fs::File::open(file).map_err(Error::io(format!("opening {}", file.display())))
+}
+
+/// Writes via a temporary file and a rename, so a full disk never leaves a
+/// half-written card that looks whole.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let context = || format!("writing {}", path.display());
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::io(context())(e)
+        })
+}

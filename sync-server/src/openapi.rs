@@ -1,0 +1,39 @@
+//! The OpenAPI document, served at `/api/openapi.json`.
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Baodao sync API", version = "1", description = "Kiosk uploads, offline snapshots and member points."),
+    paths(
+        crate::routes::v1::batches::post,
+        crate::routes::v1::snapshot::get,
+        crate::routes::v1::points::get,
+        health_path,
+    ),
+    modifiers(&KioskToken)
+)]
+pub struct ApiDoc;
+
+/// Liveness.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "Serving")))]
+#[allow(dead_code)]
+fn health_path() {}
+
+struct KioskToken;
+
+impl Modify for KioskToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "kiosk_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub async fn get() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,49 @@
+//! Extractors that answer with the API's error body.
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+use crate::AppState;
+use crate::domain::token::bearer;
+use crate::error::Error;
+use crate::store::Kiosk;
+
+/// JSON body whose rejections use the API error body.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    axum::Json<T>: FromRequest<S, Rejection = axum::extract::rejection::JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
+        let axum::Json(value) = axum::Json::<T>::from_request(req, state).await?;
+        Ok(Self(value))
+    }
+}
+
+/// The kiosk behind the request's bearer token. Runs before the body is
+/// read, so an unauthenticated upload costs the server nothing.
+#[derive(Debug)]
+pub struct KioskAuth(pub Kiosk);
+
+impl FromRequestParts<AppState> for KioskAuth {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let token = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(bearer)
+            .ok_or(Error::Unauthorized)?
+            .to_owned();
+        let store = state.store.clone();
+        let kiosk = crate::routes::v1::blocking(move || store.authenticate(&token)).await?;
+        kiosk.map(Self).ok_or(Error::Unauthorized)
+    }
+}

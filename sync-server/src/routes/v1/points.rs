@@ -1,0 +1,46 @@
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use baodao_shared::MemberId;
+use baodao_shared::protocol::{ErrorBody, MemberPoints, PointsQuery};
+use chrono::Utc;
+
+use super::blocking;
+use crate::AppState;
+use crate::error::{Error, Result};
+use crate::routes::KioskAuth;
+
+/// A member's points in a year (this year by default).
+#[utoipa::path(
+    get,
+    path = "/api/v1/members/{member_id}/points",
+    params(("member_id" = String, Path), PointsQuery),
+    security(("kiosk_token" = [])),
+    responses(
+        (status = 200, body = MemberPoints),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    )
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    KioskAuth(_): KioskAuth,
+    Path(member_id): Path<String>,
+    query: std::result::Result<Query<PointsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<MemberPoints>> {
+    let Query(query) = query.map_err(|e| Error::bad_request("invalid_query", e.body_text()))?;
+    let member_id: MemberId = member_id.parse().map_err(|e: baodao_shared::Error| {
+        Error::bad_request("invalid_member_id", e.to_string())
+    })?;
+    let policy = state.settings.policy;
+    let year = query.year.unwrap_or_else(|| policy.year_of(Utc::now()));
+    if !(2000..=2200).contains(&year) {
+        return Err(Error::bad_request(
+            "invalid_year",
+            format!("year {year} is out of range"),
+        ));
+    }
+    let points = blocking(move || state.store.member_points(&member_id, year, &policy)).await?;
+    points
+        .map(Json)
+        .ok_or_else(|| Error::NotFound("member".into()))
+}

@@ -1,0 +1,36 @@
+use axum::Json;
+use axum::extract::{Query, State};
+use baodao_shared::protocol::{ErrorBody, Snapshot, SnapshotQuery};
+use chrono::Utc;
+
+use super::blocking;
+use crate::AppState;
+use crate::error::{Error, Result};
+use crate::routes::KioskAuth;
+
+/// Everything a kiosk needs offline; with `since`, only what changed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sync/snapshot",
+    params(SnapshotQuery),
+    security(("kiosk_token" = [])),
+    responses(
+        (status = 200, body = Snapshot),
+        (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    KioskAuth(kiosk): KioskAuth,
+    query: std::result::Result<Query<SnapshotQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Snapshot>> {
+    let Query(query) = query.map_err(|e| Error::bad_request("invalid_query", e.body_text()))?;
+    let snapshot = blocking(move || {
+        state
+            .store
+            .snapshot(&kiosk, query.since, Utc::now(), &state.settings.policy)
+    })
+    .await?;
+    Ok(Json(snapshot))
+}

@@ -1,0 +1,203 @@
+//! Server settings: defaults, then a TOML file, then `BAODAO_*` variables.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use baodao_shared::Policy;
+use baodao_shared::points::parse_time_zone;
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub policy: Policy,
+    pub limits: Limits,
+    /// Records whose corrected scan time is further than this outside their
+    /// activity are held for review.
+    pub hold_grace_minutes: i64,
+    /// Validity of a newly issued card.
+    pub card_validity_days: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub body_bytes: usize,
+    pub batch_records: usize,
+    pub request_timeout_secs: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            body_bytes: 2 * 1024 * 1024,
+            batch_records: 2_000,
+            request_timeout_secs: 30,
+        }
+    }
+}
+
+impl Settings {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8420)),
+            policy: Policy::default(),
+            limits: Limits::default(),
+            hold_grace_minutes: 120,
+            card_validity_days: 3 * 365,
+        }
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("baodao.sqlite")
+    }
+
+    pub fn signing_key_path(&self) -> PathBuf {
+        self.data_dir.join("card-signing-key")
+    }
+
+    /// Defaults, then `file` (or `DATA_DIR/server.toml` when it exists), then
+    /// the environment.
+    pub fn load(data_dir: &Path, file: Option<&Path>) -> Result<Self> {
+        let mut settings = Self::new(data_dir);
+        let default_file = data_dir.join("server.toml");
+        let file = file
+            .map(Path::to_path_buf)
+            .or_else(|| default_file.exists().then_some(default_file));
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(&path)
+                .map_err(Error::io(format!("reading {}", path.display())))?;
+            let overrides: Overrides = toml::from_str(&text)
+                .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+            settings.apply(overrides)?;
+        }
+        settings.apply(Overrides::from_env(|name| std::env::var(name).ok())?)?;
+        Ok(settings)
+    }
+
+    fn apply(&mut self, o: Overrides) -> Result<()> {
+        if let Some(listen) = o.listen {
+            self.listen = listen
+                .parse()
+                .map_err(|_| Error::Config(format!("listen: {listen:?} is not an address:port")))?;
+        }
+        if let Some(zone) = o.time_zone {
+            self.policy.time_zone = parse_time_zone(&zone)?;
+        }
+        if let Some(v) = o.annual_cap {
+            self.policy.annual_cap = v;
+        }
+        if let Some(v) = o.points_per_activity {
+            self.policy.points_per_activity = v;
+        }
+        if let Some(v) = o.max_body_bytes {
+            self.limits.body_bytes = v;
+        }
+        if let Some(v) = o.max_batch_records {
+            self.limits.batch_records = v;
+        }
+        if let Some(v) = o.request_timeout_secs {
+            self.limits.request_timeout_secs = v;
+        }
+        if let Some(v) = o.hold_grace_minutes {
+            self.hold_grace_minutes = v;
+        }
+        if let Some(v) = o.card_validity_days {
+            self.card_validity_days = v;
+        }
+        Ok(())
+    }
+}
+
+/// The keys a settings file or the environment may set.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Overrides {
+    listen: Option<String>,
+    time_zone: Option<String>,
+    annual_cap: Option<u32>,
+    points_per_activity: Option<u32>,
+    max_body_bytes: Option<usize>,
+    max_batch_records: Option<usize>,
+    request_timeout_secs: Option<u64>,
+    hold_grace_minutes: Option<i64>,
+    card_validity_days: Option<u32>,
+}
+
+impl Overrides {
+    fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        fn number<T: std::str::FromStr>(name: &str, value: Option<String>) -> Result<Option<T>> {
+            value
+                .map(|v| {
+                    v.parse()
+                        .map_err(|_| Error::Config(format!("{name}: {v:?} is not a number")))
+                })
+                .transpose()
+        }
+        Ok(Self {
+            listen: var("BAODAO_LISTEN"),
+            time_zone: var("BAODAO_TIME_ZONE"),
+            annual_cap: number("BAODAO_ANNUAL_CAP", var("BAODAO_ANNUAL_CAP"))?,
+            points_per_activity: number(
+                "BAODAO_POINTS_PER_ACTIVITY",
+                var("BAODAO_POINTS_PER_ACTIVITY"),
+            )?,
+            max_body_bytes: number("BAODAO_MAX_BODY_BYTES", var("BAODAO_MAX_BODY_BYTES"))?,
+            max_batch_records: number("BAODAO_MAX_BATCH_RECORDS", var("BAODAO_MAX_BATCH_RECORDS"))?,
+            request_timeout_secs: number(
+                "BAODAO_REQUEST_TIMEOUT_SECS",
+                var("BAODAO_REQUEST_TIMEOUT_SECS"),
+            )?,
+            hold_grace_minutes: number(
+                "BAODAO_HOLD_GRACE_MINUTES",
+                var("BAODAO_HOLD_GRACE_MINUTES"),
+            )?,
+            card_validity_days: number(
+                "BAODAO_CARD_VALIDITY_DAYS",
+                var("BAODAO_CARD_VALIDITY_DAYS"),
+            )?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("server.toml"),
+            "time_zone = \"Asia/Taipei\"\nannual_cap = 10\nlisten = \"0.0.0.0:9000\"\n",
+        )
+        .unwrap();
+        let mut settings = Settings::load(dir.path(), None).unwrap();
+        assert_eq!(settings.policy.annual_cap, 10);
+        assert_eq!(settings.policy.time_zone.name(), "Asia/Taipei");
+        assert_eq!(settings.listen.port(), 9000);
+
+        let env = Overrides::from_env(|name| (name == "BAODAO_ANNUAL_CAP").then(|| "8".to_owned()))
+            .unwrap();
+        settings.apply(env).unwrap();
+        assert_eq!(settings.policy.annual_cap, 8);
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_their_name() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("server.toml"), "annual_kap = 3\n").unwrap();
+        assert!(Settings::load(dir.path(), None).is_err());
+        let err = Overrides::from_env(|_| Some("many".to_owned())).unwrap_err();
+        assert!(err.to_string().contains("BAODAO_ANNUAL_CAP"), "{err}");
+        let mut settings = Settings::new(dir.path());
+        let zone = Overrides {
+            time_zone: Some("Mars/Base".into()),
+            ..Overrides::default()
+        };
+        assert!(settings.apply(zone).is_err());
+    }
+}

@@ -1,0 +1,84 @@
+use baodao_shared::{Activity, ActivityId, Community};
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::{ImportSummary, Store, from_ms, next_seq, parse_column, to_ms};
+use crate::error::Result;
+
+const COLUMNS: &str = "activity_id, title, kind, community, starts_at, ends_at";
+
+impl Store {
+    pub fn upsert_activities(&self, activities: &[Activity]) -> Result<ImportSummary> {
+        self.write(|tx| {
+            let seq = next_seq(tx)?;
+            let mut summary = ImportSummary::default();
+            for a in activities {
+                let existing = find(tx, &a.activity_id)?;
+                if existing.as_ref() == Some(a) {
+                    summary.unchanged += 1;
+                    continue;
+                }
+                tx.prepare_cached(
+                    "INSERT INTO activities (activity_id, title, kind, community, starts_at, ends_at, seq)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (activity_id) DO UPDATE SET title = ?2, kind = ?3, community = ?4,
+                         starts_at = ?5, ends_at = ?6, seq = ?7",
+                )?
+                .execute(params![
+                    a.activity_id.as_str(),
+                    a.title,
+                    a.kind.code(),
+                    a.community.as_str(),
+                    to_ms(a.starts_at),
+                    to_ms(a.ends_at),
+                    seq
+                ])?;
+                if existing.is_some() {
+                    summary.updated += 1;
+                } else {
+                    summary.added += 1;
+                }
+            }
+            Ok(summary)
+        })
+    }
+}
+
+pub(super) fn row_to_activity(row: &rusqlite::Row<'_>) -> rusqlite::Result<Activity> {
+    Ok(Activity {
+        activity_id: parse_column(0, &row.get::<_, String>(0)?)?,
+        title: row.get(1)?,
+        kind: parse_column(2, &row.get::<_, String>(2)?)?,
+        community: parse_column(3, &row.get::<_, String>(3)?)?,
+        starts_at: from_ms(row.get(4)?)?,
+        ends_at: from_ms(row.get(5)?)?,
+    })
+}
+
+pub(super) fn find(tx: &Transaction<'_>, id: &ActivityId) -> Result<Option<Activity>> {
+    Ok(tx
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM activities WHERE activity_id = ?1"
+        ))?
+        .query_row([id.as_str()], row_to_activity)
+        .optional()?)
+}
+
+/// The community's activities that overlap `from..=to`, by start.
+pub(super) fn in_window(
+    tx: &Transaction<'_>,
+    community: &Community,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Activity>> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM activities
+         WHERE community = ?1 AND starts_at <= ?3 AND ends_at >= ?2
+         ORDER BY starts_at, activity_id"
+    ))?;
+    let rows = stmt.query_map(
+        params![community.as_str(), to_ms(from), to_ms(to)],
+        row_to_activity,
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -1,0 +1,88 @@
+use baodao_shared::protocol::RosterEntry;
+use baodao_shared::{Member, MemberId};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::{Store, next_seq, parse_column};
+use crate::error::Result;
+
+/// What an import changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+impl Store {
+    /// Adds or updates members in one transaction. Unchanged rows keep their
+    /// sequence, so incremental snapshots carry only real changes.
+    pub fn upsert_members(&self, members: &[Member]) -> Result<ImportSummary> {
+        self.write(|tx| {
+            let seq = next_seq(tx)?;
+            let mut summary = ImportSummary::default();
+            let mut find = tx.prepare_cached(
+                "SELECT name, organization, community FROM members WHERE member_id = ?1",
+            )?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO members (member_id, name, organization, community, seq) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            let mut update = tx.prepare_cached(
+                "UPDATE members SET name = ?2, organization = ?3, community = ?4, seq = ?5 WHERE member_id = ?1",
+            )?;
+            for m in members {
+                let existing: Option<(String, String, String)> = find
+                    .query_row([m.member_id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .optional()?;
+                let values = params![m.member_id.as_str(), m.name, m.organization, m.community.as_str(), seq];
+                match existing {
+                    None => {
+                        insert.execute(values)?;
+                        summary.added += 1;
+                    }
+                    Some((name, org, community))
+                        if name == m.name && org == m.organization && community == m.community.as_str() =>
+                    {
+                        summary.unchanged += 1;
+                    }
+                    Some(_) => {
+                        update.execute(values)?;
+                        summary.updated += 1;
+                    }
+                }
+            }
+            Ok(summary)
+        })
+    }
+
+    pub fn member(&self, member_id: &MemberId) -> Result<Option<RosterEntry>> {
+        self.read(|tx| {
+            Ok(tx
+                .query_row(
+                    "SELECT member_id, name, organization, community, card_serial FROM members WHERE member_id = ?1",
+                    [member_id.as_str()],
+                    roster_entry,
+                )
+                .optional()?)
+        })
+    }
+}
+
+pub(super) fn roster_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<RosterEntry> {
+    Ok(RosterEntry {
+        member_id: parse_column(0, &row.get::<_, String>(0)?)?,
+        name: row.get(1)?,
+        organization: row.get(2)?,
+        community: parse_column(3, &row.get::<_, String>(3)?)?,
+        card_serial: row.get(4)?,
+    })
+}
+
+/// Members added or changed after `since` (all when `None`), by id.
+pub(super) fn roster_since(tx: &Transaction<'_>, since: Option<i64>) -> Result<Vec<RosterEntry>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT member_id, name, organization, community, card_serial FROM members
+         WHERE seq > ?1 ORDER BY member_id",
+    )?;
+    let rows = stmt.query_map([since.unwrap_or(-1)], roster_entry)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

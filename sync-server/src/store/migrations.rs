@@ -1,0 +1,125 @@
+//! Schema migrations, applied in order; `user_version` says how many ran.
+
+use rusqlite::Connection;
+
+use crate::error::{Error, Result};
+
+const MIGRATIONS: &[&str] = &[r"
+CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO meta (key, value) VALUES ('seq', 0);
+
+CREATE TABLE members (
+    member_key   INTEGER PRIMARY KEY,
+    member_id    TEXT NOT NULL UNIQUE,
+    name         TEXT NOT NULL,
+    organization TEXT NOT NULL,
+    community    TEXT NOT NULL,
+    card_serial  INTEGER,
+    seq          INTEGER NOT NULL
+);
+CREATE INDEX members_seq ON members (seq);
+
+CREATE TABLE activities (
+    activity_key INTEGER PRIMARY KEY,
+    activity_id  TEXT NOT NULL UNIQUE,
+    title        TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    community    TEXT NOT NULL,
+    starts_at    INTEGER NOT NULL,
+    ends_at      INTEGER NOT NULL,
+    seq          INTEGER NOT NULL
+);
+CREATE INDEX activities_window ON activities (community, starts_at);
+
+CREATE TABLE card_keys (
+    key_id     INTEGER PRIMARY KEY,
+    public_key TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE cards (
+    serial      INTEGER PRIMARY KEY AUTOINCREMENT,
+    member_id   TEXT NOT NULL,
+    key_id      INTEGER NOT NULL,
+    issued_at   INTEGER NOT NULL,
+    expires_on  TEXT NOT NULL,
+    revoked_at  INTEGER,
+    revoked_seq INTEGER
+);
+CREATE INDEX cards_member ON cards (member_id);
+CREATE INDEX cards_revoked ON cards (revoked_seq) WHERE revoked_seq IS NOT NULL;
+
+CREATE TABLE kiosks (
+    kiosk_id             TEXT PRIMARY KEY,
+    name                 TEXT NOT NULL,
+    community            TEXT NOT NULL,
+    token_hash           TEXT NOT NULL UNIQUE,
+    created_at           INTEGER NOT NULL,
+    revoked_at           INTEGER,
+    last_seen_at         INTEGER,
+    last_clock_offset_ms INTEGER
+);
+
+CREATE TABLE batches (
+    batch_id        BLOB PRIMARY KEY,
+    kiosk_id        TEXT NOT NULL,
+    sent_at         INTEGER NOT NULL,
+    received_at     INTEGER NOT NULL,
+    clock_offset_ms INTEGER NOT NULL,
+    records         INTEGER NOT NULL,
+    voids           INTEGER NOT NULL
+);
+
+CREATE TABLE attendance (
+    record_id    BLOB PRIMARY KEY,
+    kiosk_id     TEXT NOT NULL,
+    batch_id     BLOB NOT NULL,
+    member_id    TEXT NOT NULL,
+    activity_id  TEXT NOT NULL,
+    member_key   INTEGER,
+    activity_key INTEGER,
+    scanned_at   INTEGER NOT NULL,
+    corrected_at INTEGER NOT NULL,
+    method       TEXT NOT NULL,
+    card         TEXT,
+    received_at  INTEGER NOT NULL,
+    status       TEXT NOT NULL,
+    reason       TEXT,
+    seq          INTEGER NOT NULL
+);
+CREATE INDEX attendance_pair ON attendance (member_key, activity_key);
+CREATE INDEX attendance_seq ON attendance (seq);
+
+CREATE TABLE voids (
+    record_id   BLOB PRIMARY KEY,
+    kiosk_id    TEXT NOT NULL,
+    batch_id    BLOB NOT NULL,
+    reason      TEXT NOT NULL,
+    voided_at   INTEGER,
+    received_at INTEGER NOT NULL,
+    seq         INTEGER NOT NULL
+);
+CREATE INDEX voids_seq ON voids (seq);
+"];
+
+pub fn run(conn: &mut Connection) -> Result<()> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let done = usize::try_from(version).unwrap_or(usize::MAX);
+    if done > MIGRATIONS.len() {
+        return Err(Error::Config(format!(
+            "the database is at schema version {done}, newer than this server ({}); upgrade the server",
+            MIGRATIONS.len()
+        )));
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(done) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(
+            None,
+            "user_version",
+            i64::try_from(index + 1).unwrap_or(i64::MAX),
+        )?;
+        tx.commit()?;
+    }
+    Ok(())
+}

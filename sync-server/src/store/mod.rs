@@ -1,0 +1,134 @@
+//! SQLite storage. One writer connection (SQLite has one writer at a time
+//! anyway) and a few readers, all used from blocking threads. WAL mode lets
+//! the admin commands work on the data directory while the server runs.
+
+mod activities;
+pub mod attendance;
+mod cards;
+mod kiosks;
+mod members;
+mod migrations;
+mod points;
+mod snapshot;
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+pub use kiosks::{Kiosk, KioskInfo, Registration};
+pub use members::ImportSummary;
+pub use points::ReportRow;
+
+use crate::error::{Error, Result};
+
+const READERS: usize = 4;
+
+pub struct Store {
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (creating and migrating when needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        let mut writer = connect(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+        )?;
+        migrations::run(&mut writer)?;
+        let readers = (0..READERS)
+            .map(|_| connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map(Mutex::new))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            writer: Mutex::new(writer),
+            readers,
+            next_reader: AtomicUsize::new(0),
+        })
+    }
+
+    /// Runs `f` in one immediate (write-locking) transaction.
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self
+            .writer
+            .lock()
+            .map_err(|_| Error::Internal("database writer lock poisoned".into()))?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Runs `f` in one read transaction, so it sees one consistent state.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let index = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len().max(1);
+        let reader = self
+            .readers
+            .get(index)
+            .ok_or_else(|| Error::Internal("no database reader".into()))?;
+        let mut conn = reader
+            .lock()
+            .map_err(|_| Error::Internal("database reader lock poisoned".into()))?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let out = f(&tx)?;
+        tx.finish()?;
+        Ok(out)
+    }
+}
+
+fn connect(path: &Path, flags: OpenFlags) -> Result<Connection> {
+    let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    if !flags.contains(OpenFlags::SQLITE_OPEN_READ_ONLY) {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+    }
+    // A receipt tells the kiosk it may stop resending; it must survive a
+    // power cut, so every commit is synced.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    Ok(conn)
+}
+
+/// Bumps and returns the change sequence that snapshot cursors follow.
+fn next_seq(tx: &Transaction<'_>) -> Result<i64> {
+    Ok(tx.query_row(
+        "UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value",
+        [],
+        |row| row.get(0),
+    )?)
+}
+
+fn current_seq(tx: &Transaction<'_>) -> Result<i64> {
+    Ok(
+        tx.query_row("SELECT value FROM meta WHERE key = 'seq'", [], |row| {
+            row.get(0)
+        })?,
+    )
+}
+
+fn to_ms(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+fn from_ms(ms: i64) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms).ok_or(rusqlite::Error::IntegralValueOutOfRange(0, ms))
+}
+
+/// Parses a text column into a domain value, as a column conversion error.
+fn parse_column<T: std::str::FromStr>(index: usize, text: &str) -> rusqlite::Result<T>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    text.parse().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
