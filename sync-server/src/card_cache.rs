@@ -3,7 +3,7 @@
 //! Only the signature part is cached: revocation and expiry are checked
 //! against current data every time.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use baodao_shared::card::{self, Card, CardRefusal, Keyring};
@@ -12,11 +12,15 @@ use baodao_shared::card::{self, Card, CardRefusal, Keyring};
 const CAPACITY: usize = 200_000;
 /// Longer than any card (a 32-character member id gives 162 characters).
 const MAX_CARD_TEXT: usize = 256;
+/// Below this many new cards a batch is checked on the calling thread.
+const PARALLEL_FROM: usize = 64;
+
+type Decoded = Result<Card, CardRefusal>;
 
 #[derive(Debug)]
 pub struct CardDecoder {
     keyring: Keyring,
-    cache: Mutex<HashMap<String, Result<Card, CardRefusal>>>,
+    cache: Mutex<HashMap<String, Decoded>>,
 }
 
 impl CardDecoder {
@@ -27,7 +31,75 @@ impl CardDecoder {
         }
     }
 
-    pub fn decode(&self, payload: &str) -> Result<Card, CardRefusal> {
+    pub fn decode(&self, payload: &str) -> Decoded {
+        let mut out = self.decode_all(&[Some(payload)]);
+        out.pop().flatten().unwrap_or(Err(CardRefusal::Malformed))
+    }
+
+    /// Decodes the cards of a batch, in order. New cards are checked on all
+    /// cores: a kiosk back after weeks offline sends thousands at once.
+    pub fn decode_all(&self, payloads: &[Option<&str>]) -> Vec<Option<Decoded>> {
+        let known: HashMap<&str, Decoded> = {
+            let cache = self.cache.lock().ok();
+            payloads
+                .iter()
+                .flatten()
+                .filter_map(|p| Some((*p, cache.as_ref()?.get(*p)?.clone())))
+                .collect()
+        };
+        let new: Vec<&str> = payloads
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|p| !known.contains_key(p))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let checked = self.check_all(&new);
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() + checked.len() > CAPACITY {
+                cache.clear();
+            }
+            for (payload, result) in &checked {
+                if payload.len() <= MAX_CARD_TEXT {
+                    cache.insert((*payload).to_owned(), result.clone());
+                }
+            }
+        }
+        payloads
+            .iter()
+            .map(|p| p.map(|p| known.get(p).or_else(|| checked.get(p)).cloned().unwrap_or(Err(CardRefusal::Malformed))))
+            .collect()
+    }
+
+    fn check_all<'p>(&self, payloads: &[&'p str]) -> HashMap<&'p str, Decoded> {
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        if payloads.len() < PARALLEL_FROM || threads < 2 {
+            return payloads.iter().map(|p| (*p, self.check(p))).collect();
+        }
+        let chunk = payloads.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = payloads
+                .chunks(chunk)
+                .map(|part| {
+                    std::thread::Builder::new()
+                        .name("baodao-verify".into())
+                        .spawn_scoped(scope, move || part.iter().map(|p| (*p, self.check(p))).collect::<Vec<_>>())
+                })
+                .collect();
+            let mut out = HashMap::with_capacity(payloads.len());
+            for (worker, part) in workers.into_iter().zip(payloads.chunks(chunk)) {
+                match worker.ok().and_then(|w| w.join().ok()) {
+                    Some(results) => out.extend(results),
+                    // No thread to be had: check this part here instead.
+                    None => out.extend(part.iter().map(|p| (*p, self.check(p)))),
+                }
+            }
+            out
+        })
+    }
+
+    fn check(&self, payload: &str) -> Decoded {
         if payload.len() > MAX_CARD_TEXT {
             return Err(if payload.starts_with(card::CARD_PREFIX) {
                 CardRefusal::Malformed
@@ -35,16 +107,44 @@ impl CardDecoder {
                 CardRefusal::NotBaodao
             });
         }
-        if let Some(hit) = self.cache.lock().ok().and_then(|c| c.get(payload).cloned()) {
-            return hit;
+        card::decode(payload, &self.keyring)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use baodao_shared::card::CardSigner;
+    use chrono::NaiveDate;
+
+    use super::*;
+
+    #[test]
+    fn decodes_many_in_order_with_the_same_answers_as_one_by_one() {
+        let signer = CardSigner::from_seed(1, &[3; 32]);
+        let forger = CardSigner::from_seed(1, &[4; 32]);
+        let decoder = CardDecoder::new(Keyring::new([&signer.public_key()]).unwrap());
+        let expires = NaiveDate::from_ymd_opt(2030, 1, 1).unwrap();
+        let texts: Vec<String> = (0..300u32)
+            .map(|i| {
+                let id = format!("M{i}").parse().unwrap();
+                match i % 3 {
+                    0 => signer.sign(&id, i, expires).unwrap(),
+                    1 => forger.sign(&id, i, expires).unwrap(),
+                    _ => format!("junk {i}"),
+                }
+            })
+            .collect();
+        let mut payloads: Vec<Option<&str>> = texts.iter().map(|t| Some(t.as_str())).collect();
+        payloads.insert(7, None);
+        payloads.push(Some(texts[0].as_str()));
+        let all = decoder.decode_all(&payloads);
+        assert_eq!(all.len(), payloads.len());
+        for (payload, result) in payloads.iter().zip(&all) {
+            let expected = payload.map(|p| card::decode(p, &decoder.keyring));
+            assert_eq!(result, &expected);
         }
-        let result = card::decode(payload, &self.keyring);
-        if let Ok(mut cache) = self.cache.lock() {
-            if cache.len() >= CAPACITY {
-                cache.clear();
-            }
-            cache.insert(payload.to_owned(), result.clone());
-        }
-        result
+        // From the cache, the same answers.
+        assert_eq!(decoder.decode_all(&payloads), all);
+        assert_eq!(decoder.decode(&"x".repeat(1000)), Err(CardRefusal::NotBaodao));
     }
 }

@@ -56,10 +56,18 @@ pub async fn launch(
         .local_addr()
         .map_err(Error::io("reading the listening address"))?;
     tracing::info!(%addr, data_dir = %office.settings().data_dir.display(), "serving");
+    serve(listener, state, shutdown).await.map_err(Error::io("serving HTTP"))
+}
+
+/// Serves `state` on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
-        .map_err(Error::io("serving HTTP"))
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -1,1 +1,189 @@
+//! A real sync server for end-to-end tests: a fresh data directory with a
+//! real SQLite file, the server bound to `127.0.0.1:0`, and an HTTP client.
 
+use std::net::SocketAddr;
+use std::path::Path;
+
+use baodao_shared::card::CardSigner;
+use baodao_shared::protocol::{BATCHES_PATH, BatchReceipt, BatchRequest, MemberPoints, SNAPSHOT_PATH, Snapshot};
+use baodao_shared::{AttendanceRecord, Community, Method, Void};
+use baodao_sync_server::{Office, Settings};
+use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+pub use baodao_sync_server;
+
+/// A running server with demo-like data: members `M001..=M0nn` in community
+/// `C01`, activities of `C01` and `C02`, one kiosk per community.
+pub struct TestServer {
+    pub dir: TempDir,
+    pub addr: SocketAddr,
+    pub office: Office,
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Starts a server on a fresh data directory with `settings` applied.
+    pub async fn start(configure: impl FnOnce(&mut Settings)) -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let mut settings = Settings::new(dir.path().join("data"));
+        configure(&mut settings);
+        let office = Office::open(settings)?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let state = baodao_sync_server::AppState::new(&office)?;
+        let task = tokio::spawn(async move {
+            let serve = baodao_sync_server::serve(listener, state, async {
+                let _ = stopped.await;
+            });
+            if let Err(e) = serve.await {
+                eprintln!("test server failed: {e}");
+            }
+        });
+        let client = reqwest::Client::builder().no_proxy().build()?;
+        Ok(Self {
+            dir,
+            addr,
+            office,
+            client,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.office.settings().data_dir
+    }
+
+    /// Writes and imports a members CSV.
+    pub fn import_members(&self, rows: &[(&str, &str, &str)]) -> anyhow::Result<()> {
+        let mut csv = String::from("member_id,name,organization,community\n");
+        for (id, name, community) in rows {
+            csv.push_str(&format!("{id},{name},測試黨支部,{community}\n"));
+        }
+        let path = self.dir.path().join("members.csv");
+        std::fs::write(&path, csv)?;
+        self.office.import_members(&path)?;
+        Ok(())
+    }
+
+    /// Writes and imports an activities CSV: (id, community, start, end).
+    pub fn import_activities(&self, rows: &[(&str, &str, DateTime<Utc>, DateTime<Utc>)]) -> anyhow::Result<()> {
+        let mut csv = String::from("activity_id,title,kind,community,starts_at,ends_at\n");
+        for (id, community, start, end) in rows {
+            csv.push_str(&format!(
+                "{id},社區活動 {id},sanitation,{community},{},{}\n",
+                start.to_rfc3339_opts(SecondsFormat::Secs, true),
+                end.to_rfc3339_opts(SecondsFormat::Secs, true)
+            ));
+        }
+        let path = self.dir.path().join("activities.csv");
+        std::fs::write(&path, csv)?;
+        self.office.import_activities(&path)?;
+        Ok(())
+    }
+
+    pub fn register_kiosk(&self, community: &str) -> anyhow::Result<String> {
+        let community: Community = community.parse()?;
+        Ok(self.office.register_kiosk("test kiosk", &community)?.token)
+    }
+
+    /// Issues a card and returns its QR text.
+    pub fn issue_card(&self, member: &str, expires_on: Option<NaiveDate>) -> anyhow::Result<String> {
+        let out = self.dir.path().join(format!("{member}.png"));
+        Ok(self.office.issue_card(&member.parse()?, expires_on, &out)?.payload)
+    }
+
+    pub fn signer(&self) -> &CardSigner {
+        self.office.signer()
+    }
+
+    pub async fn post_batch(&self, token: &str, batch: &BatchRequest) -> anyhow::Result<BatchReceipt> {
+        let response = self
+            .client
+            .post(self.url(BATCHES_PATH))
+            .bearer_auth(token)
+            .json(batch)
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(response.json().await?)
+    }
+
+    pub async fn snapshot(&self, token: &str, since: Option<u64>) -> anyhow::Result<Snapshot> {
+        let query = since.map(|s| format!("?since={s}")).unwrap_or_default();
+        let request = self.client.get(self.url(&format!("{SNAPSHOT_PATH}{query}"))).bearer_auth(token);
+        Ok(request.send().await?.error_for_status()?.json().await?)
+    }
+
+    pub async fn points(&self, token: &str, member: &str, year: i32) -> anyhow::Result<MemberPoints> {
+        Ok(self
+            .client
+            .get(self.url(&format!("/api/v1/members/{member}/points?year={year}")))
+            .bearer_auth(token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?)
+    }
+
+    /// Row counts of every table, read straight from the SQLite file.
+    pub fn table_counts(&self) -> anyhow::Result<Vec<(String, i64)>> {
+        let conn = rusqlite::Connection::open_with_flags(
+            self.office.settings().database_path(),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )?;
+        let mut out = Vec::new();
+        for table in ["members", "activities", "cards", "kiosks", "batches", "attendance", "voids"] {
+            let n: i64 = conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
+            out.push((table.to_owned(), n));
+        }
+        Ok(out)
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+/// A check-in record as a kiosk makes it.
+pub fn record(member: &str, activity: &str, scanned_at: DateTime<Utc>, card: Option<&str>) -> AttendanceRecord {
+    AttendanceRecord {
+        record_id: uuid::Uuid::now_v7(),
+        member_id: member.parse().expect("a valid member id"),
+        activity_id: activity.parse().expect("a valid activity id"),
+        scanned_at,
+        method: if card.is_some() { Method::Qr } else { Method::Manual },
+        card: card.map(str::to_owned),
+    }
+}
+
+pub fn batch(records: Vec<AttendanceRecord>, voids: Vec<Void>) -> BatchRequest {
+    BatchRequest {
+        batch_id: uuid::Uuid::now_v7(),
+        sent_at: Utc::now(),
+        records,
+        voids,
+    }
+}
+
+/// An activity window around now: started an hour ago, ends in two.
+pub fn open_now() -> (DateTime<Utc>, DateTime<Utc>) {
+    let now = Utc::now();
+    (now - Duration::hours(1), now + Duration::hours(2))
+}

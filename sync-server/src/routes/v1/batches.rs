@@ -56,11 +56,8 @@ pub async fn post(
         ));
     }
     let receipt = blocking(move || {
-        let decoded: Vec<_> = batch
-            .records
-            .iter()
-            .map(|r| r.card.as_deref().map(|card| state.cards.decode(card)))
-            .collect();
+        let cards: Vec<Option<&str>> = batch.records.iter().map(|r| r.card.as_deref()).collect();
+        let decoded = state.cards.decode_all(&cards);
         let intake = Intake {
             kiosk: &kiosk,
             received_at: Utc::now(),

@@ -1,0 +1,184 @@
+//! The office's command line, run as the real binary on real files.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use baodao_shared::card::{self, CardKey, Keyring};
+
+fn run(data_dir: &Path, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_baodao-sync-server"));
+    let (group, rest) = args.split_at(if args[0] == "points" { 1 } else { 2 });
+    command.args(group).arg("--data-dir").arg(data_dir).args(rest);
+    command.env("RUST_LOG", "warn").output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn member_count(data_dir: &Path) -> i64 {
+    let conn = rusqlite::Connection::open(data_dir.join("baodao.sqlite")).unwrap();
+    conn.query_row("SELECT COUNT(*) FROM members", [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn a_bad_row_is_reported_by_line_and_nothing_is_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let good = dir.path().join("good.csv");
+    std::fs::write(&good, "member_id,name,organization,community\nM1,張偉,市財政局黨支部,C01\n").unwrap();
+    assert!(stdout(&run(&data, &["members", "import", good.to_str().unwrap()])).contains("1 added"));
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "member_id,name,organization,community\nM1,張偉偉,局,C01\nM2,李娜,局,C01\nM 3,王芳,局,C01\n",
+    )
+    .unwrap();
+    let output = run(&data, &["members", "import", bad.to_str().unwrap()]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("line 4"), "{stderr}");
+    assert_eq!(member_count(&data), 1, "M2 must not be half-imported");
+
+    let again = stdout(&run(&data, &["members", "import", good.to_str().unwrap()]));
+    assert!(again.contains("1 unchanged"), "{again}");
+
+    let missing = run(&data, &["members", "import", "/nonexistent.csv"]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent.csv"));
+}
+
+#[test]
+fn a_printed_card_decodes_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let members = dir.path().join("m.csv");
+    std::fs::write(&members, "member_id,name,organization,community\nM0011,歐陽曉嵐,市生態環境局黨支部,C01\n").unwrap();
+    stdout(&run(&data, &["members", "import", members.to_str().unwrap()]));
+    let png = dir.path().join("card.png");
+    let said = stdout(&run(&data, &["cards", "issue", "--member", "M0011", "--out", png.to_str().unwrap()]));
+    assert!(said.contains("card 1 for M0011"), "{said}");
+
+    let image = image::open(&png).unwrap().to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(image);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1);
+    let (meta, text) = grids[0].decode().unwrap();
+    assert!(meta.version.0 <= 6, "QR version {}", meta.version.0);
+
+    let conn = rusqlite::Connection::open(data.join("baodao.sqlite")).unwrap();
+    let key: CardKey = conn
+        .query_row("SELECT key_id, public_key FROM card_keys", [], |r| {
+            Ok(CardKey { key_id: r.get(0)?, public_key: r.get(1)? })
+        })
+        .unwrap();
+    let card = card::decode(&text, &Keyring::new([&key]).unwrap()).unwrap();
+    assert_eq!(card.member_id.as_str(), "M0011");
+    assert_eq!(card.serial, 1);
+
+    let unknown = run(&data, &["cards", "issue", "--member", "M404", "--out", png.to_str().unwrap()]);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("M404"));
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data.join("card-signing-key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[test]
+fn an_unwritable_card_path_records_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let members = dir.path().join("m.csv");
+    std::fs::write(&members, "member_id,name,organization,community\nM1,張偉,局,C01\n").unwrap();
+    stdout(&run(&data, &["members", "import", members.to_str().unwrap()]));
+    let output = run(&data, &["cards", "issue", "--member", "M1", "--out", "/nonexistent/dir/card.png"]);
+    assert!(!output.status.success());
+    let conn = rusqlite::Connection::open(data.join("baodao.sqlite")).unwrap();
+    let cards: i64 = conn.query_row("SELECT COUNT(*) FROM cards", [], |r| r.get(0)).unwrap();
+    let serial: Option<i64> = conn.query_row("SELECT card_serial FROM members", [], |r| r.get(0)).unwrap();
+    assert_eq!((cards, serial), (0, None));
+}
+
+#[test]
+fn kiosk_tokens_and_the_points_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let said = stdout(&run(&data, &["kiosks", "register", "--name", "東湖社區服務中心", "--community", "C01"]));
+    let token = said.lines().last().unwrap();
+    assert!(token.starts_with("bdk_") && token.len() == 68, "{said}");
+    let conn = rusqlite::Connection::open(data.join("baodao.sqlite")).unwrap();
+    let stored: String = conn.query_row("SELECT token_hash FROM kiosks", [], |r| r.get(0)).unwrap();
+    assert!(!stored.contains(&token[4..]), "only a hash is stored");
+    drop(conn);
+    let listed = stdout(&run(&data, &["kiosks", "list"]));
+    assert!(listed.contains("K0001") && listed.contains("active"), "{listed}");
+    stdout(&run(&data, &["kiosks", "revoke", "--kiosk", "K0001"]));
+    assert!(stdout(&run(&data, &["kiosks", "list"])).contains("revoked"));
+    assert!(!run(&data, &["kiosks", "revoke", "--kiosk", "K0001"]).status.success());
+
+    let members = dir.path().join("m.csv");
+    std::fs::write(&members, "member_id,name,organization,community\nM2,李娜,局,C01\nM1,張偉,局,C01\n").unwrap();
+    stdout(&run(&data, &["members", "import", members.to_str().unwrap()]));
+    let csv = stdout(&run(&data, &["points", "--year", "2026"]));
+    assert_eq!(
+        csv.lines().collect::<Vec<_>>(),
+        vec![
+            "member_id,name,organization,community,year,attended,points",
+            "M1,張偉,局,C01,2026,0,0",
+            "M2,李娜,局,C01,2026,0,0"
+        ]
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&run(&data, &["points", "--year", "2026", "--format", "json"]))).unwrap();
+    assert_eq!(json[0]["member_id"], "M1");
+    assert_eq!(json[1]["points"], 0);
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_answers_and_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_baodao-sync-server"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut addr = None;
+    let mut line = String::new();
+    while addr.is_none() && stderr.read_line(&mut line).unwrap() > 0 {
+        addr = line
+            .split_whitespace()
+            .find_map(|word| word.strip_prefix("addr="))
+            .map(str::to_owned);
+        line.clear();
+    }
+    let addr = addr.expect("the server logs its address");
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"status\":\"ok\""), "{response}");
+
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit after SIGTERM: {status}");
+}
