@@ -20,7 +20,10 @@ use chrono::{Duration as Span, NaiveDate, Utc};
 const RUNS: usize = 3;
 
 fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 struct Data {
@@ -162,18 +165,21 @@ fn store_ingest(dir: &Path, data: &Data, signer: &CardSigner, warm: bool) -> Dur
     let office = office(dir, data);
     let mut keyring_keys = office.store().card_keys().unwrap();
     keyring_keys.push(signer.public_key());
-    let decoder = CardDecoder::new(baodao_shared::card::Keyring::new(&keyring_keys).unwrap());
-    let kiosk = office.register_kiosk("bench", &"C01".parse().unwrap()).unwrap().kiosk;
+    let cache = CardDecoder::new(baodao_shared::card::Keyring::new(&keyring_keys).unwrap());
+    let kiosk = office
+        .register_kiosk("bench", &"C01".parse().unwrap())
+        .unwrap()
+        .kiosk;
     let policy = office.settings().policy;
     if warm {
         for r in data.batches.iter().flat_map(|b| &b.records) {
-            let _ = r.card.as_deref().map(|c| decoder.decode(c));
+            let _ = r.card.as_deref().map(|c| cache.decode(c));
         }
     }
     let start = Instant::now();
     for batch in &data.batches {
         let cards: Vec<Option<&str>> = batch.records.iter().map(|r| r.card.as_deref()).collect();
-        let decoded = decoder.decode_all(&cards);
+        let decoded = cache.decode_all(&cards);
         let intake = Intake {
             kiosk: &kiosk,
             received_at: Utc::now(),
@@ -181,7 +187,12 @@ fn store_ingest(dir: &Path, data: &Data, signer: &CardSigner, warm: bool) -> Dur
             grace: Span::hours(2),
         };
         let receipt = office.store().ingest(&intake, batch, &decoded).unwrap();
-        assert!(receipt.records.iter().all(|r| r.status == RecordStatus::Accepted));
+        assert!(
+            receipt
+                .records
+                .iter()
+                .all(|r| r.status == RecordStatus::Accepted)
+        );
     }
     start.elapsed()
 }
@@ -191,8 +202,13 @@ fn http_ingest(dir: &Path, data: &Data, signer: &CardSigner) -> Duration {
     let office = office(dir, data);
     // Cards in this run are signed by the bench key; trust it as key 0.
     let store = office.store();
-    store.register_card_key(&signer.public_key(), Utc::now()).unwrap();
-    let token = office.register_kiosk("bench", &"C01".parse().unwrap()).unwrap().token;
+    store
+        .register_card_key(&signer.public_key(), Utc::now())
+        .unwrap();
+    let token = office
+        .register_kiosk("bench", &"C01".parse().unwrap())
+        .unwrap()
+        .token;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -202,11 +218,21 @@ fn http_ingest(dir: &Path, data: &Data, signer: &CardSigner) -> Duration {
         let state = AppState::new(&office).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}{BATCHES_PATH}", listener.local_addr().unwrap());
-        tokio::spawn(baodao_sync_server::serve(listener, state, std::future::pending()));
+        tokio::spawn(baodao_sync_server::serve(
+            listener,
+            state,
+            std::future::pending(),
+        ));
         let client = reqwest::Client::builder().no_proxy().build().unwrap();
         let start = Instant::now();
         for batch in &data.batches {
-            let response = client.post(&url).bearer_auth(&token).json(batch).send().await.unwrap();
+            let response = client
+                .post(&url)
+                .bearer_auth(&token)
+                .json(batch)
+                .send()
+                .await
+                .unwrap();
             assert!(response.status().is_success(), "{}", response.status());
             let _: serde_json::Value = response.json().await.unwrap();
         }
@@ -235,11 +261,26 @@ fn main() {
     let mut warm = vec![];
     let mut http = vec![];
     for _ in 0..RUNS {
-        let dir = tempfile::tempdir_in(std::env::var("BENCH_DIR").unwrap_or_else(|_| env!("CARGO_TARGET_TMPDIR").into())).unwrap();
-        raw.push(rate(total, raw_sqlite(&dir.path().join("raw.sqlite"), &data)));
-        store.push(rate(total, store_ingest(&dir.path().join("store"), &data, &signer, false)));
-        warm.push(rate(total, store_ingest(&dir.path().join("warm"), &data, &signer, true)));
-        http.push(rate(total, http_ingest(&dir.path().join("http"), &data, &signer)));
+        let dir = tempfile::tempdir_in(
+            std::env::var("BENCH_DIR").unwrap_or_else(|_| env!("CARGO_TARGET_TMPDIR").into()),
+        )
+        .unwrap();
+        raw.push(rate(
+            total,
+            raw_sqlite(&dir.path().join("raw.sqlite"), &data),
+        ));
+        store.push(rate(
+            total,
+            store_ingest(&dir.path().join("store"), &data, &signer, false),
+        ));
+        warm.push(rate(
+            total,
+            store_ingest(&dir.path().join("warm"), &data, &signer, true),
+        ));
+        http.push(rate(
+            total,
+            http_ingest(&dir.path().join("http"), &data, &signer),
+        ));
     }
     let (raw, store, warm, http) = (median(raw), median(store), median(warm), median(http));
     println!("| path | records/s | vs raw SQLite |");

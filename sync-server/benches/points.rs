@@ -4,7 +4,13 @@
 //! `cargo bench -p baodao-sync-server --bench points`
 //! (`BENCH_MEMBERS`, `BENCH_RECORDS` change the size.)
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_precision_loss, clippy::cast_possible_wrap)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)]
 
 use std::time::{Duration, Instant};
 
@@ -14,7 +20,10 @@ use chrono::{Duration as Span, TimeZone, Utc};
 const RUNS: usize = 5;
 
 fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// A small deterministic generator, so every run loads the same data.
@@ -63,7 +72,13 @@ fn main() {
             .unwrap();
         for i in 0..activities {
             let start = first + Span::hours(i * 21);
-            a.execute(rusqlite::params![i, format!("A{i:04}"), start.timestamp_millis(), (start + Span::hours(2)).timestamp_millis()]).unwrap();
+            a.execute(rusqlite::params![
+                i,
+                format!("A{i:04}"),
+                start.timestamp_millis(),
+                (start + Span::hours(2)).timestamp_millis()
+            ])
+            .unwrap();
         }
         let mut r = tx
             .prepare("INSERT INTO attendance (record_id, kiosk_id, batch_id, member_id, activity_id, member_key, activity_key, scanned_at, corrected_at, method, received_at, status, seq) VALUES (?1, 'K0001', x'00', 'M', 'A', ?2, ?3, 0, 0, 'qr', 0, ?4, 1)")
@@ -80,7 +95,13 @@ fn main() {
                 96..=97 => "held",
                 _ => "rejected",
             };
-            r.execute(rusqlite::params![id.as_bytes().as_slice(), rng.below(members as u64) as i64, rng.below(activities as u64) as i64, status]).unwrap();
+            r.execute(rusqlite::params![
+                id.as_bytes().as_slice(),
+                rng.below(members as u64) as i64,
+                rng.below(activities as u64) as i64,
+                status
+            ])
+            .unwrap();
             if rng.below(100) == 0 {
                 v.execute([id.as_bytes().as_slice()]).unwrap();
             }
@@ -113,7 +134,9 @@ fn main() {
         peer.push(start.elapsed());
         checksum.1 = u64::try_from(total).unwrap();
     }
-    println!("points: {members} members, {records} records over {activities} activities in 2025-2026 (loaded in {load:.1?}); median of {RUNS} runs");
+    println!(
+        "points: {members} members, {records} records over {activities} activities in 2025-2026 (loaded in {load:.1?}); median of {RUNS} runs"
+    );
     println!("| query | time | result |");
     println!("|---|---:|---|");
     println!(

@@ -68,7 +68,15 @@ impl CardDecoder {
         }
         payloads
             .iter()
-            .map(|p| p.map(|p| known.get(p).or_else(|| checked.get(p)).cloned().unwrap_or(Err(CardRefusal::Malformed))))
+            .map(|p| {
+                p.map(|p| {
+                    known
+                        .get(p)
+                        .or_else(|| checked.get(p))
+                        .cloned()
+                        .unwrap_or(Err(CardRefusal::Malformed))
+                })
+            })
             .collect()
     }
 
@@ -84,7 +92,9 @@ impl CardDecoder {
                 .map(|part| {
                     std::thread::Builder::new()
                         .name("baodao-verify".into())
-                        .spawn_scoped(scope, move || part.iter().map(|p| (*p, self.check(p))).collect::<Vec<_>>())
+                        .spawn_scoped(scope, move || {
+                            part.iter().map(|p| (*p, self.check(p))).collect::<Vec<_>>()
+                        })
                 })
                 .collect();
             let mut out = HashMap::with_capacity(payloads.len());
@@ -145,6 +155,9 @@ mod tests {
         }
         // From the cache, the same answers.
         assert_eq!(decoder.decode_all(&payloads), all);
-        assert_eq!(decoder.decode(&"x".repeat(1000)), Err(CardRefusal::NotBaodao));
+        assert_eq!(
+            decoder.decode(&"x".repeat(1000)),
+            Err(CardRefusal::NotBaodao)
+        );
     }
 }

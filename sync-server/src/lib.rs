@@ -56,7 +56,9 @@ pub async fn launch(
         .local_addr()
         .map_err(Error::io("reading the listening address"))?;
     tracing::info!(%addr, data_dir = %office.settings().data_dir.display(), "serving");
-    serve(listener, state, shutdown).await.map_err(Error::io("serving HTTP"))
+    serve(listener, state, shutdown)
+        .await
+        .map_err(Error::io("serving HTTP"))
 }
 
 /// Serves `state` on `listener` until `shutdown` completes.

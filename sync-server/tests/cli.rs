@@ -1,5 +1,8 @@
 //! The office's command line, run as the real binary on real files.
 
+// Test code: a failed step should fail the test on the spot.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -8,7 +11,11 @@ use baodao_shared::card::{self, CardKey, Keyring};
 fn run(data_dir: &Path, args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_baodao-sync-server"));
     let (group, rest) = args.split_at(if args[0] == "points" { 1 } else { 2 });
-    command.args(group).arg("--data-dir").arg(data_dir).args(rest);
+    command
+        .args(group)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(rest);
     command.env("RUST_LOG", "warn").output().unwrap()
 }
 
@@ -23,7 +30,8 @@ fn stdout(output: &Output) -> String {
 
 fn member_count(data_dir: &Path) -> i64 {
     let conn = rusqlite::Connection::open(data_dir.join("baodao.sqlite")).unwrap();
-    conn.query_row("SELECT COUNT(*) FROM members", [], |r| r.get(0)).unwrap()
+    conn.query_row("SELECT COUNT(*) FROM members", [], |r| r.get(0))
+        .unwrap()
 }
 
 #[test]
@@ -31,8 +39,14 @@ fn a_bad_row_is_reported_by_line_and_nothing_is_imported() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let good = dir.path().join("good.csv");
-    std::fs::write(&good, "member_id,name,organization,community\nM1,張偉,市財政局黨支部,C01\n").unwrap();
-    assert!(stdout(&run(&data, &["members", "import", good.to_str().unwrap()])).contains("1 added"));
+    std::fs::write(
+        &good,
+        "member_id,name,organization,community\nM1,張偉,市財政局黨支部,C01\n",
+    )
+    .unwrap();
+    assert!(
+        stdout(&run(&data, &["members", "import", good.to_str().unwrap()])).contains("1 added")
+    );
 
     let bad = dir.path().join("bad.csv");
     std::fs::write(
@@ -59,10 +73,27 @@ fn a_printed_card_decodes_and_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let members = dir.path().join("m.csv");
-    std::fs::write(&members, "member_id,name,organization,community\nM0011,歐陽曉嵐,市生態環境局黨支部,C01\n").unwrap();
-    stdout(&run(&data, &["members", "import", members.to_str().unwrap()]));
+    std::fs::write(
+        &members,
+        "member_id,name,organization,community\nM0011,歐陽曉嵐,市生態環境局黨支部,C01\n",
+    )
+    .unwrap();
+    stdout(&run(
+        &data,
+        &["members", "import", members.to_str().unwrap()],
+    ));
     let png = dir.path().join("card.png");
-    let said = stdout(&run(&data, &["cards", "issue", "--member", "M0011", "--out", png.to_str().unwrap()]));
+    let said = stdout(&run(
+        &data,
+        &[
+            "cards",
+            "issue",
+            "--member",
+            "M0011",
+            "--out",
+            png.to_str().unwrap(),
+        ],
+    ));
     assert!(said.contains("card 1 for M0011"), "{said}");
 
     let image = image::open(&png).unwrap().to_luma8();
@@ -75,21 +106,37 @@ fn a_printed_card_decodes_and_verifies() {
     let conn = rusqlite::Connection::open(data.join("baodao.sqlite")).unwrap();
     let key: CardKey = conn
         .query_row("SELECT key_id, public_key FROM card_keys", [], |r| {
-            Ok(CardKey { key_id: r.get(0)?, public_key: r.get(1)? })
+            Ok(CardKey {
+                key_id: r.get(0)?,
+                public_key: r.get(1)?,
+            })
         })
         .unwrap();
     let card = card::decode(&text, &Keyring::new([&key]).unwrap()).unwrap();
     assert_eq!(card.member_id.as_str(), "M0011");
     assert_eq!(card.serial, 1);
 
-    let unknown = run(&data, &["cards", "issue", "--member", "M404", "--out", png.to_str().unwrap()]);
+    let unknown = run(
+        &data,
+        &[
+            "cards",
+            "issue",
+            "--member",
+            "M404",
+            "--out",
+            png.to_str().unwrap(),
+        ],
+    );
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("M404"));
 
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(data.join("card-signing-key")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(data.join("card-signing-key"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 }
@@ -99,13 +146,34 @@ fn an_unwritable_card_path_records_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let members = dir.path().join("m.csv");
-    std::fs::write(&members, "member_id,name,organization,community\nM1,張偉,局,C01\n").unwrap();
-    stdout(&run(&data, &["members", "import", members.to_str().unwrap()]));
-    let output = run(&data, &["cards", "issue", "--member", "M1", "--out", "/nonexistent/dir/card.png"]);
+    std::fs::write(
+        &members,
+        "member_id,name,organization,community\nM1,張偉,局,C01\n",
+    )
+    .unwrap();
+    stdout(&run(
+        &data,
+        &["members", "import", members.to_str().unwrap()],
+    ));
+    let output = run(
+        &data,
+        &[
+            "cards",
+            "issue",
+            "--member",
+            "M1",
+            "--out",
+            "/nonexistent/dir/card.png",
+        ],
+    );
     assert!(!output.status.success());
     let conn = rusqlite::Connection::open(data.join("baodao.sqlite")).unwrap();
-    let cards: i64 = conn.query_row("SELECT COUNT(*) FROM cards", [], |r| r.get(0)).unwrap();
-    let serial: Option<i64> = conn.query_row("SELECT card_serial FROM members", [], |r| r.get(0)).unwrap();
+    let cards: i64 = conn
+        .query_row("SELECT COUNT(*) FROM cards", [], |r| r.get(0))
+        .unwrap();
+    let serial: Option<i64> = conn
+        .query_row("SELECT card_serial FROM members", [], |r| r.get(0))
+        .unwrap();
     assert_eq!((cards, serial), (0, None));
 }
 
@@ -113,22 +181,48 @@ fn an_unwritable_card_path_records_nothing() {
 fn kiosk_tokens_and_the_points_report() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let said = stdout(&run(&data, &["kiosks", "register", "--name", "東湖社區服務中心", "--community", "C01"]));
+    let said = stdout(&run(
+        &data,
+        &[
+            "kiosks",
+            "register",
+            "--name",
+            "東湖社區服務中心",
+            "--community",
+            "C01",
+        ],
+    ));
     let token = said.lines().last().unwrap();
     assert!(token.starts_with("bdk_") && token.len() == 68, "{said}");
     let conn = rusqlite::Connection::open(data.join("baodao.sqlite")).unwrap();
-    let stored: String = conn.query_row("SELECT token_hash FROM kiosks", [], |r| r.get(0)).unwrap();
+    let stored: String = conn
+        .query_row("SELECT token_hash FROM kiosks", [], |r| r.get(0))
+        .unwrap();
     assert!(!stored.contains(&token[4..]), "only a hash is stored");
     drop(conn);
     let listed = stdout(&run(&data, &["kiosks", "list"]));
-    assert!(listed.contains("K0001") && listed.contains("active"), "{listed}");
+    assert!(
+        listed.contains("K0001") && listed.contains("active"),
+        "{listed}"
+    );
     stdout(&run(&data, &["kiosks", "revoke", "--kiosk", "K0001"]));
     assert!(stdout(&run(&data, &["kiosks", "list"])).contains("revoked"));
-    assert!(!run(&data, &["kiosks", "revoke", "--kiosk", "K0001"]).status.success());
+    assert!(
+        !run(&data, &["kiosks", "revoke", "--kiosk", "K0001"])
+            .status
+            .success()
+    );
 
     let members = dir.path().join("m.csv");
-    std::fs::write(&members, "member_id,name,organization,community\nM2,李娜,局,C01\nM1,張偉,局,C01\n").unwrap();
-    stdout(&run(&data, &["members", "import", members.to_str().unwrap()]));
+    std::fs::write(
+        &members,
+        "member_id,name,organization,community\nM2,李娜,局,C01\nM1,張偉,局,C01\n",
+    )
+    .unwrap();
+    stdout(&run(
+        &data,
+        &["members", "import", members.to_str().unwrap()],
+    ));
     let csv = stdout(&run(&data, &["points", "--year", "2026"]));
     assert_eq!(
         csv.lines().collect::<Vec<_>>(),
@@ -138,8 +232,11 @@ fn kiosk_tokens_and_the_points_report() {
             "M2,李娜,局,C01,2026,0,0"
         ]
     );
-    let json: serde_json::Value =
-        serde_json::from_str(&stdout(&run(&data, &["points", "--year", "2026", "--format", "json"]))).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&stdout(&run(
+        &data,
+        &["points", "--year", "2026", "--format", "json"],
+    )))
+    .unwrap();
     assert_eq!(json[0]["member_id"], "M1");
     assert_eq!(json[1]["points"], 0);
 }
@@ -178,7 +275,13 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
     assert!(response.contains("\"status\":\"ok\""), "{response}");
 
     let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let status = child.wait().unwrap();
     assert!(status.success(), "exit after SIGTERM: {status}");
 }

@@ -1,11 +1,17 @@
 //! A real sync server for end-to-end tests: a fresh data directory with a
 //! real SQLite file, the server bound to `127.0.0.1:0`, and an HTTP client.
 
+// Test support: a bad fixture should stop the test loudly.
+#![allow(clippy::missing_panics_doc, clippy::expect_used)]
+
+use std::fmt::Write;
 use std::net::SocketAddr;
 use std::path::Path;
 
 use baodao_shared::card::CardSigner;
-use baodao_shared::protocol::{BATCHES_PATH, BatchReceipt, BatchRequest, MemberPoints, SNAPSHOT_PATH, Snapshot};
+use baodao_shared::protocol::{
+    BATCHES_PATH, BatchReceipt, BatchRequest, MemberPoints, SNAPSHOT_PATH, Snapshot,
+};
 use baodao_shared::{AttendanceRecord, Community, Method, Void};
 use baodao_sync_server::{Office, Settings};
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
@@ -67,7 +73,7 @@ impl TestServer {
     pub fn import_members(&self, rows: &[(&str, &str, &str)]) -> anyhow::Result<()> {
         let mut csv = String::from("member_id,name,organization,community\n");
         for (id, name, community) in rows {
-            csv.push_str(&format!("{id},{name},測試黨支部,{community}\n"));
+            let _ = writeln!(csv, "{id},{name},測試黨支部,{community}");
         }
         let path = self.dir.path().join("members.csv");
         std::fs::write(&path, csv)?;
@@ -76,14 +82,18 @@ impl TestServer {
     }
 
     /// Writes and imports an activities CSV: (id, community, start, end).
-    pub fn import_activities(&self, rows: &[(&str, &str, DateTime<Utc>, DateTime<Utc>)]) -> anyhow::Result<()> {
+    pub fn import_activities(
+        &self,
+        rows: &[(&str, &str, DateTime<Utc>, DateTime<Utc>)],
+    ) -> anyhow::Result<()> {
         let mut csv = String::from("activity_id,title,kind,community,starts_at,ends_at\n");
         for (id, community, start, end) in rows {
-            csv.push_str(&format!(
-                "{id},社區活動 {id},sanitation,{community},{},{}\n",
+            let _ = writeln!(
+                csv,
+                "{id},社區活動 {id},sanitation,{community},{},{}",
                 start.to_rfc3339_opts(SecondsFormat::Secs, true),
                 end.to_rfc3339_opts(SecondsFormat::Secs, true)
-            ));
+            );
         }
         let path = self.dir.path().join("activities.csv");
         std::fs::write(&path, csv)?;
@@ -97,16 +107,27 @@ impl TestServer {
     }
 
     /// Issues a card and returns its QR text.
-    pub fn issue_card(&self, member: &str, expires_on: Option<NaiveDate>) -> anyhow::Result<String> {
+    pub fn issue_card(
+        &self,
+        member: &str,
+        expires_on: Option<NaiveDate>,
+    ) -> anyhow::Result<String> {
         let out = self.dir.path().join(format!("{member}.png"));
-        Ok(self.office.issue_card(&member.parse()?, expires_on, &out)?.payload)
+        Ok(self
+            .office
+            .issue_card(&member.parse()?, expires_on, &out)?
+            .payload)
     }
 
     pub fn signer(&self) -> &CardSigner {
         self.office.signer()
     }
 
-    pub async fn post_batch(&self, token: &str, batch: &BatchRequest) -> anyhow::Result<BatchReceipt> {
+    pub async fn post_batch(
+        &self,
+        token: &str,
+        batch: &BatchRequest,
+    ) -> anyhow::Result<BatchReceipt> {
         let response = self
             .client
             .post(self.url(BATCHES_PATH))
@@ -120,11 +141,19 @@ impl TestServer {
 
     pub async fn snapshot(&self, token: &str, since: Option<u64>) -> anyhow::Result<Snapshot> {
         let query = since.map(|s| format!("?since={s}")).unwrap_or_default();
-        let request = self.client.get(self.url(&format!("{SNAPSHOT_PATH}{query}"))).bearer_auth(token);
+        let request = self
+            .client
+            .get(self.url(&format!("{SNAPSHOT_PATH}{query}")))
+            .bearer_auth(token);
         Ok(request.send().await?.error_for_status()?.json().await?)
     }
 
-    pub async fn points(&self, token: &str, member: &str, year: i32) -> anyhow::Result<MemberPoints> {
+    pub async fn points(
+        &self,
+        token: &str,
+        member: &str,
+        year: i32,
+    ) -> anyhow::Result<MemberPoints> {
         Ok(self
             .client
             .get(self.url(&format!("/api/v1/members/{member}/points?year={year}")))
@@ -143,8 +172,17 @@ impl TestServer {
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
         )?;
         let mut out = Vec::new();
-        for table in ["members", "activities", "cards", "kiosks", "batches", "attendance", "voids"] {
-            let n: i64 = conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
+        for table in [
+            "members",
+            "activities",
+            "cards",
+            "kiosks",
+            "batches",
+            "attendance",
+            "voids",
+        ] {
+            let n: i64 =
+                conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
             out.push((table.to_owned(), n));
         }
         Ok(out)
@@ -162,13 +200,22 @@ impl TestServer {
 }
 
 /// A check-in record as a kiosk makes it.
-pub fn record(member: &str, activity: &str, scanned_at: DateTime<Utc>, card: Option<&str>) -> AttendanceRecord {
+pub fn record(
+    member: &str,
+    activity: &str,
+    scanned_at: DateTime<Utc>,
+    card: Option<&str>,
+) -> AttendanceRecord {
     AttendanceRecord {
         record_id: uuid::Uuid::now_v7(),
         member_id: member.parse().expect("a valid member id"),
         activity_id: activity.parse().expect("a valid activity id"),
         scanned_at,
-        method: if card.is_some() { Method::Qr } else { Method::Manual },
+        method: if card.is_some() {
+            Method::Qr
+        } else {
+            Method::Manual
+        },
         card: card.map(str::to_owned),
     }
 }

@@ -1,9 +1,14 @@
 //! The sync server end to end: real HTTP on 127.0.0.1:0, real SQLite files.
 
+// Test code: a failed step should fail the test on the spot.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::{BTreeMap, HashMap};
 
 use baodao_shared::points::{Attendance, tally};
-use baodao_shared::protocol::{BATCHES_PATH, ErrorBody, Reason, RecordStatus, SNAPSHOT_PATH, VoidStatus};
+use baodao_shared::protocol::{
+    BATCHES_PATH, ErrorBody, Reason, RecordStatus, SNAPSHOT_PATH, VoidStatus,
+};
 use baodao_shared::{Policy, Void};
 use baodao_tests::{TestServer, batch, open_now, record};
 use chrono::{Datelike, Duration, NaiveDate, Utc};
@@ -12,17 +17,28 @@ use chrono::{Datelike, Duration, NaiveDate, Utc};
 /// (C01, earlier this year), B1 (C02, open now); kiosks for C01 and C02.
 async fn community() -> (TestServer, String, String) {
     let server = TestServer::start(|_| {}).await.unwrap();
-    let mut members: Vec<(String, &str, &str)> = (1..=12).map(|i| (format!("M{i:03}"), "張偉", "C01")).collect();
+    let mut members: Vec<(String, &str, &str)> = (1..=12)
+        .map(|i| (format!("M{i:03}"), "張偉", "C01"))
+        .collect();
     members.push(("M900".into(), "李娜", "C02"));
-    let rows: Vec<(&str, &str, &str)> = members.iter().map(|(id, n, c)| (id.as_str(), *n, *c)).collect();
+    let rows: Vec<(&str, &str, &str)> = members
+        .iter()
+        .map(|(id, n, c)| (id.as_str(), *n, *c))
+        .collect();
     server.import_members(&rows).unwrap();
     let (start, end) = open_now();
-    let mut activities = vec![("A1".to_owned(), "C01", start, end), ("B1".to_owned(), "C02", start, end)];
+    let mut activities = vec![
+        ("A1".to_owned(), "C01", start, end),
+        ("B1".to_owned(), "C02", start, end),
+    ];
     for i in 2..=20 {
         let s = start - Duration::days(i);
         activities.push((format!("A{i}"), "C01", s, s + Duration::hours(2)));
     }
-    let rows: Vec<_> = activities.iter().map(|(id, c, s, e)| (id.as_str(), *c, *s, *e)).collect();
+    let rows: Vec<_> = activities
+        .iter()
+        .map(|(id, c, s, e)| (id.as_str(), *c, *s, *e))
+        .collect();
     server.import_activities(&rows).unwrap();
     let c01 = server.register_kiosk("C01").unwrap();
     let c02 = server.register_kiosk("C02").unwrap();
@@ -38,7 +54,10 @@ async fn a_card_check_in_is_accepted_and_earns_a_point() {
     let (server, token, _) = community().await;
     let card = server.issue_card("M001", None).unwrap();
     let r = record("M001", "A1", Utc::now(), Some(&card));
-    let receipt = server.post_batch(&token, &batch(vec![r.clone()], vec![])).await.unwrap();
+    let receipt = server
+        .post_batch(&token, &batch(vec![r.clone()], vec![]))
+        .await
+        .unwrap();
     assert_eq!(receipt.records.len(), 1);
     assert_eq!(receipt.records[0].record_id, r.record_id);
     assert_eq!(receipt.records[0].status, RecordStatus::Accepted);
@@ -63,21 +82,42 @@ async fn retries_change_nothing_and_say_what_happened_first() {
     for _ in 0..5 {
         let again = server.post_batch(&token, &upload).await.unwrap();
         assert_eq!(again.records[0].status, RecordStatus::AlreadyReceived);
-        assert_eq!(again.records[0].original_status, Some(RecordStatus::Accepted));
+        assert_eq!(
+            again.records[0].original_status,
+            Some(RecordStatus::Accepted)
+        );
         assert_eq!(again.records[1].status, RecordStatus::AlreadyReceived);
-        assert_eq!(again.records[1].original_status, Some(RecordStatus::Rejected));
+        assert_eq!(
+            again.records[1].original_status,
+            Some(RecordStatus::Rejected)
+        );
         assert_eq!(again.records[1].reason, Some(Reason::UnknownMember));
     }
     // The same records in a new batch (a kiosk that lost the receipt).
-    let rebatched = server.post_batch(&token, &batch(vec![good, bad], vec![])).await.unwrap();
-    assert!(rebatched.records.iter().all(|r| r.status == RecordStatus::AlreadyReceived));
+    let rebatched = server
+        .post_batch(&token, &batch(vec![good, bad], vec![]))
+        .await
+        .unwrap();
+    assert!(
+        rebatched
+            .records
+            .iter()
+            .all(|r| r.status == RecordStatus::AlreadyReceived)
+    );
     assert_eq!(first.records[0].status, RecordStatus::Accepted);
     let mut after = server.table_counts().unwrap();
     // Only the new batch row is added; no attendance row.
     let batches = after.iter_mut().find(|(t, _)| t == "batches").unwrap();
     batches.1 -= 1;
     assert_eq!(after, counts);
-    assert_eq!(server.points(&token, "M001", this_year()).await.unwrap().points, 1);
+    assert_eq!(
+        server
+            .points(&token, "M001", this_year())
+            .await
+            .unwrap()
+            .points,
+        1
+    );
     server.stop().await;
 }
 
@@ -93,14 +133,24 @@ async fn repeats_count_once_and_the_cap_holds() {
     }
     records.push(record("M002", "A1", Utc::now(), Some(&card)));
     records.push(record("M002", "A1", Utc::now(), Some(&card)));
-    let receipt = server.post_batch(&token, &batch(records, vec![])).await.unwrap();
+    let receipt = server
+        .post_batch(&token, &batch(records, vec![]))
+        .await
+        .unwrap();
     let statuses: Vec<_> = receipt.records.iter().map(|r| r.status).collect();
     assert_eq!(statuses.last(), Some(&RecordStatus::Repeat));
     let year = this_year();
-    let expected_attended = receipt.records.iter().filter(|r| r.status == RecordStatus::Accepted).count();
+    let expected_attended = receipt
+        .records
+        .iter()
+        .filter(|r| r.status == RecordStatus::Accepted)
+        .count();
     let points = server.points(&token, "M002", year).await.unwrap();
     // Activities that fell in last year (early January) count there.
-    assert_eq!(points.attended as usize, expected_attended - count_last_year());
+    assert_eq!(
+        points.attended as usize,
+        expected_attended - count_last_year()
+    );
     assert_eq!(points.points, points.attended.min(12));
     server.stop().await;
 }
@@ -125,36 +175,96 @@ async fn every_refusal_is_stored_with_its_reason() {
     let replaced = server.issue_card("M004", None).unwrap();
     let _current = server.issue_card("M004", None).unwrap();
     let forged = baodao_shared::card::CardSigner::from_seed(1, &[42; 32])
-        .sign(&"M005".parse().unwrap(), 99, NaiveDate::from_ymd_opt(2030, 1, 1).unwrap())
+        .sign(
+            &"M005".parse().unwrap(),
+            99,
+            NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(),
+        )
         .unwrap();
     let mut qr_without_card = record("M006", "A1", now, None);
     qr_without_card.method = baodao_shared::Method::Qr;
 
     let cases = vec![
-        (record("M404", "A1", now, None), RecordStatus::Rejected, Some(Reason::UnknownMember)),
-        (record("M001", "Z9", now, Some(&card1)), RecordStatus::Rejected, Some(Reason::UnknownActivity)),
-        (record("M001", "B1", now, Some(&card1)), RecordStatus::Rejected, Some(Reason::OtherCommunity)),
-        (record("M002", "A1", now, Some(&card1)), RecordStatus::Rejected, Some(Reason::CardOfAnotherMember)),
-        (record("M003", "A1", now, Some(&expired)), RecordStatus::Rejected, Some(Reason::CardExpired)),
-        (record("M004", "A1", now, Some(&replaced)), RecordStatus::Held, Some(Reason::CardReplaced)),
-        (record("M005", "A1", now, Some(&forged)), RecordStatus::Rejected, Some(Reason::BadCardSignature)),
-        (record("M005", "A1", now, Some("http://weixin.qq.com/r/abc")), RecordStatus::Rejected, Some(Reason::NotBaodaoCard)),
-        (record("M005", "A1", now, Some("BD1:0000")), RecordStatus::Rejected, Some(Reason::CardMalformed)),
-        (qr_without_card, RecordStatus::Rejected, Some(Reason::CardMissing)),
-        (record("M007", "A1", now - Duration::days(2), None), RecordStatus::Held, Some(Reason::OutsideActivityWindow)),
+        (
+            record("M404", "A1", now, None),
+            RecordStatus::Rejected,
+            Some(Reason::UnknownMember),
+        ),
+        (
+            record("M001", "Z9", now, Some(&card1)),
+            RecordStatus::Rejected,
+            Some(Reason::UnknownActivity),
+        ),
+        (
+            record("M001", "B1", now, Some(&card1)),
+            RecordStatus::Rejected,
+            Some(Reason::OtherCommunity),
+        ),
+        (
+            record("M002", "A1", now, Some(&card1)),
+            RecordStatus::Rejected,
+            Some(Reason::CardOfAnotherMember),
+        ),
+        (
+            record("M003", "A1", now, Some(&expired)),
+            RecordStatus::Rejected,
+            Some(Reason::CardExpired),
+        ),
+        (
+            record("M004", "A1", now, Some(&replaced)),
+            RecordStatus::Held,
+            Some(Reason::CardReplaced),
+        ),
+        (
+            record("M005", "A1", now, Some(&forged)),
+            RecordStatus::Rejected,
+            Some(Reason::BadCardSignature),
+        ),
+        (
+            record("M005", "A1", now, Some("http://weixin.qq.com/r/abc")),
+            RecordStatus::Rejected,
+            Some(Reason::NotBaodaoCard),
+        ),
+        (
+            record("M005", "A1", now, Some("BD1:0000")),
+            RecordStatus::Rejected,
+            Some(Reason::CardMalformed),
+        ),
+        (
+            qr_without_card,
+            RecordStatus::Rejected,
+            Some(Reason::CardMissing),
+        ),
+        (
+            record("M007", "A1", now - Duration::days(2), None),
+            RecordStatus::Held,
+            Some(Reason::OutsideActivityWindow),
+        ),
     ];
     let records: Vec<_> = cases.iter().map(|(r, _, _)| r.clone()).collect();
-    let receipt = server.post_batch(&token, &batch(records, vec![])).await.unwrap();
+    let receipt = server
+        .post_batch(&token, &batch(records, vec![]))
+        .await
+        .unwrap();
     for ((sent, status, reason), got) in cases.iter().zip(&receipt.records) {
         assert_eq!(got.record_id, sent.record_id);
-        assert_eq!((got.status, got.reason), (*status, *reason), "member {}", sent.member_id);
+        assert_eq!(
+            (got.status, got.reason),
+            (*status, *reason),
+            "member {}",
+            sent.member_id
+        );
     }
     // Nothing is dropped: every record is in the database.
     let counts: HashMap<_, _> = server.table_counts().unwrap().into_iter().collect();
     assert_eq!(counts["attendance"], i64::try_from(cases.len()).unwrap());
     // And none of them counts.
     for m in ["M001", "M002", "M003", "M004", "M005", "M007"] {
-        assert_eq!(server.points(&token, m, this_year()).await.unwrap().points, 0, "{m}");
+        assert_eq!(
+            server.points(&token, m, this_year()).await.unwrap().points,
+            0,
+            "{m}"
+        );
     }
     server.stop().await;
 }
@@ -166,7 +276,10 @@ async fn a_kiosk_clock_that_is_off_is_measured_and_corrected() {
     // The kiosk's clock is three days behind: it stamps scans and the batch
     // three days ago, but the scan happened now, during A1.
     let skew = Duration::days(3);
-    let mut upload = batch(vec![record("M001", "A1", Utc::now() - skew, Some(&card))], vec![]);
+    let mut upload = batch(
+        vec![record("M001", "A1", Utc::now() - skew, Some(&card))],
+        vec![],
+    );
     upload.sent_at = Utc::now() - skew;
     let receipt = server.post_batch(&token, &upload).await.unwrap();
     assert_eq!(receipt.records[0].status, RecordStatus::Accepted);
@@ -183,23 +296,56 @@ async fn voids_remove_points_once_and_only_in_their_community() {
     let (server, token, other) = community().await;
     let card = server.issue_card("M001", None).unwrap();
     let r = record("M001", "A1", Utc::now(), Some(&card));
-    server.post_batch(&token, &batch(vec![r.clone()], vec![])).await.unwrap();
-    assert_eq!(server.points(&token, "M001", this_year()).await.unwrap().points, 1);
+    server
+        .post_batch(&token, &batch(vec![r.clone()], vec![]))
+        .await
+        .unwrap();
+    assert_eq!(
+        server
+            .points(&token, "M001", this_year())
+            .await
+            .unwrap()
+            .points,
+        1
+    );
 
     let void = Void {
         record_id: r.record_id,
         reason: "掃錯人".into(),
         voided_at: Some(Utc::now()),
     };
-    let foreign = server.post_batch(&other, &batch(vec![], vec![void.clone()])).await.unwrap();
+    let foreign = server
+        .post_batch(&other, &batch(vec![], vec![void.clone()]))
+        .await
+        .unwrap();
     assert_eq!(foreign.voids[0].status, VoidStatus::Rejected);
-    assert_eq!(server.points(&token, "M001", this_year()).await.unwrap().points, 1);
+    assert_eq!(
+        server
+            .points(&token, "M001", this_year())
+            .await
+            .unwrap()
+            .points,
+        1
+    );
 
-    let first = server.post_batch(&token, &batch(vec![], vec![void.clone()])).await.unwrap();
+    let first = server
+        .post_batch(&token, &batch(vec![], vec![void.clone()]))
+        .await
+        .unwrap();
     assert_eq!(first.voids[0].status, VoidStatus::Voided);
-    let again = server.post_batch(&token, &batch(vec![], vec![void])).await.unwrap();
+    let again = server
+        .post_batch(&token, &batch(vec![], vec![void]))
+        .await
+        .unwrap();
     assert_eq!(again.voids[0].status, VoidStatus::AlreadyVoided);
-    assert_eq!(server.points(&token, "M001", this_year()).await.unwrap().points, 0);
+    assert_eq!(
+        server
+            .points(&token, "M001", this_year())
+            .await
+            .unwrap()
+            .points,
+        0
+    );
     server.stop().await;
 }
 
@@ -207,12 +353,18 @@ async fn voids_remove_points_once_and_only_in_their_community() {
 async fn ten_kiosks_with_overlapping_retries_give_exact_points() {
     let server = TestServer::start(|_| {}).await.unwrap();
     let members: Vec<String> = (1..=40).map(|i| format!("M{i:03}")).collect();
-    let rows: Vec<_> = members.iter().map(|m| (m.as_str(), "王芳", "C01")).collect();
+    let rows: Vec<_> = members
+        .iter()
+        .map(|m| (m.as_str(), "王芳", "C01"))
+        .collect();
     server.import_members(&rows).unwrap();
     let (start, end) = open_now();
     let activities: Vec<String> = (1..=16).map(|i| format!("A{i}")).collect();
     // All open now, so every scan is within its window.
-    let rows: Vec<_> = activities.iter().map(|a| (a.as_str(), "C01", start, end)).collect();
+    let rows: Vec<_> = activities
+        .iter()
+        .map(|a| (a.as_str(), "C01", start, end))
+        .collect();
     server.import_activities(&rows).unwrap();
     let cards: HashMap<String, String> = members
         .iter()
@@ -241,7 +393,10 @@ async fn ten_kiosks_with_overlapping_retries_give_exact_points() {
     for (k, (token, records)) in per_kiosk.into_iter().enumerate() {
         let server = server.clone();
         tasks.push(tokio::spawn(async move {
-            let batches: Vec<_> = records.chunks(7).map(|c| batch(c.to_vec(), vec![])).collect();
+            let batches: Vec<_> = records
+                .chunks(7)
+                .map(|c| batch(c.to_vec(), vec![]))
+                .collect();
             for (n, b) in batches.iter().enumerate() {
                 server.post_batch(&token, b).await.unwrap();
                 // Resend an earlier batch now and then, as after a lost receipt.
@@ -269,12 +424,22 @@ async fn ten_kiosks_with_overlapping_retries_give_exact_points() {
         |_| Some(start),
     );
     let year = policy.year_of(start);
-    assert!(expected.values().any(|s| s.attended > 12), "the cap must be exercised");
+    assert!(
+        expected.values().any(|s| s.attended > 12),
+        "the cap must be exercised"
+    );
     let reader = server.register_kiosk("C01").unwrap();
     for m in &members {
-        let want = expected.get(&(m.clone(), year)).copied().unwrap_or_default();
+        let want = expected
+            .get(&(m.clone(), year))
+            .copied()
+            .unwrap_or_default();
         let got = server.points(&reader, m, year).await.unwrap();
-        assert_eq!((got.attended, got.points), (want.attended, want.points), "{m}");
+        assert_eq!(
+            (got.attended, got.points),
+            (want.attended, want.points),
+            "{m}"
+        );
     }
     let report: BTreeMap<String, u32> = server
         .office
@@ -288,7 +453,10 @@ async fn ten_kiosks_with_overlapping_retries_give_exact_points() {
         assert_eq!(report[m], want, "{m}");
     }
     let counts: HashMap<_, _> = server.table_counts().unwrap().into_iter().collect();
-    assert_eq!(counts["attendance"], i64::try_from(all_records.len()).unwrap());
+    assert_eq!(
+        counts["attendance"],
+        i64::try_from(all_records.len()).unwrap()
+    );
 }
 
 #[tokio::test]
@@ -317,24 +485,52 @@ async fn bad_requests_are_refused_and_change_nothing() {
         let response = request.send().await.unwrap();
         assert_eq!(response.status().as_u16(), status, "{what}");
         assert_eq!(response.headers()["baodao-protocol"], "1", "{what}");
-        let body: ErrorBody = response.json().await.unwrap_or_else(|e| panic!("{what}: {e}"));
+        let body: ErrorBody = response
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
         assert_eq!(body.error.code, code, "{what}: {}", body.error.message);
     }
 
     let too_many = batch(
-        (0..2_001).map(|_| record("M001", "A1", Utc::now(), None)).collect(),
+        (0..2_001)
+            .map(|_| record("M001", "A1", Utc::now(), None))
+            .collect(),
         vec![],
     );
-    let response = client.post(&url).bearer_auth(&token).json(&too_many).send().await.unwrap();
+    let response = client
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&too_many)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 413);
-    assert_eq!(response.json::<ErrorBody>().await.unwrap().error.code, "batch_too_large");
+    assert_eq!(
+        response.json::<ErrorBody>().await.unwrap().error.code,
+        "batch_too_large"
+    );
 
     // Revoked kiosks are refused too.
-    let kiosk = server.office.store().kiosks().unwrap()[0].kiosk.kiosk_id.clone();
+    let kiosk = server.office.store().kiosks().unwrap()[0]
+        .kiosk
+        .kiosk_id
+        .clone();
     server.office.revoke_kiosk(&kiosk).unwrap();
-    let response = client.post(&url).bearer_auth(&token).json(&good).send().await.unwrap();
+    let response = client
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&good)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 401);
-    let response = client.get(server.url(SNAPSHOT_PATH)).bearer_auth(&token).send().await.unwrap();
+    let response = client
+        .get(server.url(SNAPSHOT_PATH))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 401);
 
     assert_eq!(server.table_counts().unwrap(), before);
@@ -350,13 +546,25 @@ async fn snapshots_are_whole_then_incremental() {
     assert_eq!(full.community.as_str(), "C01");
     assert_eq!(full.card_keys.len(), 1);
     assert_eq!(full.policy, Policy::default());
-    let ids: Vec<_> = full.activities.iter().map(|a| a.activity_id.as_str()).collect();
-    assert_eq!(ids, vec!["A1"], "only C01's, from yesterday on (A2 ended two days ago; B1 is C02's)");
+    let ids: Vec<_> = full
+        .activities
+        .iter()
+        .map(|a| a.activity_id.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        vec!["A1"],
+        "only C01's, from yesterday on (A2 ended two days ago; B1 is C02's)"
+    );
     assert!((full.server_time - Utc::now()).num_seconds().abs() < 60);
 
     let nothing = server.snapshot(&token, Some(full.cursor)).await.unwrap();
     assert!(!nothing.full);
-    assert!(nothing.members.is_empty() && nothing.points.is_empty() && nothing.revoked_serials.is_empty());
+    assert!(
+        nothing.members.is_empty()
+            && nothing.points.is_empty()
+            && nothing.revoked_serials.is_empty()
+    );
     assert_eq!(nothing.cursor, full.cursor);
 
     // A reissued card: one member changes and the old serial is revoked.
@@ -364,19 +572,32 @@ async fn snapshots_are_whole_then_incremental() {
     server.issue_card("M001", None).unwrap();
     let card = server.issue_card("M002", None).unwrap();
     server
-        .post_batch(&token, &batch(vec![record("M002", "A1", Utc::now(), Some(&card))], vec![]))
+        .post_batch(
+            &token,
+            &batch(vec![record("M002", "A1", Utc::now(), Some(&card))], vec![]),
+        )
         .await
         .unwrap();
     let delta = server.snapshot(&token, Some(full.cursor)).await.unwrap();
-    let changed: Vec<_> = delta.members.iter().map(|m| (m.member_id.as_str(), m.card_serial)).collect();
+    let changed: Vec<_> = delta
+        .members
+        .iter()
+        .map(|m| (m.member_id.as_str(), m.card_serial))
+        .collect();
     assert_eq!(changed, vec![("M001", Some(2)), ("M002", Some(3))]);
     assert_eq!(delta.revoked_serials, vec![1]);
     assert_eq!(delta.points.len(), 1);
-    assert_eq!((delta.points[0].member_id.as_str(), delta.points[0].points), ("M002", 1));
+    assert_eq!(
+        (delta.points[0].member_id.as_str(), delta.points[0].points),
+        ("M002", 1)
+    );
     assert!(old.starts_with("BD1:"));
 
     // A cursor from the future (a restored server) gets everything.
-    let reset = server.snapshot(&token, Some(delta.cursor + 1000)).await.unwrap();
+    let reset = server
+        .snapshot(&token, Some(delta.cursor + 1000))
+        .await
+        .unwrap();
     assert!(reset.full);
     assert_eq!(reset.members.len(), 13);
     server.stop().await;
@@ -385,14 +606,43 @@ async fn snapshots_are_whole_then_incremental() {
 #[tokio::test]
 async fn health_openapi_and_unknown_routes() {
     let (server, token, _) = community().await;
-    let health: serde_json::Value = server.client.get(server.url("/healthz")).send().await.unwrap().json().await.unwrap();
+    let health: serde_json::Value = server
+        .client
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(health["status"], "ok");
-    let doc: serde_json::Value = server.client.get(server.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
-    for path in [BATCHES_PATH, SNAPSHOT_PATH, "/api/v1/members/{member_id}/points", "/healthz"] {
-        assert!(doc["paths"][path].is_object(), "{path} missing from the OpenAPI document");
+    let doc: serde_json::Value = server
+        .client
+        .get(server.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        BATCHES_PATH,
+        SNAPSHOT_PATH,
+        "/api/v1/members/{member_id}/points",
+        "/healthz",
+    ] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
     }
     assert!(doc["components"]["schemas"]["BatchRequest"].is_object());
-    let missing = server.client.get(server.url("/api/v2/nothing")).send().await.unwrap();
+    let missing = server
+        .client
+        .get(server.url("/api/v2/nothing"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status().as_u16(), 404);
     let unknown = server
         .client
@@ -411,7 +661,10 @@ async fn health_openapi_and_unknown_routes() {
         .unwrap();
     assert_eq!(bad_year.status().as_u16(), 422);
     let default_year = server.points(&token, "M001", this_year()).await.unwrap();
-    assert_eq!(default_year.year, Utc::now().with_timezone(&chrono_tz_shanghai()).year());
+    assert_eq!(
+        default_year.year,
+        Utc::now().with_timezone(&chrono_tz_shanghai()).year()
+    );
     server.stop().await;
 }
 
