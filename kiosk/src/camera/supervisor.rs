@@ -1,0 +1,249 @@
+//! Keeps a frame source running on its own thread. Opening failures, read
+//! failures and panics in camera code become a status and a retry every few
+//! seconds; a replugged camera comes back by itself.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::{Frame, FrameSource};
+use crate::error::{Error, Result};
+
+/// What the camera is doing, for the status badge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CameraStatus {
+    Starting,
+    Running {
+        source: String,
+    },
+    /// Not available; the supervisor tries again in a few seconds.
+    Unavailable {
+        reason: String,
+    },
+    Stopped,
+}
+
+/// Opens a source; called again after every failure.
+pub type Opener = Box<dyn FnMut() -> Result<Box<dyn FrameSource>> + Send>;
+
+pub struct Supervisor {
+    status: Arc<Mutex<CameraStatus>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Supervisor {
+    /// Starts the camera thread. Frames arrive on the returned channel,
+    /// which holds at most `depth` frames: when the decoder falls behind,
+    /// new frames are dropped rather than queued, so what is decoded is
+    /// always recent.
+    pub fn start(
+        mut open: Opener,
+        retry: Duration,
+        depth: usize,
+    ) -> Result<(Self, Receiver<Frame>)> {
+        let (frames, receiver) = sync_channel(depth.max(1));
+        let status = Arc::new(Mutex::new(CameraStatus::Starting));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (status, stop) = (Arc::clone(&status), Arc::clone(&stop));
+            std::thread::Builder::new()
+                .name("baodao-camera".into())
+                .spawn(move || run(&mut open, &frames, &status, &stop, retry))
+                .map_err(Error::io("starting the camera thread"))?
+        };
+        Ok((
+            Self {
+                status,
+                stop,
+                thread: Some(thread),
+            },
+            receiver,
+        ))
+    }
+
+    pub fn status(&self) -> CameraStatus {
+        self.status.lock().map_or_else(
+            |_| CameraStatus::Unavailable {
+                reason: "status lost".into(),
+            },
+            |s| s.clone(),
+        )
+    }
+}
+
+impl Drop for Supervisor {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn set(status: &Mutex<CameraStatus>, value: CameraStatus) {
+    if let Ok(mut s) = status.lock()
+        && *s != value
+    {
+        match &value {
+            CameraStatus::Unavailable { reason } => tracing::warn!(%reason, "camera unavailable"),
+            CameraStatus::Running { source } => tracing::info!(%source, "camera running"),
+            _ => {}
+        }
+        *s = value;
+    }
+}
+
+fn run(
+    open: &mut Opener,
+    frames: &SyncSender<Frame>,
+    status: &Mutex<CameraStatus>,
+    stop: &AtomicBool,
+    retry: Duration,
+) {
+    let mut seq = 0u64;
+    let wait = |stop: &AtomicBool| {
+        let until = Instant::now() + retry;
+        while Instant::now() < until && !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    while !stop.load(Ordering::Relaxed) {
+        let mut source = match catch_unwind(AssertUnwindSafe(&mut *open)) {
+            Ok(Ok(source)) => source,
+            Ok(Err(e)) => {
+                set(
+                    status,
+                    CameraStatus::Unavailable {
+                        reason: e.to_string(),
+                    },
+                );
+                wait(stop);
+                continue;
+            }
+            Err(_) => {
+                set(
+                    status,
+                    CameraStatus::Unavailable {
+                        reason: "camera driver crashed while opening".into(),
+                    },
+                );
+                wait(stop);
+                continue;
+            }
+        };
+        set(
+            status,
+            CameraStatus::Running {
+                source: source.describe(),
+            },
+        );
+        while !stop.load(Ordering::Relaxed) {
+            let frame = catch_unwind(AssertUnwindSafe(|| source.next_frame()))
+                .unwrap_or_else(|_| Err(Error::Camera("camera driver crashed".into())));
+            match frame {
+                Ok(luma) => {
+                    seq += 1;
+                    let frame = Frame {
+                        luma,
+                        captured_at: Instant::now(),
+                        seq,
+                    };
+                    match frames.try_send(frame) {
+                        Ok(()) | Err(TrySendError::Full(_)) => {}
+                        Err(TrySendError::Disconnected(_)) => {
+                            set(status, CameraStatus::Stopped);
+                            return;
+                        }
+                    }
+                }
+                Err(e) => {
+                    set(
+                        status,
+                        CameraStatus::Unavailable {
+                            reason: e.to_string(),
+                        },
+                    );
+                    break;
+                }
+            }
+        }
+        drop(source);
+        wait(stop);
+    }
+    set(status, CameraStatus::Stopped);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicU32;
+
+    use image::GrayImage;
+
+    use super::*;
+
+    /// Fails to open twice, then delivers three frames, then "is unplugged".
+    struct Flaky {
+        frames_left: u32,
+    }
+
+    impl FrameSource for Flaky {
+        fn describe(&self) -> String {
+            "flaky".into()
+        }
+        fn next_frame(&mut self) -> Result<GrayImage> {
+            std::thread::sleep(Duration::from_millis(5));
+            if self.frames_left == 0 {
+                return Err(Error::Camera("device unplugged".into()));
+            }
+            self.frames_left -= 1;
+            Ok(GrayImage::new(4, 4))
+        }
+    }
+
+    #[test]
+    fn an_absent_then_unplugged_camera_is_a_status_and_comes_back() {
+        let attempts = Arc::new(AtomicU32::new(0));
+        let counter = Arc::clone(&attempts);
+        let opener: Opener = Box::new(move || {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            match n {
+                0 | 1 => Err(Error::Camera("no camera found".into())),
+                2 => panic!("driver bug"),
+                _ => Ok(Box::new(Flaky { frames_left: 3 }) as Box<dyn FrameSource>),
+            }
+        });
+        let (supervisor, frames) = Supervisor::start(opener, Duration::from_millis(20), 8).unwrap();
+        let mut got = 0;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while got < 6 && Instant::now() < deadline {
+            if frames.recv_timeout(Duration::from_millis(100)).is_ok() {
+                got += 1;
+            }
+        }
+        assert_eq!(got, 6, "frames resume after each failure");
+        assert!(attempts.load(Ordering::SeqCst) >= 5);
+        drop(frames);
+        drop(supervisor);
+    }
+
+    #[test]
+    fn reports_why_it_has_no_frames() {
+        let opener: Opener = Box::new(|| Err(Error::Camera("no camera found".into())));
+        let (supervisor, _frames) =
+            Supervisor::start(opener, Duration::from_millis(20), 1).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while supervisor.status() == CameraStatus::Starting && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(
+            supervisor.status(),
+            CameraStatus::Unavailable {
+                reason: "camera: no camera found".into()
+            }
+        );
+    }
+}

@@ -1,0 +1,287 @@
+//! The kiosk's settings: a TOML file, then `BAODAO_*` variables.
+
+use std::path::{Path, PathBuf};
+
+use baodao_shared::{ActivityId, Community};
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+pub const DEFAULT_CONFIG: &str = "/etc/baodao/kiosk.toml";
+
+/// Where frames come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CameraSpec {
+    /// The first camera that opens.
+    Auto,
+    Index(u32),
+    /// The first camera whose name contains this text.
+    Name(String),
+    /// Image files of a folder, in name order, looped.
+    Replay(PathBuf),
+    /// Rendered demo cards over a background.
+    Synthetic,
+    None,
+}
+
+impl std::str::FromStr for CameraSpec {
+    type Err = Error;
+    fn from_str(text: &str) -> Result<Self> {
+        let text = text.trim();
+        Ok(match text.split_once(':') {
+            _ if text == "auto" => Self::Auto,
+            _ if text == "synthetic" => Self::Synthetic,
+            _ if text == "none" => Self::None,
+            Some(("index", n)) => {
+                Self::Index(n.parse().map_err(|_| {
+                    Error::Config(format!("camera: {text:?}: index:N takes a number"))
+                })?)
+            }
+            Some(("name", name)) if !name.is_empty() => Self::Name(name.to_owned()),
+            Some(("replay", dir)) if !dir.is_empty() => Self::Replay(PathBuf::from(dir)),
+            _ => {
+                return Err(Error::Config(format!(
+                    "camera: {text:?}: use auto, index:N, name:TEXT, replay:DIR, synthetic or none"
+                )));
+            }
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+pub enum Language {
+    #[default]
+    #[serde(rename = "zh-Hans")]
+    ZhHans,
+    #[serde(rename = "zh-Hant")]
+    ZhHant,
+    #[serde(rename = "en")]
+    En,
+}
+
+impl std::str::FromStr for Language {
+    type Err = Error;
+    fn from_str(text: &str) -> Result<Self> {
+        match text {
+            "zh-Hans" => Ok(Self::ZhHans),
+            "zh-Hant" => Ok(Self::ZhHant),
+            "en" => Ok(Self::En),
+            _ => Err(Error::Config(format!(
+                "language: {text:?}: use zh-Hans, zh-Hant or en"
+            ))),
+        }
+    }
+}
+
+/// Which activity check-ins are for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActivityChoice {
+    /// The one scheduled now at this kiosk's community.
+    Auto,
+    Fixed(ActivityId),
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub server_url: Option<String>,
+    pub token: Option<String>,
+    pub community: Community,
+    pub data_dir: PathBuf,
+    pub camera: CameraSpec,
+    pub language: Language,
+    pub staff_pin_hash: Option<String>,
+    pub activity: ActivityChoice,
+    pub sync_interval_secs: u64,
+    pub replay_fps: f32,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("server_url", &self.server_url)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("community", &self.community)
+            .field("data_dir", &self.data_dir)
+            .field("camera", &self.camera)
+            .field("language", &self.language)
+            .field(
+                "staff_pin_hash",
+                &self.staff_pin_hash.as_ref().map(|_| "<redacted>"),
+            )
+            .field("activity", &self.activity)
+            .field("sync_interval_secs", &self.sync_interval_secs)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The file's keys, all optional so the environment can fill them in.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    server_url: Option<String>,
+    token: Option<String>,
+    token_file: Option<PathBuf>,
+    community: Option<String>,
+    data_dir: Option<PathBuf>,
+    camera: Option<String>,
+    language: Option<String>,
+    staff_pin_hash: Option<String>,
+    activity: Option<String>,
+    sync_interval_secs: Option<u64>,
+    replay_fps: Option<f32>,
+}
+
+impl Config {
+    /// Reads `path` (when it exists or was named) and applies `BAODAO_*`.
+    pub fn load(path: Option<&Path>) -> Result<Self> {
+        Self::from_sources(path, |name| std::env::var(name).ok())
+    }
+
+    pub fn from_sources(path: Option<&Path>, var: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let default = Path::new(DEFAULT_CONFIG);
+        let file = match path {
+            Some(path) => Some(read(path)?),
+            None if default.exists() => Some(read(default)?),
+            None => None,
+        };
+        let mut f = file.unwrap_or_default();
+        let env = |key: &str, slot: &mut Option<String>| {
+            if let Some(v) = var(key) {
+                *slot = Some(v);
+            }
+        };
+        env("BAODAO_SERVER_URL", &mut f.server_url);
+        env("BAODAO_TOKEN", &mut f.token);
+        env("BAODAO_COMMUNITY", &mut f.community);
+        env("BAODAO_CAMERA", &mut f.camera);
+        env("BAODAO_LANGUAGE", &mut f.language);
+        env("BAODAO_STAFF_PIN_HASH", &mut f.staff_pin_hash);
+        env("BAODAO_ACTIVITY", &mut f.activity);
+        if let Some(v) = var("BAODAO_TOKEN_FILE") {
+            f.token_file = Some(v.into());
+        }
+        if let Some(v) = var("BAODAO_DATA_DIR") {
+            f.data_dir = Some(v.into());
+        }
+        if let Some(v) = var("BAODAO_SYNC_INTERVAL_SECS") {
+            f.sync_interval_secs = Some(
+                v.parse()
+                    .map_err(|_| Error::Config(format!("BAODAO_SYNC_INTERVAL_SECS: {v:?}")))?,
+            );
+        }
+
+        let token = match (f.token, f.token_file) {
+            (Some(token), _) => Some(token),
+            (None, Some(file)) => Some(
+                std::fs::read_to_string(&file)
+                    .map_err(Error::io(format!("reading token_file {}", file.display())))?
+                    .trim()
+                    .to_owned(),
+            ),
+            (None, None) => None,
+        };
+        let community = f
+            .community
+            .ok_or_else(|| {
+                Error::Config("community is required (e.g. community = \"C01\")".into())
+            })?
+            .parse()?;
+        let activity = match f.activity.as_deref() {
+            None | Some("auto") => ActivityChoice::Auto,
+            Some(id) => ActivityChoice::Fixed(id.parse()?),
+        };
+        let server_url = f.server_url.map(|url| url.trim_end_matches('/').to_owned());
+        if let Some(url) = &server_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(Error::Config(format!(
+                "server_url: {url:?} must start with http:// or https://"
+            )));
+        }
+        Ok(Self {
+            server_url,
+            token,
+            community,
+            data_dir: f
+                .data_dir
+                .unwrap_or_else(|| PathBuf::from("/var/lib/baodao-kiosk")),
+            camera: f.camera.as_deref().unwrap_or("auto").parse()?,
+            language: f.language.as_deref().unwrap_or("zh-Hans").parse()?,
+            staff_pin_hash: f.staff_pin_hash,
+            activity,
+            sync_interval_secs: f.sync_interval_secs.unwrap_or(30).max(1),
+            replay_fps: f.replay_fps.unwrap_or(10.0).clamp(0.1, 120.0),
+        })
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("kiosk.sqlite")
+    }
+}
+
+fn read(path: &Path) -> Result<File> {
+    let text =
+        std::fs::read_to_string(path).map_err(Error::io(format!("reading {}", path.display())))?;
+    toml::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kiosk.toml");
+        std::fs::write(dir.path().join("token"), "bdk_secret\n").unwrap();
+        std::fs::write(
+            &path,
+            format!(
+                "server_url = \"http://127.0.0.1:8420/\"\ntoken_file = \"{}\"\ncommunity = \"C01\"\ncamera = \"replay:/tmp/frames\"\nlanguage = \"en\"\nactivity = \"A7\"\n",
+                dir.path().join("token").display()
+            ),
+        )
+        .unwrap();
+        let config = Config::from_sources(Some(&path), |_| None).unwrap();
+        assert_eq!(config.server_url.as_deref(), Some("http://127.0.0.1:8420"));
+        assert_eq!(config.token.as_deref(), Some("bdk_secret"));
+        assert_eq!(config.camera, CameraSpec::Replay("/tmp/frames".into()));
+        assert_eq!(config.language, Language::En);
+        assert_eq!(
+            config.activity,
+            ActivityChoice::Fixed("A7".parse().unwrap())
+        );
+        assert!(
+            !format!("{config:?}").contains("bdk_secret"),
+            "Debug redacts the token"
+        );
+
+        let env = Config::from_sources(Some(&path), |k| {
+            (k == "BAODAO_CAMERA").then(|| "index:2".to_owned())
+        })
+        .unwrap();
+        assert_eq!(env.camera, CameraSpec::Index(2));
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kiosk.toml");
+        for (text, needle) in [
+            ("community = \"C01\"\ncamera = \"webcam\"\n", "camera"),
+            ("community = \"C01\"\nlanguage = \"fr\"\n", "language"),
+            ("", "community"),
+            ("community = \"C01\"\ncolour = 1\n", "colour"),
+            (
+                "community = \"C01\"\nserver_url = \"ftp://x\"\n",
+                "server_url",
+            ),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let err = Config::from_sources(Some(&path), |_| None)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{err}");
+        }
+    }
+}

@@ -1,0 +1,361 @@
+//! Whether a scanned card (or a member picked by staff) checks in, and to
+//! which activity.
+
+use baodao_shared::card::{self, CardRefusal};
+use baodao_shared::protocol::RosterEntry;
+use baodao_shared::{Activity, ActivityId, MemberId};
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::offline::OfflineData;
+use crate::config::ActivityChoice;
+
+/// How long before its start and after its end an activity takes check-ins.
+pub const OPEN_GRACE_MINUTES: i64 = 30;
+
+/// Why a check-in was refused, in words a member can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Refusal {
+    /// Some other QR code: a payment code, a web link.
+    NotBaodaoCard,
+    /// A Baodao card that did not read whole.
+    DamagedCard,
+    /// The signature does not verify: a forgery or a tampered card.
+    ForgedCard,
+    /// Signed by a key this kiosk does not know (yet).
+    UnknownKey,
+    ExpiredCard,
+    RevokedCard,
+    /// The member has a newer card.
+    ReplacedCard,
+    /// Not in this kiosk's roster (maybe not synced yet).
+    UnknownMember,
+    /// No activity is open at this community now.
+    NoActivity,
+}
+
+impl Refusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NotBaodaoCard => "not_baodao_card",
+            Self::DamagedCard => "damaged_card",
+            Self::ForgedCard => "forged_card",
+            Self::UnknownKey => "unknown_key",
+            Self::ExpiredCard => "expired_card",
+            Self::RevokedCard => "revoked_card",
+            Self::ReplacedCard => "replaced_card",
+            Self::UnknownMember => "unknown_member",
+            Self::NoActivity => "no_activity",
+        }
+    }
+
+    fn from_card(refusal: &CardRefusal) -> Self {
+        match refusal {
+            CardRefusal::NotBaodao => Self::NotBaodaoCard,
+            CardRefusal::Malformed => Self::DamagedCard,
+            CardRefusal::UnknownKey(_) => Self::UnknownKey,
+            CardRefusal::BadSignature => Self::ForgedCard,
+            CardRefusal::Expired(_) => Self::ExpiredCard,
+            CardRefusal::Revoked(_) => Self::RevokedCard,
+            CardRefusal::Replaced { .. } => Self::ReplacedCard,
+        }
+    }
+}
+
+/// Who is checking in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presented<'a> {
+    /// A card's text, read by the camera or typed by a scanner.
+    Card(&'a str),
+    /// Picked by staff, without a card.
+    Member(&'a MemberId),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    CheckIn {
+        member: RosterEntry,
+        activity: Activity,
+    },
+    Already {
+        member: RosterEntry,
+        activity: Activity,
+        first_at: DateTime<Utc>,
+    },
+    Refused {
+        refusal: Refusal,
+        /// The member, when the card names one the roster knows.
+        member: Option<RosterEntry>,
+    },
+}
+
+/// The activity check-ins are for at `now` (kiosk time corrected to the
+/// server's clock): a staff choice, else the one open now at this
+/// community; of several, the one that started last.
+pub fn pick_activity<'a>(
+    data: &'a OfflineData,
+    now: DateTime<Utc>,
+    choice: &ActivityChoice,
+) -> Option<&'a Activity> {
+    match choice {
+        ActivityChoice::Fixed(id) => data.activities.iter().find(|a| &a.activity_id == id),
+        ActivityChoice::Auto => {
+            let grace = Duration::minutes(OPEN_GRACE_MINUTES);
+            data.activities
+                .iter()
+                .filter(|a| a.community == data.community && a.is_open_at(now, grace))
+                .max_by_key(|a| {
+                    (
+                        a.is_open_at(now, Duration::zero()),
+                        a.starts_at,
+                        a.activity_id.clone(),
+                    )
+                })
+        }
+    }
+}
+
+/// Decides a check-in. `first_check_in` says when the member first checked
+/// in at an activity, if they did.
+pub fn decide(
+    presented: &Presented<'_>,
+    now: DateTime<Utc>,
+    data: &OfflineData,
+    choice: &ActivityChoice,
+    first_check_in: impl FnOnce(&MemberId, &ActivityId) -> Option<DateTime<Utc>>,
+) -> Decision {
+    let member_id = match presented {
+        Presented::Member(id) => (*id).clone(),
+        Presented::Card(text) => {
+            let today = now.with_timezone(&data.policy.time_zone).date_naive();
+            match card::verify(text, &data.keyring, today, data) {
+                Ok(card) => card.member_id,
+                Err(refusal) => {
+                    let member = refusal
+                        .card()
+                        .and_then(|c| data.roster.get(&c.member_id))
+                        .cloned();
+                    return Decision::Refused {
+                        refusal: Refusal::from_card(&refusal),
+                        member,
+                    };
+                }
+            }
+        }
+    };
+    let Some(member) = data.roster.get(&member_id).cloned() else {
+        return Decision::Refused {
+            refusal: Refusal::UnknownMember,
+            member: None,
+        };
+    };
+    let Some(activity) = pick_activity(data, now, choice).cloned() else {
+        return Decision::Refused {
+            refusal: Refusal::NoActivity,
+            member: Some(member),
+        };
+    };
+    match first_check_in(&member.member_id, &activity.activity_id) {
+        Some(first_at) => Decision::Already {
+            member,
+            activity,
+            first_at,
+        },
+        None => Decision::CheckIn { member, activity },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use baodao_shared::ActivityKind;
+    use baodao_shared::card::{CardSigner, Keyring};
+    use chrono::{NaiveDate, TimeZone};
+
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 30, 2, 0, 0).unwrap()
+    }
+
+    fn activity(id: &str, community: &str, start_h: i64, end_h: i64) -> Activity {
+        Activity {
+            activity_id: id.parse().unwrap(),
+            title: "黨課".into(),
+            kind: ActivityKind::PartyLesson,
+            community: community.parse().unwrap(),
+            starts_at: now() + Duration::hours(start_h),
+            ends_at: now() + Duration::hours(end_h),
+        }
+    }
+
+    fn data(signer: &CardSigner) -> OfflineData {
+        let mut data = OfflineData::empty("C01".parse().unwrap());
+        data.keyring = Keyring::new([&signer.public_key()]).unwrap();
+        for (id, serial) in [("M1", 1), ("M2", 3)] {
+            data.roster.insert(
+                id.parse().unwrap(),
+                RosterEntry {
+                    member_id: id.parse().unwrap(),
+                    name: "張偉".into(),
+                    organization: "局".into(),
+                    community: "C01".parse().unwrap(),
+                    card_serial: Some(serial),
+                },
+            );
+        }
+        data.revoked.insert(2);
+        data.activities = vec![activity("A1", "C01", -1, 1), activity("B1", "C02", -1, 1)];
+        data
+    }
+
+    fn card(signer: &CardSigner, member: &str, serial: u32, expires: NaiveDate) -> String {
+        signer
+            .sign(&member.parse().unwrap(), serial, expires)
+            .unwrap()
+    }
+
+    fn refusal(decision: &Decision) -> Option<Refusal> {
+        match decision {
+            Decision::Refused { refusal, .. } => Some(*refusal),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn every_refusal_reason() {
+        let signer = CardSigner::from_seed(1, &[1; 32]);
+        let forger = CardSigner::from_seed(1, &[2; 32]);
+        let stranger = CardSigner::from_seed(7, &[3; 32]);
+        let data = data(&signer);
+        let later = NaiveDate::from_ymd_opt(2030, 1, 1).unwrap();
+        let past = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let good = card(&signer, "M1", 1, later);
+        let cases = [
+            (
+                "https://u.wechat.com/abc".to_owned(),
+                Refusal::NotBaodaoCard,
+            ),
+            (good[..40].to_owned(), Refusal::DamagedCard),
+            (card(&forger, "M1", 1, later), Refusal::ForgedCard),
+            (card(&stranger, "M1", 1, later), Refusal::UnknownKey),
+            (card(&signer, "M1", 1, past), Refusal::ExpiredCard),
+            (card(&signer, "M2", 2, later), Refusal::ReplacedCard),
+            (card(&signer, "M3", 9, later), Refusal::UnknownMember),
+        ];
+        for (text, expected) in cases {
+            let d = decide(
+                &Presented::Card(&text),
+                now(),
+                &data,
+                &ActivityChoice::Auto,
+                |_, _| None,
+            );
+            assert_eq!(refusal(&d), Some(expected), "{text}");
+        }
+        let mut revoked = data.clone();
+        revoked.revoked.insert(1);
+        let d = decide(
+            &Presented::Card(&good),
+            now(),
+            &revoked,
+            &ActivityChoice::Auto,
+            |_, _| None,
+        );
+        assert_eq!(refusal(&d), Some(Refusal::RevokedCard));
+
+        let tomorrow = now() + Duration::days(1);
+        let d = decide(
+            &Presented::Card(&good),
+            tomorrow,
+            &data,
+            &ActivityChoice::Auto,
+            |_, _| None,
+        );
+        assert_eq!(refusal(&d), Some(Refusal::NoActivity));
+        if let Decision::Refused { member, .. } = d {
+            assert_eq!(
+                member.unwrap().member_id.as_str(),
+                "M1",
+                "the member is named in the refusal"
+            );
+        }
+    }
+
+    #[test]
+    fn checks_in_then_says_already() {
+        let signer = CardSigner::from_seed(1, &[1; 32]);
+        let data = data(&signer);
+        let good = card(
+            &signer,
+            "M1",
+            1,
+            NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(),
+        );
+        let d = decide(
+            &Presented::Card(&good),
+            now(),
+            &data,
+            &ActivityChoice::Auto,
+            |_, _| None,
+        );
+        assert!(
+            matches!(&d, Decision::CheckIn { activity, .. } if activity.activity_id.as_str() == "A1")
+        );
+        let first = now() - Duration::minutes(5);
+        let d = decide(
+            &Presented::Card(&good),
+            now(),
+            &data,
+            &ActivityChoice::Auto,
+            |_, _| Some(first),
+        );
+        assert!(matches!(d, Decision::Already { first_at, .. } if first_at == first));
+        let m1 = "M1".parse().unwrap();
+        let d = decide(
+            &Presented::Member(&m1),
+            now(),
+            &data,
+            &ActivityChoice::Auto,
+            |_, _| None,
+        );
+        assert!(matches!(d, Decision::CheckIn { .. }));
+    }
+
+    #[test]
+    fn picks_the_activity_open_now_or_the_staff_choice() {
+        let signer = CardSigner::from_seed(1, &[1; 32]);
+        let mut data = data(&signer);
+        data.activities.push(activity("A2", "C01", 0, 3));
+        data.activities.push(activity("A3", "C01", 5, 6));
+        let auto =
+            pick_activity(&data, now() + Duration::minutes(1), &ActivityChoice::Auto).unwrap();
+        assert_eq!(
+            auto.activity_id.as_str(),
+            "A2",
+            "of two open, the one that started last"
+        );
+        let early = pick_activity(
+            &data,
+            now() + Duration::minutes(4 * 60 + 40),
+            &ActivityChoice::Auto,
+        )
+        .unwrap();
+        assert_eq!(
+            early.activity_id.as_str(),
+            "A3",
+            "open 30 minutes before its start"
+        );
+        assert!(pick_activity(&data, now() + Duration::hours(8), &ActivityChoice::Auto).is_none());
+        let fixed = ActivityChoice::Fixed("A3".parse().unwrap());
+        assert_eq!(
+            pick_activity(&data, now(), &fixed)
+                .unwrap()
+                .activity_id
+                .as_str(),
+            "A3"
+        );
+        let other = ActivityChoice::Fixed("Z9".parse().unwrap());
+        assert!(pick_activity(&data, now(), &other).is_none());
+    }
+}

@@ -1,0 +1,431 @@
+//! The kiosk core put together: camera thread → scan thread (decode,
+//! debounce, decide, store) → outcomes; and the sync thread beside them.
+//! The window app and the headless mode are thin readers of `outcomes`.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, RwLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use baodao_shared::{AttendanceRecord, MemberId, Method};
+use chrono::{Datelike, Utc};
+use uuid::Uuid;
+
+use crate::camera::{self, CameraStatus, Frame, Supervisor};
+use crate::config::{ActivityChoice, Config};
+use crate::domain::checkin::{Decision, Presented, decide, pick_activity};
+use crate::domain::offline::OfflineData;
+use crate::error::{Error, Result};
+use crate::outcome::{Outcome, OutcomeKind};
+use crate::scan::{Debouncer, QrDecoder};
+use crate::store::{CheckIn, Store};
+use crate::sync::worker::{SharedOffline, SyncSetup};
+use crate::sync::{SyncHandle, SyncStatus};
+
+/// What staff and scanners ask of the core.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// A keyboard-wedge scanner typed a card.
+    Typed(String),
+    /// Staff checked a member in by name.
+    Manual(MemberId),
+    Void {
+        record_id: Uuid,
+        reason: String,
+    },
+    SetActivity(ActivityChoice),
+}
+
+/// Counters for the staff screen and the benchmark.
+#[derive(Debug, Default)]
+pub struct ScanStats {
+    pub frames: AtomicU64,
+    pub decode_micros: AtomicU64,
+    pub decoder_panics: AtomicU64,
+}
+
+/// How the core is started.
+pub struct Setup {
+    pub config: Config,
+    /// Opens the frame source; `None` uses the configuration's camera.
+    pub camera: Option<camera::supervisor::Opener>,
+    pub camera_retry: Duration,
+}
+
+impl Setup {
+    pub fn new(config: Config) -> Self {
+        Self {
+            config,
+            camera: None,
+            camera_retry: Duration::from_secs(3),
+        }
+    }
+}
+
+pub struct Engine {
+    pub outcomes: Receiver<Outcome>,
+    commands: SyncSender<Command>,
+    camera: Option<Supervisor>,
+    sync: Option<Arc<SyncHandle>>,
+    offline: SharedOffline,
+    stats: Arc<ScanStats>,
+    stop: Arc<AtomicBool>,
+    scan: Option<JoinHandle<()>>,
+    database: PathBuf,
+}
+
+impl Engine {
+    pub fn start(setup: Setup) -> Result<Self> {
+        let config = setup.config;
+        let database = config.database_path();
+        let store = Store::open(&database)?;
+        let offline: SharedOffline = Arc::new(RwLock::new(Arc::new(
+            store.load_offline(&config.community)?,
+        )));
+
+        let sync = match (&config.server_url, &config.token) {
+            (Some(url), Some(token)) => Some(Arc::new(SyncHandle::start(
+                SyncSetup {
+                    server_url: url.clone(),
+                    token: token.clone(),
+                    database: database.clone(),
+                    community: config.community.clone(),
+                    interval: Duration::from_secs(config.sync_interval_secs),
+                },
+                Arc::clone(&offline),
+            )?)),
+            _ => {
+                tracing::warn!("no server_url or token configured: working offline only");
+                None
+            }
+        };
+
+        let opener = setup.camera.unwrap_or_else(|| {
+            let spec = config.camera.clone();
+            let fps = config.replay_fps;
+            Box::new(move || camera::open(&spec, fps))
+        });
+        let (camera, frames) = Supervisor::start(opener, setup.camera_retry, 2)?;
+
+        let (commands, command_rx) = sync_channel(64);
+        let (outcome_tx, outcomes) = sync_channel(256);
+        let stats = Arc::new(ScanStats::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        let scan = {
+            let mut worker = ScanWorker {
+                store,
+                offline: Arc::clone(&offline),
+                decoder: QrDecoder::new(),
+                debouncer: Debouncer::default(),
+                choice: config.activity.clone(),
+                outcomes: outcome_tx,
+                sync: sync.clone(),
+                stats: Arc::clone(&stats),
+            };
+            let stop = Arc::clone(&stop);
+            std::thread::Builder::new()
+                .name("baodao-scan".into())
+                .spawn(move || worker.run(&frames, &command_rx, &stop))
+                .map_err(Error::io("starting the scan thread"))?
+        };
+        Ok(Self {
+            outcomes,
+            commands,
+            camera: Some(camera),
+            sync,
+            offline,
+            stats,
+            stop,
+            scan: Some(scan),
+            database,
+        })
+    }
+
+    /// A handle for other threads (a scanner reader) to send commands.
+    pub fn commander(&self) -> SyncSender<Command> {
+        self.commands.clone()
+    }
+
+    /// Sends a command to the scan thread; `false` if its queue is full.
+    pub fn send(&self, command: Command) -> bool {
+        self.commands.try_send(command).is_ok()
+    }
+
+    pub fn camera_status(&self) -> CameraStatus {
+        self.camera
+            .as_ref()
+            .map_or(CameraStatus::Stopped, Supervisor::status)
+    }
+
+    pub fn sync_status(&self) -> SyncStatus {
+        self.sync.as_ref().map(|s| s.status()).unwrap_or_default()
+    }
+
+    pub fn sync_now(&self) {
+        if let Some(sync) = &self.sync {
+            sync.sync_now();
+        }
+    }
+
+    /// The offline data decisions use now.
+    pub fn offline(&self) -> Arc<OfflineData> {
+        // A poisoned lock still holds the last good data.
+        Arc::clone(
+            &self
+                .offline
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
+    pub fn stats(&self) -> &ScanStats {
+        &self.stats
+    }
+
+    pub fn database(&self) -> &std::path::Path {
+        &self.database
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        drop(self.camera.take());
+        if let Some(scan) = self.scan.take() {
+            let _ = scan.join();
+        }
+        drop(self.sync.take());
+    }
+}
+
+struct ScanWorker {
+    store: Store,
+    offline: SharedOffline,
+    decoder: QrDecoder,
+    debouncer: Debouncer,
+    choice: ActivityChoice,
+    outcomes: SyncSender<Outcome>,
+    sync: Option<Arc<SyncHandle>>,
+    stats: Arc<ScanStats>,
+}
+
+impl ScanWorker {
+    fn run(&mut self, frames: &Receiver<Frame>, commands: &Receiver<Command>, stop: &AtomicBool) {
+        while !stop.load(Ordering::Relaxed) {
+            while let Ok(command) = commands.try_recv() {
+                self.command(command);
+            }
+            match frames.recv_timeout(Duration::from_millis(30)) {
+                Ok(frame) => self.frame(&frame),
+                Err(RecvTimeoutError::Timeout) => {}
+                // The camera thread ended: keep serving commands.
+                Err(RecvTimeoutError::Disconnected) => {
+                    std::thread::sleep(Duration::from_millis(30))
+                }
+            }
+        }
+    }
+
+    fn frame(&mut self, frame: &Frame) {
+        let started = Instant::now();
+        let texts = self.decoder.decode(&frame.luma);
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.stats.frames.fetch_add(1, Ordering::Relaxed);
+        self.stats
+            .decode_micros
+            .fetch_add(micros, Ordering::Relaxed);
+        self.stats
+            .decoder_panics
+            .store(self.decoder.panics(), Ordering::Relaxed);
+        for text in texts {
+            if self.debouncer.sight(&text, frame.captured_at).is_some() {
+                self.present(&Presented::Card(&text), Method::Qr, frame.captured_at);
+            }
+        }
+    }
+
+    fn command(&mut self, command: Command) {
+        let now = Instant::now();
+        match command {
+            Command::Typed(text) => {
+                let text = text.trim().to_owned();
+                // A scanner that fires twice for one scan types the text twice.
+                if !text.is_empty() && self.debouncer.sight(&text, now).is_some() {
+                    self.present(&Presented::Card(&text), Method::Keyboard, now);
+                }
+            }
+            Command::Manual(member) => {
+                self.present(&Presented::Member(&member), Method::Manual, now)
+            }
+            Command::Void { record_id, reason } => {
+                let mut outcome = Outcome::new(OutcomeKind::Voided, Utc::now());
+                outcome.record_id = Some(record_id);
+                match self.store.void(record_id, &reason, Utc::now()) {
+                    Ok(true) => {
+                        self.emit(outcome);
+                        self.nudge_sync();
+                    }
+                    Ok(false) => {
+                        outcome.outcome = OutcomeKind::Rejected;
+                        outcome.reason = Some("unknown_or_voided_record".into());
+                        self.emit(outcome);
+                    }
+                    Err(e) => self.emit(storage_error(&e, outcome)),
+                }
+            }
+            Command::SetActivity(choice) => self.choice = choice,
+        }
+    }
+
+    fn present(&mut self, presented: &Presented<'_>, method: Method, arrived: Instant) {
+        let offline = Arc::clone(
+            &self
+                .offline
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        let kiosk_now = Utc::now();
+        let now = kiosk_now + offline.clock_offset;
+        let store = &self.store;
+        let mut lookup_error = None;
+        let decision = decide(
+            presented,
+            now,
+            &offline,
+            &self.choice,
+            |member, activity| {
+                store.first_check_in(member, activity).unwrap_or_else(|e| {
+                    lookup_error = Some(e);
+                    None
+                })
+            },
+        );
+        let mut outcome = Outcome::new(OutcomeKind::Rejected, kiosk_now);
+        outcome.method = Some(method);
+        if let Some(e) = lookup_error {
+            self.emit(storage_error(&e, outcome));
+            return;
+        }
+        match decision {
+            Decision::Refused { refusal, member } => {
+                outcome.reason = Some(refusal.code().to_owned());
+                if let Some(member) = member {
+                    outcome.member_id = Some(member.member_id);
+                    outcome.member_name = Some(member.name);
+                }
+                if let Some(activity) = pick_activity(&offline, now, &self.choice) {
+                    outcome.activity_id = Some(activity.activity_id.clone());
+                    outcome.activity_title = Some(activity.title.clone());
+                }
+            }
+            Decision::Already {
+                member,
+                activity,
+                first_at,
+            } => {
+                outcome.outcome = OutcomeKind::Duplicate;
+                outcome.first_scanned_at = Some(first_at);
+                outcome.points = Some(self.points(&offline, &member.member_id, now.year()));
+                outcome.cap = Some(offline.policy.annual_cap);
+                outcome.member_id = Some(member.member_id);
+                outcome.member_name = Some(member.name);
+                outcome.activity_id = Some(activity.activity_id);
+                outcome.activity_title = Some(activity.title);
+            }
+            Decision::CheckIn { member, activity } => {
+                let card = match presented {
+                    Presented::Card(text) => Some((*text).to_owned()),
+                    Presented::Member(_) => None,
+                };
+                let record = AttendanceRecord {
+                    record_id: Uuid::now_v7(),
+                    member_id: member.member_id.clone(),
+                    activity_id: activity.activity_id.clone(),
+                    // The kiosk's own clock: the server corrects it by the
+                    // offset it measures on upload.
+                    scanned_at: kiosk_now,
+                    method,
+                    card,
+                };
+                outcome.member_id = Some(member.member_id.clone());
+                outcome.member_name = Some(member.name.clone());
+                outcome.activity_id = Some(activity.activity_id.clone());
+                outcome.activity_title = Some(activity.title.clone());
+                let check_in = CheckIn {
+                    record: record.clone(),
+                    member_name: member.name.clone(),
+                };
+                if let Err(e) = self.store.record_check_in(&check_in) {
+                    self.emit(storage_error(&e, outcome));
+                    return;
+                }
+                outcome.outcome = OutcomeKind::Accepted;
+                outcome.record_id = Some(record.record_id);
+                outcome.points = Some(self.points(&offline, &member.member_id, now.year()));
+                outcome.cap = Some(offline.policy.annual_cap);
+                self.nudge_sync();
+            }
+        }
+        outcome.latency_ms = arrived.elapsed().as_secs_f64() * 1000.0;
+        self.emit(outcome);
+    }
+
+    /// The server's count for this year plus check-ins it has not seen.
+    fn points(&self, offline: &OfflineData, member: &MemberId, year: i32) -> u32 {
+        let server = offline
+            .points
+            .get(member)
+            .filter(|p| p.year == year)
+            .map_or(0, |p| p.attended);
+        let unsynced = self
+            .store
+            .unsynced_activities(member)
+            .map_or(0, |activities| {
+                activities
+                    .iter()
+                    .filter(|id| {
+                        offline
+                            .activities
+                            .iter()
+                            .find(|a| &a.activity_id == *id)
+                            .is_none_or(|a| offline.policy.year_of(a.starts_at) == year)
+                    })
+                    .count()
+            });
+        offline
+            .policy
+            .points_for(server.saturating_add(u32::try_from(unsynced).unwrap_or(u32::MAX)))
+    }
+
+    fn nudge_sync(&self) {
+        if let Some(sync) = &self.sync {
+            sync.sync_now();
+        }
+    }
+
+    fn emit(&self, outcome: Outcome) {
+        match self.outcomes.try_send(outcome) {
+            Ok(()) | Err(TrySendError::Disconnected(_)) => {}
+            Err(TrySendError::Full(dropped)) => {
+                tracing::warn!(outcome = ?dropped.outcome, "nobody is reading outcomes; one was dropped (it is stored)");
+            }
+        }
+    }
+}
+
+fn storage_error(error: &Error, mut outcome: Outcome) -> Outcome {
+    tracing::error!(%error, "could not store a check-in");
+    outcome.outcome = OutcomeKind::Error;
+    outcome.reason = Some(
+        if error.is_disk_full() {
+            "storage_full"
+        } else {
+            "storage_error"
+        }
+        .into(),
+    );
+    outcome.record_id = None;
+    outcome
+}

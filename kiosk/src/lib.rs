@@ -1,0 +1,16 @@
+//! The Baodao kiosk core: camera, QR decoding, check-in decisions, the local
+//! store and the sync client. No UI here: the window app, the headless mode,
+//! the tests and the benchmarks all drive this same core.
+
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod scan;
+
+pub use error::{Error, Result};
+pub mod camera;
+pub mod engine;
+pub mod headless;
+pub mod outcome;
+pub mod store;
+pub mod sync;

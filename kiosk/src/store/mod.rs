@@ -1,0 +1,88 @@
+//! The kiosk's SQLite file: check-ins and voids (the outbox: never deleted,
+//! marked with what the server said), the cached snapshot, and a sync log.
+//! A check-in is acknowledged only after its transaction is on disk
+//! (`synchronous=FULL`), so killing the kiosk at any moment loses nothing
+//! it showed as done.
+
+mod checkins;
+mod migrations;
+mod snapshot;
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension};
+
+pub use checkins::{CheckIn, CheckInRow};
+
+use crate::error::{Error, Result};
+
+/// One connection; each thread that needs the store opens its own.
+pub struct Store {
+    conn: Connection,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(Error::io(format!("creating {}", dir.display())))?;
+        }
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        migrations::run(&mut conn)?;
+        Ok(Self { conn })
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Notes a sync event for the staff screen; keeps the last 1000.
+    pub fn log(&self, level: &str, message: &str, at: DateTime<Utc>) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO sync_log (at, level, message) VALUES (?1, ?2, ?3)",
+            rusqlite::params![at.timestamp_millis(), level, message],
+        )?;
+        self.conn.execute(
+            "DELETE FROM sync_log WHERE id <= (SELECT MAX(id) - 1000 FROM sync_log)",
+            [],
+        )?;
+        Ok(())
+    }
+
+    /// The newest sync log lines, newest first.
+    pub fn recent_log(&self, limit: usize) -> Result<Vec<(DateTime<Utc>, String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT at, level, message FROM sync_log ORDER BY id DESC LIMIT ?1")?;
+        let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+            Ok((from_ms(r.get(0)?)?, r.get(1)?, r.get(2)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+fn from_ms(ms: i64) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms).ok_or(rusqlite::Error::IntegralValueOutOfRange(0, ms))
+}
+
+fn parse_column<T: std::str::FromStr>(index: usize, text: &str) -> rusqlite::Result<T>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    text.parse().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
+    })
+}

@@ -1,0 +1,269 @@
+//! The sync thread: uploads the outbox, pulls the snapshot, and keeps at it
+//! with backoff until the network comes back. Runs its own small async
+//! runtime so nothing of it touches the UI thread.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use baodao_shared::Community;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::backoff;
+use super::client::SyncClient;
+use super::plan::{BATCH_RECORDS, next_batch};
+use crate::domain::offline::OfflineData;
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// A clock further off than this is shown as a warning.
+pub const SKEW_WARNING_SECS: i64 = 120;
+
+/// What the status badges show.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SyncStatus {
+    /// A server is configured at all.
+    pub configured: bool,
+    /// The last attempt reached the server.
+    pub online: bool,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// Check-ins and voids not yet uploaded.
+    pub pending: u64,
+    /// Check-ins the server held or rejected.
+    pub refused: u64,
+    /// Server clock minus kiosk clock, from the last snapshot.
+    pub clock_offset_ms: Option<i64>,
+    pub uploaded: u64,
+}
+
+impl SyncStatus {
+    pub fn clock_skewed(&self) -> bool {
+        self.clock_offset_ms
+            .is_some_and(|ms| ms.abs() > SKEW_WARNING_SECS * 1000)
+    }
+}
+
+/// Where the current offline data lives; swapped whole after a snapshot.
+pub type SharedOffline = Arc<RwLock<Arc<OfflineData>>>;
+
+pub struct SyncHandle {
+    trigger: SyncSender<()>,
+    status: Arc<Mutex<SyncStatus>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// What the sync thread needs.
+#[derive(Debug, Clone)]
+pub struct SyncSetup {
+    pub server_url: String,
+    pub token: String,
+    pub database: PathBuf,
+    pub community: Community,
+    pub interval: Duration,
+}
+
+impl SyncHandle {
+    pub fn start(setup: SyncSetup, offline: SharedOffline) -> Result<Self> {
+        let (trigger, wake) = sync_channel(1);
+        let status = Arc::new(Mutex::new(SyncStatus {
+            configured: true,
+            ..SyncStatus::default()
+        }));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (status, stop) = (Arc::clone(&status), Arc::clone(&stop));
+            std::thread::Builder::new()
+                .name("baodao-sync".into())
+                .spawn(move || run(&setup, &offline, &wake, &status, &stop))
+                .map_err(Error::io("starting the sync thread"))?
+        };
+        Ok(Self {
+            trigger,
+            status,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Asks for a sync as soon as possible (after a check-in, or staff's
+    /// "sync now"); a no-op when one is already asked for.
+    pub fn sync_now(&self) {
+        let _ = self.trigger.try_send(());
+    }
+
+    pub fn status(&self) -> SyncStatus {
+        self.status.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+impl Drop for SyncHandle {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.trigger.try_send(());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn run(
+    setup: &SyncSetup,
+    offline: &SharedOffline,
+    wake: &Receiver<()>,
+    status: &Mutex<SyncStatus>,
+    stop: &AtomicBool,
+) {
+    let update = |f: &dyn Fn(&mut SyncStatus)| {
+        if let Ok(mut s) = status.lock() {
+            f(&mut s);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            update(&|s| s.last_error = Some(format!("cannot start networking: {e}")));
+            return;
+        }
+    };
+    let mut failures = 0u32;
+    let mut store = None;
+    let mut client = None;
+    while !stop.load(Ordering::Relaxed) {
+        let result = (|| -> Result<Round> {
+            if store.is_none() {
+                store = Some(Store::open(&setup.database)?);
+            }
+            if client.is_none() {
+                client = Some(SyncClient::new(&setup.server_url, &setup.token)?);
+            }
+            let (Some(store), Some(client)) = (store.as_mut(), client.as_ref()) else {
+                return Err(Error::Internal("sync not set up".into()));
+            };
+            runtime.block_on(round(client, store, offline, &setup.community))
+        })();
+        let counts = store
+            .as_ref()
+            .map(|s| (s.pending_count(), s.refused_count()));
+        match result {
+            Ok(round) => {
+                failures = 0;
+                update(&|s| {
+                    s.online = true;
+                    s.last_success = Some(Utc::now());
+                    s.last_error = None;
+                    s.clock_offset_ms = Some(round.clock_offset_ms);
+                    s.uploaded += round.uploaded;
+                });
+                if round.uploaded > 0
+                    && let Some(store) = &store
+                {
+                    let _ = store.log(
+                        "info",
+                        &format!("uploaded {} check-ins and voids", round.uploaded),
+                        Utc::now(),
+                    );
+                }
+            }
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                let message = e.to_string();
+                tracing::warn!(error = %message, failures, "sync failed; will retry");
+                if let Some(store) = &store {
+                    let _ = store.log("warn", &message, Utc::now());
+                }
+                update(&|s| {
+                    s.online = false;
+                    s.last_error = Some(message.clone());
+                });
+            }
+        }
+        if let Some((Ok(pending), Ok(refused))) = counts {
+            update(&|s| {
+                s.pending = pending;
+                s.refused = refused;
+            });
+        }
+        let wait = if failures == 0 {
+            setup.interval
+        } else {
+            backoff::delay(failures - 1, backoff::random_jitter())
+        };
+        match wake.recv_timeout(wait) {
+            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+}
+
+struct Round {
+    uploaded: u64,
+    clock_offset_ms: i64,
+}
+
+/// One sync: upload everything pending, then refresh the snapshot.
+async fn round(
+    client: &SyncClient,
+    store: &mut Store,
+    offline: &SharedOffline,
+    community: &Community,
+) -> Result<Round> {
+    let mut uploaded = 0u64;
+    loop {
+        let records = store.pending_records(BATCH_RECORDS)?;
+        let voids = store.pending_voids(BATCH_RECORDS)?;
+        let Some(batch) = next_batch(
+            &records,
+            &voids,
+            BATCH_RECORDS,
+            uuid::Uuid::now_v7(),
+            Utc::now(),
+        ) else {
+            break;
+        };
+        let receipt = client.upload(&batch).await?;
+        store.apply_receipt(&receipt, Utc::now())?;
+        uploaded += u64::try_from(batch.records.len() + batch.voids.len()).unwrap_or_default();
+        // A receipt that answered nothing would loop forever.
+        if receipt.records.len() + receipt.voids.len() == 0 {
+            return Err(Error::Server(
+                "the server answered an upload with an empty receipt".into(),
+            ));
+        }
+    }
+    let since = store.snapshot_cursor()?;
+    let snapshot = client.snapshot(since).await?;
+    let fetched_at = Utc::now();
+    store.apply_snapshot(&snapshot, fetched_at)?;
+    let clock_offset_ms = (snapshot.server_time - fetched_at).num_milliseconds();
+    let current = offline
+        .read()
+        .map(|o| Arc::clone(&o))
+        .map_err(|_| Error::Internal("offline data lock".into()))?;
+    let changed = snapshot.full
+        || !snapshot.members.is_empty()
+        || !snapshot.revoked_serials.is_empty()
+        || !snapshot.points.is_empty()
+        || snapshot.activities != current.activities
+        || snapshot.card_keys != current.keys
+        || snapshot.policy != current.policy
+        || (clock_offset_ms - current.clock_offset.num_milliseconds()).abs() > 5_000;
+    if changed {
+        let fresh = Arc::new(store.load_offline(community)?);
+        if let Ok(mut slot) = offline.write() {
+            *slot = fresh;
+        }
+    }
+    Ok(Round {
+        uploaded,
+        clock_offset_ms,
+    })
+}
