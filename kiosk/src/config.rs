@@ -117,7 +117,7 @@ impl std::fmt::Debug for Config {
 /// The file's keys, all optional so the environment can fill them in.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct File {
+struct FileKeys {
     server_url: Option<String>,
     token: Option<String>,
     token_file: Option<PathBuf>,
@@ -219,7 +219,7 @@ impl Config {
     }
 }
 
-fn read(path: &Path) -> Result<File> {
+fn read(path: &Path) -> Result<FileKeys> {
     let text =
         std::fs::read_to_string(path).map_err(Error::io(format!("reading {}", path.display())))?;
     toml::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))

@@ -85,8 +85,8 @@ impl Engine {
             store.load_offline(&config.community)?,
         )));
 
-        let sync = match (&config.server_url, &config.token) {
-            (Some(url), Some(token)) => Some(Arc::new(SyncHandle::start(
+        let sync = if let (Some(url), Some(token)) = (&config.server_url, &config.token) {
+            Some(Arc::new(SyncHandle::start(
                 SyncSetup {
                     server_url: url.clone(),
                     token: token.clone(),
@@ -95,11 +95,10 @@ impl Engine {
                     interval: Duration::from_secs(config.sync_interval_secs),
                 },
                 Arc::clone(&offline),
-            )?)),
-            _ => {
-                tracing::warn!("no server_url or token configured: working offline only");
-                None
-            }
+            )?))
+        } else {
+            tracing::warn!("no server_url or token configured: working offline only");
+            None
         };
 
         let opener = setup.camera.unwrap_or_else(|| {
@@ -222,7 +221,7 @@ impl ScanWorker {
                 Err(RecvTimeoutError::Timeout) => {}
                 // The camera thread ended: keep serving commands.
                 Err(RecvTimeoutError::Disconnected) => {
-                    std::thread::sleep(Duration::from_millis(30))
+                    std::thread::sleep(Duration::from_millis(30));
                 }
             }
         }
@@ -257,7 +256,7 @@ impl ScanWorker {
                 }
             }
             Command::Manual(member) => {
-                self.present(&Presented::Member(&member), Method::Manual, now)
+                self.present(&Presented::Member(&member), Method::Manual, now);
             }
             Command::Void { record_id, reason } => {
                 let mut outcome = Outcome::new(OutcomeKind::Voided, Utc::now());

@@ -39,7 +39,7 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Some(Command::Decode { files }) => decode(&files),
+        Some(Command::Decode { files }) => Ok(decode(&files)),
         None if cli.headless => Config::load(Some(&cli.config))
             .and_then(baodao_kiosk::headless::run)
             .map(|()| ExitCode::SUCCESS),
@@ -64,7 +64,7 @@ fn escape(text: &str) -> String {
         .replace('\r', "\\r")
 }
 
-fn decode(files: &[PathBuf]) -> baodao_kiosk::Result<ExitCode> {
+fn decode(files: &[PathBuf]) -> ExitCode {
     let decoder = QrDecoder::new();
     let mut failed = false;
     for file in files {
@@ -84,9 +84,9 @@ fn decode(files: &[PathBuf]) -> baodao_kiosk::Result<ExitCode> {
             started.elapsed().as_secs_f64() * 1000.0
         );
     }
-    Ok(if failed {
+    if failed {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
-    })
+    }
 }

@@ -59,7 +59,7 @@ pub(crate) fn pace(last: &mut Option<Instant>, fps: f32) {
     if let Some(previous) = *last {
         let elapsed = previous.elapsed();
         if elapsed < period {
-            std::thread::sleep(period - elapsed);
+            std::thread::sleep(period.saturating_sub(elapsed));
         }
     }
     *last = Some(Instant::now());

@@ -100,7 +100,8 @@ fn modules(payload: &str) -> Result<(usize, Vec<bool>)> {
 #[allow(
     clippy::cast_precision_loss,
     clippy::cast_possible_truncation,
-    clippy::cast_sign_loss
+    clippy::cast_sign_loss,
+    clippy::many_single_char_names
 )]
 pub fn render(scene: &Scene) -> Result<GrayImage> {
     let mut rng = Rng(scene.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
@@ -251,6 +252,11 @@ pub struct DemoCards {
     pause: u64,
 }
 
+#[allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
 impl DemoCards {
     pub fn new(payloads: Vec<String>, fps: f32) -> Self {
         let fps_frames = fps.max(1.0).round() as u64;

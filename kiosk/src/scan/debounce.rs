@@ -19,11 +19,11 @@ pub struct Debouncer {
     gap: Duration,
     /// After an event, a re-presentation within this time is `Again`, once.
     cooldown: Duration,
-    cards: HashMap<String, Seen>,
+    cards: HashMap<String, CardState>,
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Seen {
+struct CardState {
     last_seen: Instant,
     last_event: Instant,
     said_again: bool,
@@ -31,7 +31,7 @@ struct Seen {
 
 impl Default for Debouncer {
     fn default() -> Self {
-        Self::new(Duration::from_millis(1500), Duration::from_secs(60))
+        Self::new(Duration::from_millis(1500), Duration::from_mins(1))
     }
 }
 
@@ -50,7 +50,7 @@ impl Debouncer {
         let Some(seen) = self.cards.get_mut(text) else {
             self.cards.insert(
                 text.to_owned(),
-                Seen {
+                CardState {
                     last_seen: at,
                     last_event: at,
                     said_again: false,
@@ -71,7 +71,7 @@ impl Debouncer {
             seen.last_event = at;
             return Some(Sighting::Again);
         }
-        *seen = Seen {
+        *seen = CardState {
             last_seen: at,
             last_event: at,
             said_again: false,
@@ -138,7 +138,7 @@ mod tests {
             let mut events = 0;
             for gap in gaps {
                 t += Duration::from_millis(gap);
-                if t.duration_since(start) >= Duration::from_secs(60) { break; }
+                if t.duration_since(start) >= Duration::from_mins(1) { break; }
                 if d.sight("card", t).is_some() { events += 1; }
             }
             prop_assert!(events <= 2);

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 pub const FIRST: Duration = Duration::from_secs(2);
-pub const MOST: Duration = Duration::from_secs(300);
+pub const MOST: Duration = Duration::from_mins(5);
 
 /// The wait after `failures` failures in a row; `jitter` in `[0, 1)` picks
 /// a point in the upper half of the window ("equal jitter").

@@ -31,7 +31,7 @@ impl SyncClient {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
+            .timeout(Duration::from_mins(1))
             .user_agent(concat!("baodao-kiosk/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| {
@@ -73,6 +73,8 @@ impl SyncClient {
     }
 }
 
+// `map_err` hands the error over by value.
+#[allow(clippy::needless_pass_by_value)]
 fn network(e: reqwest::Error) -> Error {
     Error::Network(if e.is_connect() {
         "cannot reach the server".into()
