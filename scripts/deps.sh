@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   gcc libc6-dev     # C parts of crates (bundled SQLite)
+  libclang1-14      # bindgen, for the camera crate (V4L2 bindings)
 )
 
 missing=()

@@ -2,6 +2,7 @@
 //! debounce, decide, store) → outcomes; and the sync thread beside them.
 //! The window app and the headless mode are thin readers of `outcomes`.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
@@ -122,6 +123,7 @@ impl Engine {
                 outcomes: outcome_tx,
                 sync: sync.clone(),
                 stats: Arc::clone(&stats),
+                told_already: HashMap::new(),
             };
             let stop = Arc::clone(&stop);
             std::thread::Builder::new()
@@ -208,7 +210,12 @@ struct ScanWorker {
     outcomes: SyncSender<Outcome>,
     sync: Option<Arc<SyncHandle>>,
     stats: Arc<ScanStats>,
+    /// When each member was last told "already checked in".
+    told_already: HashMap<MemberId, Instant>,
 }
+
+/// After one "already checked in", more within this time are not shown.
+const ALREADY_QUIET: Duration = Duration::from_mins(1);
 
 impl ScanWorker {
     fn run(&mut self, frames: &Receiver<Frame>, commands: &Receiver<Command>, stop: &AtomicBool) {
@@ -239,7 +246,7 @@ impl ScanWorker {
             .decoder_panics
             .store(self.decoder.panics(), Ordering::Relaxed);
         for text in texts {
-            if self.debouncer.sight(&text, frame.captured_at).is_some() {
+            if self.debouncer.sight(&text, frame.captured_at) {
                 self.present(&Presented::Card(&text), Method::Qr, frame.captured_at);
             }
         }
@@ -251,7 +258,7 @@ impl ScanWorker {
             Command::Typed(text) => {
                 let text = text.trim().to_owned();
                 // A scanner that fires twice for one scan types the text twice.
-                if !text.is_empty() && self.debouncer.sight(&text, now).is_some() {
+                if !text.is_empty() && self.debouncer.sight(&text, now) {
                     self.present(&Presented::Card(&text), Method::Keyboard, now);
                 }
             }
@@ -324,6 +331,16 @@ impl ScanWorker {
                 activity,
                 first_at,
             } => {
+                // One calm answer, not one per wave of the card.
+                self.told_already
+                    .retain(|_, at| at.elapsed() < ALREADY_QUIET);
+                if self
+                    .told_already
+                    .insert(member.member_id.clone(), Instant::now())
+                    .is_some()
+                {
+                    return;
+                }
                 outcome.outcome = OutcomeKind::Duplicate;
                 outcome.first_scanned_at = Some(first_at);
                 outcome.points = Some(self.points(&offline, &member.member_id, now.year()));

@@ -20,10 +20,12 @@ pub fn run(config: Config) -> Result<()> {
     std::thread::Builder::new()
         .name("baodao-stdin".into())
         .spawn(move || {
+            // A scanner types far slower than the kiosk decides; waiting
+            // here when the queue is full loses no scan.
             for line in std::io::stdin().lock().lines() {
                 let Ok(line) = line else { break };
-                if !line.trim().is_empty() && commands.try_send(Command::Typed(line)).is_err() {
-                    tracing::warn!("scanner input dropped: the kiosk is busy");
+                if !line.trim().is_empty() && commands.send(Command::Typed(line)).is_err() {
+                    break;
                 }
             }
         })

@@ -126,8 +126,15 @@ pub fn render(scene: &Scene) -> Result<GrayImage> {
                 // Back from the frame to the card: undo rotation, then tilt.
                 let (dx, dy) = (x as f32 - cx, y as f32 - cy);
                 let (u, v) = (dx * cos + dy * sin, -dx * sin + dy * cos);
-                let stretch = 1.0 + scene.tilt * (-v / half).clamp(-1.0, 1.0) / 2.0;
-                let u = u / stretch;
+                // A true perspective (straight lines stay straight): the
+                // card's top leans away by `tilt`.
+                let k = scene.tilt / 2.0;
+                let denominator = 1.0 - k * v / half;
+                if denominator <= 0.05 {
+                    continue;
+                }
+                let v = v / denominator;
+                let u = u * (1.0 + k * v / half);
                 if u.abs() > half || v.abs() > half {
                     continue;
                 }

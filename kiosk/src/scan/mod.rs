@@ -5,5 +5,5 @@ pub mod debounce;
 pub mod decode;
 pub mod prep;
 
-pub use debounce::{Debouncer, Sighting};
+pub use debounce::Debouncer;
 pub use decode::QrDecoder;

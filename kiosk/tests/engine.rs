@@ -1,0 +1,264 @@
+//! The kiosk core end to end, without a server: frames or typed cards in,
+//! outcomes out, check-ins in the SQLite file.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use baodao_kiosk::camera::synthetic::{Scene, render};
+use baodao_kiosk::camera::{CameraStatus, FrameSource};
+use baodao_kiosk::config::ActivityChoice;
+use baodao_kiosk::engine::{Command, Engine, Setup};
+use baodao_kiosk::outcome::{Outcome, OutcomeKind};
+use baodao_kiosk::store::Store;
+use baodao_shared::card::CardSigner;
+use chrono::NaiveDate;
+use common::Fixture;
+use image::GrayImage;
+
+/// Plays a list of frames once, then reports the camera unplugged.
+struct Frames(std::vec::IntoIter<GrayImage>);
+
+impl FrameSource for Frames {
+    fn describe(&self) -> String {
+        "test frames".into()
+    }
+    fn next_frame(&mut self) -> baodao_kiosk::Result<GrayImage> {
+        std::thread::sleep(Duration::from_millis(5));
+        self.0
+            .next()
+            .ok_or_else(|| baodao_kiosk::Error::Camera("unplugged".into()))
+    }
+}
+
+fn start(fixture: &Fixture, frames: Vec<GrayImage>) -> Engine {
+    let mut setup = Setup::new(fixture.config.clone());
+    let mut frames = Some(frames);
+    setup.camera_retry = Duration::from_millis(50);
+    setup.camera = Some(Box::new(move || match frames.take() {
+        Some(f) => Ok(Box::new(Frames(f.into_iter())) as Box<dyn FrameSource>),
+        None => Err(baodao_kiosk::Error::Camera("no camera found".into())),
+    }));
+    Engine::start(setup).unwrap()
+}
+
+fn next(engine: &Engine) -> Outcome {
+    engine
+        .outcomes
+        .recv_timeout(Duration::from_secs(30))
+        .expect("an outcome")
+}
+
+fn quiet(engine: &Engine, for_ms: u64) -> Option<Outcome> {
+    engine
+        .outcomes
+        .recv_timeout(Duration::from_millis(for_ms))
+        .ok()
+}
+
+fn typed(engine: &Engine, text: &str) -> Outcome {
+    assert!(engine.send(Command::Typed(text.to_owned())));
+    next(engine)
+}
+
+#[test]
+fn a_card_held_for_a_second_is_one_durable_check_in() {
+    let fixture = Fixture::new(4);
+    let card = render(&Scene::new(Some(fixture.card(2)))).unwrap();
+    let empty = render(&Scene::new(None)).unwrap();
+    let mut frames = vec![empty.clone(); 3];
+    frames.extend(std::iter::repeat_n(card, 30));
+    frames.extend(std::iter::repeat_n(empty, 3));
+    let engine = start(&fixture, frames);
+
+    let outcome = next(&engine);
+    assert_eq!(outcome.outcome, OutcomeKind::Accepted, "{outcome:?}");
+    assert_eq!(outcome.member_name.as_deref(), Some("歐陽曉嵐"));
+    assert_eq!(
+        outcome
+            .activity_id
+            .as_ref()
+            .map(baodao_shared::ActivityId::as_str),
+        Some("A1")
+    );
+    assert_eq!((outcome.points, outcome.cap), (Some(1), Some(12)));
+    assert!(outcome.latency_ms > 0.0);
+    assert_eq!(
+        quiet(&engine, 600),
+        None,
+        "thirty frames of one card are one event"
+    );
+
+    let store = Store::open(engine.database()).unwrap();
+    let rows = store.check_ins(None, None, "", 10).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(Some(rows[0].record.record_id), outcome.record_id);
+    assert!(rows[0].record.card.as_deref().unwrap().starts_with("BD1:"));
+    assert_eq!(store.pending_count().unwrap(), 1);
+}
+
+#[test]
+fn every_refusal_reaches_the_member_with_its_reason() {
+    let fixture = Fixture::new(4);
+    let engine = start(&fixture, vec![]);
+    let forger = CardSigner::from_seed(1, &[99; 32]);
+    let stranger = CardSigner::from_seed(9, &[98; 32]);
+    let far = NaiveDate::from_ymd_opt(2035, 1, 1).unwrap();
+    let good = fixture.card(1);
+    let cases = [
+        (
+            "weixin://wxpay/bizpayurl?pr=abc".to_owned(),
+            "not_baodao_card",
+        ),
+        (good[..50].to_owned(), "damaged_card"),
+        (
+            forger.sign(&"M0001".parse().unwrap(), 2, far).unwrap(),
+            "forged_card",
+        ),
+        (
+            stranger.sign(&"M0001".parse().unwrap(), 2, far).unwrap(),
+            "unknown_key",
+        ),
+        (
+            fixture.card_with(1, 2, NaiveDate::from_ymd_opt(2020, 1, 1).unwrap()),
+            "expired_card",
+        ),
+        (fixture.card_with(0, 1000, far), "revoked_card"),
+        (fixture.card_with(3, 1, far), "replaced_card"),
+        (fixture.card_with(77, 78, far), "unknown_member"),
+    ];
+    for (text, reason) in cases {
+        let outcome = typed(&engine, &text);
+        assert_eq!(
+            outcome.outcome,
+            OutcomeKind::Rejected,
+            "{reason}: {outcome:?}"
+        );
+        assert_eq!(outcome.reason.as_deref(), Some(reason));
+    }
+    assert!(engine.send(Command::SetActivity(ActivityChoice::Fixed(
+        "Z9".parse().unwrap()
+    ))));
+    let outcome = typed(&engine, &good);
+    assert_eq!(outcome.reason.as_deref(), Some("no_activity"));
+    assert_eq!(
+        outcome.member_name.as_deref(),
+        Some("李娜"),
+        "the member is greeted even when refused"
+    );
+
+    assert!(engine.send(Command::SetActivity(ActivityChoice::Auto)));
+    // The same card again within a second and a half is the same presentation.
+    std::thread::sleep(Duration::from_millis(1600));
+    assert_eq!(typed(&engine, &good).outcome, OutcomeKind::Accepted);
+    // A scanner firing twice at once is ignored; a real second scan says "already".
+    assert!(engine.send(Command::Typed(good.clone())));
+    assert_eq!(quiet(&engine, 400), None);
+    std::thread::sleep(Duration::from_millis(1600));
+    let again = typed(&engine, &good);
+    assert_eq!(again.outcome, OutcomeKind::Duplicate);
+    assert!(again.first_scanned_at.is_some());
+    // Shown again and again: one "already" is enough.
+    std::thread::sleep(Duration::from_millis(1600));
+    assert!(engine.send(Command::Typed(good.clone())));
+    assert_eq!(quiet(&engine, 400), None);
+
+    let store = Store::open(engine.database()).unwrap();
+    assert_eq!(
+        store.check_ins(None, None, "", 100).unwrap().len(),
+        1,
+        "refusals store nothing"
+    );
+}
+
+#[test]
+fn manual_check_in_and_void() {
+    let fixture = Fixture::new(4);
+    let engine = start(&fixture, vec![]);
+    assert!(engine.send(Command::Manual("M0002".parse().unwrap())));
+    let outcome = next(&engine);
+    assert_eq!(outcome.outcome, OutcomeKind::Accepted);
+    assert_eq!(outcome.method, Some(baodao_shared::Method::Manual));
+    let record_id = outcome.record_id.unwrap();
+
+    assert!(engine.send(Command::Void {
+        record_id,
+        reason: "掃錯人".into()
+    }));
+    assert_eq!(next(&engine).outcome, OutcomeKind::Voided);
+    assert!(engine.send(Command::Void {
+        record_id,
+        reason: "again".into()
+    }));
+    assert_eq!(
+        next(&engine).outcome,
+        OutcomeKind::Rejected,
+        "a second void changes nothing"
+    );
+
+    // Voided, the member may check in again.
+    assert!(engine.send(Command::Manual("M0002".parse().unwrap())));
+    assert_eq!(next(&engine).outcome, OutcomeKind::Accepted);
+    let store = Store::open(engine.database()).unwrap();
+    let rows = store.check_ins(None, None, "M0002", 10).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1].voided.as_deref(), Some("掃錯人"));
+    assert_eq!(store.pending_voids(10).unwrap().len(), 1);
+}
+
+#[test]
+fn no_camera_is_a_status_and_the_kiosk_keeps_working() {
+    let fixture = Fixture::new(2);
+    let engine = start(&fixture, vec![GrayImage::new(64, 48); 3]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // Three frames, then "unplugged", then "no camera found" on every retry.
+    loop {
+        if let CameraStatus::Unavailable { reason } = engine.camera_status() {
+            assert!(
+                reason.contains("unplugged") || reason.contains("no camera"),
+                "{reason}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "status never said the camera is gone"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        typed(&engine, &fixture.card(1)).outcome,
+        OutcomeKind::Accepted,
+        "a scanner still works"
+    );
+    assert!(
+        engine
+            .stats()
+            .frames
+            .load(std::sync::atomic::Ordering::Relaxed)
+            >= 3
+    );
+}
+
+#[test]
+fn a_full_disk_is_an_error_outcome_and_acknowledges_nothing() {
+    let fixture = Fixture::new(2);
+    let engine = start(&fixture, vec![]);
+    // Make the database read-only underneath the running kiosk, as a full or
+    // failing disk would: the write fails and nothing is acknowledged.
+    let conn = rusqlite::Connection::open(engine.database()).unwrap();
+    conn.execute_batch("CREATE TRIGGER full BEFORE INSERT ON checkins BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END;")
+        .unwrap();
+    let outcome = typed(&engine, &fixture.card(1));
+    assert_eq!(outcome.outcome, OutcomeKind::Error);
+    assert_eq!(outcome.record_id, None);
+    conn.execute_batch("DROP TRIGGER full;").unwrap();
+    std::thread::sleep(Duration::from_millis(1600));
+    assert_eq!(
+        typed(&engine, &fixture.card(1)).outcome,
+        OutcomeKind::Accepted,
+        "works again once there is room"
+    );
+}
