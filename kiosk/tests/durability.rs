@@ -29,27 +29,33 @@ fn kill_9_loses_no_acknowledged_check_in() {
     // A scanner types cards as fast as the kiosk takes them.
     let mut stdin = child.stdin.take().unwrap();
     let cards: Vec<String> = (0..400).map(|i| fixture.card(i)).collect();
-    let writer = std::thread::spawn(move || {
-        for card in cards {
-            if writeln!(stdin, "{card}").is_err() {
-                break;
+    let writer = std::thread::Builder::new()
+        .name("scanner".into())
+        .spawn(move || {
+            for card in cards {
+                if writeln!(stdin, "{card}").is_err() {
+                    break;
+                }
             }
-        }
-        // Keep stdin open until killed.
-        std::thread::sleep(Duration::from_secs(30));
-    });
+            // Keep stdin open until killed.
+            std::thread::sleep(Duration::from_secs(30));
+        })
+        .unwrap();
 
     let (lines_tx, lines) = std::sync::mpsc::sync_channel(1000);
     let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if lines_tx.send(line).is_err() {
-                break;
+    std::thread::Builder::new()
+        .name("stdout".into())
+        .spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if lines_tx.send(line).is_err() {
+                    break;
+                }
             }
-        }
-    });
+        })
+        .unwrap();
     let mut acknowledged = HashSet::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_mins(1);
     while acknowledged.len() < 150 {
         let left = deadline.saturating_duration_since(Instant::now());
         let Ok(line) = lines.recv_timeout(left) else {
