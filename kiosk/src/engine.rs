@@ -5,13 +5,14 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use baodao_shared::{AttendanceRecord, MemberId, Method};
 use chrono::{Datelike, Utc};
+use crossbeam_channel::{Receiver as Inbox, Sender as Outbox, bounded, select};
 use uuid::Uuid;
 
 use crate::camera::{self, CameraStatus, Frame, Supervisor};
@@ -67,7 +68,7 @@ impl Setup {
 
 pub struct Engine {
     pub outcomes: Receiver<Outcome>,
-    commands: SyncSender<Command>,
+    commands: Outbox<Command>,
     camera: Option<Supervisor>,
     sync: Option<Arc<SyncHandle>>,
     offline: SharedOffline,
@@ -109,7 +110,7 @@ impl Engine {
         });
         let (camera, frames) = Supervisor::start(opener, setup.camera_retry, 2)?;
 
-        let (commands, command_rx) = sync_channel(64);
+        let (commands, command_rx) = bounded(64);
         let (outcome_tx, outcomes) = sync_channel(256);
         let stats = Arc::new(ScanStats::default());
         let stop = Arc::new(AtomicBool::new(false));
@@ -145,7 +146,7 @@ impl Engine {
     }
 
     /// A handle for other threads (a scanner reader) to send commands.
-    pub fn commander(&self) -> SyncSender<Command> {
+    pub fn commander(&self) -> Outbox<Command> {
         self.commands.clone()
     }
 
@@ -218,18 +219,27 @@ struct ScanWorker {
 const ALREADY_QUIET: Duration = Duration::from_mins(1);
 
 impl ScanWorker {
-    fn run(&mut self, frames: &Receiver<Frame>, commands: &Receiver<Command>, stop: &AtomicBool) {
+    fn run(&mut self, frames: &Inbox<Frame>, commands: &Inbox<Command>, stop: &AtomicBool) {
+        let mut camera_gone = false;
         while !stop.load(Ordering::Relaxed) {
+            // Staff and scanners first: a command never waits for a frame.
             while let Ok(command) = commands.try_recv() {
                 self.command(command);
             }
-            match frames.recv_timeout(Duration::from_millis(30)) {
-                Ok(frame) => self.frame(&frame),
-                Err(RecvTimeoutError::Timeout) => {}
-                // The camera thread ended: keep serving commands.
-                Err(RecvTimeoutError::Disconnected) => {
-                    std::thread::sleep(Duration::from_millis(30));
+            let never = crossbeam_channel::never();
+            let frames = if camera_gone { &never } else { frames };
+            select! {
+                recv(commands) -> command => {
+                    if let Ok(command) = command {
+                        self.command(command);
+                    }
                 }
+                recv(frames) -> frame => match frame {
+                    Ok(frame) => self.frame(&frame),
+                    // The camera thread ended: keep serving commands.
+                    Err(_) => camera_gone = true,
+                },
+                default(Duration::from_millis(100)) => {}
             }
         }
     }
@@ -417,7 +427,7 @@ impl ScanWorker {
 
     fn nudge_sync(&self) {
         if let Some(sync) = &self.sync {
-            sync.sync_now();
+            sync.nudge();
         }
     }
 

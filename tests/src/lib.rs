@@ -50,6 +50,9 @@ impl TestServer {
                 eprintln!("test server failed: {e}");
             }
         });
+        // The kiosk in this workspace builds reqwest without a default TLS
+        // provider; every client here needs one installed.
+        baodao_kiosk::sync::client::install_crypto_provider();
         let client = reqwest::Client::builder().no_proxy().build()?;
         Ok(Self {
             dir,

@@ -4,10 +4,11 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 
 use super::{Frame, FrameSource};
 use crate::error::{Error, Result};
@@ -45,7 +46,7 @@ impl Supervisor {
         retry: Duration,
         depth: usize,
     ) -> Result<(Self, Receiver<Frame>)> {
-        let (frames, receiver) = sync_channel(depth.max(1));
+        let (frames, receiver) = bounded(depth.max(1));
         let status = Arc::new(Mutex::new(CameraStatus::Starting));
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
@@ -99,7 +100,7 @@ fn set(status: &Mutex<CameraStatus>, value: CameraStatus) {
 
 fn run(
     open: &mut Opener,
-    frames: &SyncSender<Frame>,
+    frames: &Sender<Frame>,
     status: &Mutex<CameraStatus>,
     stop: &AtomicBool,
     retry: Duration,

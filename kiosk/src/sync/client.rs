@@ -27,8 +27,7 @@ impl SyncClient {
     /// A client for `base` (e.g. `https://office.example`). Fails, rather
     /// than panics, on a machine without CA certificates.
     pub fn new(base: &str, token: &str) -> Result<Self> {
-        // ring is the only crypto provider built in; installing it twice is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        install_crypto_provider();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_mins(1))
@@ -71,6 +70,13 @@ impl SyncClient {
             .map_err(network)?;
         read(response).await
     }
+}
+
+/// Makes ring the TLS crypto provider of this process (the only one built
+/// in). Any HTTP client built in a process that links the kiosk needs it;
+/// calling it again is harmless.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 // `map_err` hands the error over by value.

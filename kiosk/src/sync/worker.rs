@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use baodao_shared::Community;
 use chrono::{DateTime, Utc};
@@ -51,8 +51,17 @@ impl SyncStatus {
 /// Where the current offline data lives; swapped whole after a snapshot.
 pub type SharedOffline = Arc<RwLock<Arc<OfflineData>>>;
 
+/// Why the sync thread is woken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wake {
+    /// New check-ins: sync soon, but not while backing off from failures.
+    Nudge,
+    /// Staff asked: sync now, whatever the backoff says.
+    Force,
+}
+
 pub struct SyncHandle {
-    trigger: SyncSender<()>,
+    trigger: SyncSender<Wake>,
     status: Arc<Mutex<SyncStatus>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -91,10 +100,16 @@ impl SyncHandle {
         })
     }
 
-    /// Asks for a sync as soon as possible (after a check-in, or staff's
-    /// "sync now"); a no-op when one is already asked for.
+    /// New check-ins to upload: syncs soon, unless the server has been
+    /// failing, when the backoff decides (an offline kiosk must not retry
+    /// on every scan).
+    pub fn nudge(&self) {
+        let _ = self.trigger.try_send(Wake::Nudge);
+    }
+
+    /// Staff's "sync now": tries at once, whatever the backoff.
     pub fn sync_now(&self) {
-        let _ = self.trigger.try_send(());
+        let _ = self.trigger.try_send(Wake::Force);
     }
 
     pub fn status(&self) -> SyncStatus {
@@ -105,7 +120,7 @@ impl SyncHandle {
 impl Drop for SyncHandle {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        let _ = self.trigger.try_send(());
+        let _ = self.trigger.try_send(Wake::Force);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -115,7 +130,7 @@ impl Drop for SyncHandle {
 fn run(
     setup: &SyncSetup,
     offline: &SharedOffline,
-    wake: &Receiver<()>,
+    wake: &Receiver<Wake>,
     status: &Mutex<SyncStatus>,
     stop: &AtomicBool,
 ) {
@@ -192,14 +207,18 @@ fn run(
                 s.refused = refused;
             });
         }
-        let wait = if failures == 0 {
-            setup.interval
-        } else {
-            backoff::delay(failures - 1, backoff::random_jitter())
-        };
-        match wake.recv_timeout(wait) {
-            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
+        let until = Instant::now()
+            + if failures == 0 {
+                setup.interval
+            } else {
+                backoff::delay(failures - 1, backoff::random_jitter())
+            };
+        loop {
+            match wake.recv_timeout(until.saturating_duration_since(Instant::now())) {
+                Ok(Wake::Nudge) if failures > 0 && !stop.load(Ordering::Relaxed) => {}
+                Ok(_) | Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
         }
     }
 }
