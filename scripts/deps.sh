@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Installs the Debian/Ubuntu packages the build and the tests need, once.
-# Idempotent: packages already installed are left alone.
+# Installs the Debian/Ubuntu packages the build, the tests and (with
+# `demo`) the kiosk window need, once. Idempotent.
 set -euo pipefail
 
 packages=(
   gcc libc6-dev     # C parts of crates (bundled SQLite)
   libclang1-14      # bindgen, for the camera crate (V4L2 bindings)
 )
+if [ "${1:-}" = "demo" ]; then
+  # What the window opens at run time: X11/Wayland, keyboard, OpenGL (Mesa).
+  packages+=(libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon0 libxkbcommon-x11-0
+             libwayland-client0 libwayland-egl1 libgl1 libegl1 libgl1-mesa-dri)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

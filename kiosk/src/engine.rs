@@ -51,6 +51,8 @@ pub struct ScanStats {
 /// How the core is started.
 pub struct Setup {
     pub config: Config,
+    /// Called after each frame and each outcome: a window repaints.
+    pub on_change: Option<Arc<dyn Fn() + Send + Sync>>,
     /// Opens the frame source; `None` uses the configuration's camera.
     pub camera: Option<camera::supervisor::Opener>,
     pub camera_retry: Duration,
@@ -60,6 +62,7 @@ impl Setup {
     pub fn new(config: Config) -> Self {
         Self {
             config,
+            on_change: None,
             camera: None,
             camera_retry: Duration::from_secs(3),
         }
@@ -76,11 +79,16 @@ pub struct Engine {
     stop: Arc<AtomicBool>,
     scan: Option<JoinHandle<()>>,
     database: PathBuf,
+    preview: Preview,
+    config: Config,
 }
+
+/// The latest frame, for the live preview.
+pub type Preview = Arc<std::sync::Mutex<Option<Arc<Frame>>>>;
 
 impl Engine {
     pub fn start(setup: Setup) -> Result<Self> {
-        let config = setup.config;
+        let config = setup.config.clone();
         let database = config.database_path();
         let store = Store::open(&database)?;
         let offline: SharedOffline = Arc::new(RwLock::new(Arc::new(
@@ -114,6 +122,7 @@ impl Engine {
         let (outcome_tx, outcomes) = sync_channel(256);
         let stats = Arc::new(ScanStats::default());
         let stop = Arc::new(AtomicBool::new(false));
+        let preview: Preview = Arc::default();
         let scan = {
             let mut worker = ScanWorker {
                 store,
@@ -125,6 +134,8 @@ impl Engine {
                 sync: sync.clone(),
                 stats: Arc::clone(&stats),
                 told_already: HashMap::new(),
+                preview: Arc::clone(&preview),
+                on_change: setup.on_change,
             };
             let stop = Arc::clone(&stop);
             std::thread::Builder::new()
@@ -142,6 +153,8 @@ impl Engine {
             stop,
             scan: Some(scan),
             database,
+            preview,
+            config,
         })
     }
 
@@ -189,6 +202,15 @@ impl Engine {
     pub fn database(&self) -> &std::path::Path {
         &self.database
     }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The newest camera frame, if any.
+    pub fn preview(&self) -> Option<Arc<Frame>> {
+        self.preview.lock().ok().and_then(|p| p.clone())
+    }
 }
 
 impl Drop for Engine {
@@ -213,6 +235,8 @@ struct ScanWorker {
     stats: Arc<ScanStats>,
     /// When each member was last told "already checked in".
     told_already: HashMap<MemberId, Instant>,
+    preview: Preview,
+    on_change: Option<Arc<dyn Fn() + Send + Sync>>,
 }
 
 /// After one "already checked in", more within this time are not shown.
@@ -235,7 +259,7 @@ impl ScanWorker {
                     }
                 }
                 recv(frames) -> frame => match frame {
-                    Ok(frame) => self.frame(&frame),
+                    Ok(frame) => self.frame(frame),
                     // The camera thread ended: keep serving commands.
                     Err(_) => camera_gone = true,
                 },
@@ -244,7 +268,11 @@ impl ScanWorker {
         }
     }
 
-    fn frame(&mut self, frame: &Frame) {
+    fn frame(&mut self, frame: Frame) {
+        let frame = Arc::new(frame);
+        if let Ok(mut preview) = self.preview.lock() {
+            *preview = Some(Arc::clone(&frame));
+        }
         let started = Instant::now();
         let texts = self.decoder.decode(&frame.luma);
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
@@ -260,6 +288,7 @@ impl ScanWorker {
                 self.present(&Presented::Card(&text), Method::Qr, frame.captured_at);
             }
         }
+        self.changed();
     }
 
     fn command(&mut self, command: Command) {
@@ -431,6 +460,12 @@ impl ScanWorker {
         }
     }
 
+    fn changed(&self) {
+        if let Some(on_change) = &self.on_change {
+            on_change();
+        }
+    }
+
     fn emit(&self, outcome: Outcome) {
         match self.outcomes.try_send(outcome) {
             Ok(()) | Err(TrySendError::Disconnected(_)) => {}
@@ -438,6 +473,7 @@ impl ScanWorker {
                 tracing::warn!(outcome = ?dropped.outcome, "nobody is reading outcomes; one was dropped (it is stored)");
             }
         }
+        self.changed();
     }
 }
 

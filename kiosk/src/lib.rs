@@ -8,8 +8,12 @@ pub mod error;
 pub mod scan;
 
 pub use error::{Error, Result};
+pub mod app;
 pub mod camera;
+#[cfg(feature = "demo")]
+pub mod demo;
 pub mod engine;
+pub mod export;
 pub mod headless;
 pub mod outcome;
 pub mod store;

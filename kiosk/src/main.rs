@@ -1,11 +1,14 @@
 //! `baodao-kiosk`: parse the command line and start.
 
+use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use baodao_kiosk::app::{KioskApp, fonts, repaint_callback, sound::Sounds};
 use baodao_kiosk::camera::replay::load_luma;
-use baodao_kiosk::config::Config;
+use baodao_kiosk::config::{CameraSpec, Config};
+use baodao_kiosk::engine::{Engine, Setup};
 use baodao_kiosk::scan::QrDecoder;
 use clap::{Parser, Subcommand};
 
@@ -18,6 +21,16 @@ struct Cli {
     /// Run without a window: one JSON line per scan on stdout.
     #[arg(long)]
     headless: bool,
+    /// A normal window instead of full screen (for development).
+    #[arg(long)]
+    windowed: bool,
+    /// Everything on this machine: an embedded server, demo members and a
+    /// simulated camera showing demo cards.
+    #[arg(long)]
+    demo: bool,
+    /// Overrides the configured camera (auto, index:N, name:TEXT, replay:DIR, synthetic, none).
+    #[arg(long)]
+    camera: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -26,9 +39,12 @@ struct Cli {
 enum Command {
     /// Decode QR codes in image files: file, payload (or -), milliseconds.
     Decode { files: Vec<PathBuf> },
+    /// Read a staff PIN on stdin and print its hash for `staff_pin_hash`.
+    HashPin,
 }
 
 fn main() -> ExitCode {
+    let started = Instant::now();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -38,15 +54,7 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
-    let result = match cli.command {
-        Some(Command::Decode { files }) => Ok(decode(&files)),
-        None if cli.headless => Config::load(Some(&cli.config))
-            .and_then(baodao_kiosk::headless::run)
-            .map(|()| ExitCode::SUCCESS),
-        None => Err(baodao_kiosk::Error::Config(
-            "the window app is not built yet; run with --headless".into(),
-        )),
-    };
+    let result = run(cli, started);
     match result {
         Ok(code) => code,
         Err(e) => {
@@ -54,6 +62,103 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn run(cli: Cli, started: Instant) -> baodao_kiosk::Result<ExitCode> {
+    let camera = cli
+        .camera
+        .as_deref()
+        .map(str::parse::<CameraSpec>)
+        .transpose()?;
+    match cli.command {
+        Some(Command::Decode { files }) => return Ok(decode(&files)),
+        Some(Command::HashPin) => {
+            let mut pin = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut pin)
+                .map_err(baodao_kiosk::Error::io("reading the PIN"))?;
+            println!("{}", baodao_kiosk::app::pin::hash(pin.trim())?);
+            return Ok(ExitCode::SUCCESS);
+        }
+        None => {}
+    }
+    let mut demo_cards = None;
+    #[cfg(feature = "demo")]
+    let _demo;
+    let mut config = if cli.demo {
+        #[cfg(feature = "demo")]
+        {
+            let demo = baodao_kiosk::demo::start(&baodao_kiosk::demo::folder()?, camera.clone())?;
+            demo_cards = Some(demo.cards.clone());
+            let config = demo.config.clone();
+            _demo = demo;
+            config
+        }
+        #[cfg(not(feature = "demo"))]
+        {
+            return Err(baodao_kiosk::Error::Config(
+                "this build has no demo (feature \"demo\" off)".into(),
+            ));
+        }
+    } else {
+        Config::load(Some(&cli.config))?
+    };
+    if let Some(camera) = camera {
+        config.camera = camera;
+    }
+    if cli.headless {
+        baodao_kiosk::headless::run(config)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    window(config, demo_cards, cli.windowed, started)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn window(
+    config: Config,
+    demo_cards: Option<Vec<String>>,
+    windowed: bool,
+    started: Instant,
+) -> baodao_kiosk::Result<()> {
+    let sounds = Sounds::new(config.data_dir.join("sounds"));
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("報到 Baodao")
+        .with_inner_size([1280.0, 800.0]);
+    if !windowed {
+        viewport = viewport.with_fullscreen(true).with_decorations(false);
+    }
+    let options = eframe::NativeOptions {
+        viewport,
+        ..eframe::NativeOptions::default()
+    };
+    eframe::run_native(
+        "baodao-kiosk",
+        options,
+        Box::new(move |cc| {
+            fonts::install(&cc.egui_ctx);
+            let mut setup = Setup::new(config.clone());
+            setup.on_change = Some(repaint_callback(&cc.egui_ctx));
+            if let (Some(cards), CameraSpec::Synthetic) = (demo_cards, &config.camera) {
+                let fps = 15.0;
+                let mut cards = Some(cards);
+                setup.camera = Some(Box::new(move || {
+                    let shown = cards.clone().unwrap_or_default();
+                    cards = Some(shown.clone());
+                    Ok(
+                        Box::new(baodao_kiosk::camera::synthetic::DemoCards::new(shown, fps))
+                            as Box<dyn baodao_kiosk::camera::FrameSource>,
+                    )
+                }));
+            }
+            let engine = Engine::start(setup)?;
+            tracing::info!(startup_ms = started.elapsed().as_millis(), "window ready");
+            let mut app = KioskApp::new(engine, sounds);
+            app.started = Some(started);
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|e| baodao_kiosk::Error::Internal(format!("cannot open the window: {e}")))
 }
 
 /// Tabs and line breaks in a payload would break the line format.

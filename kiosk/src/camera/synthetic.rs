@@ -248,7 +248,7 @@ pub fn kiosk_set(payloads: &[String], empty_frames: usize) -> Vec<Scene> {
     scenes
 }
 
-/// The demo camera: shows each payload for a while, then an empty scene.
+/// The demo camera: an empty scene for a while, then each payload in turn.
 pub struct DemoCards {
     payloads: Vec<String>,
     fps: f32,
@@ -281,7 +281,8 @@ impl DemoCards {
     fn scene(&self, frame: u64) -> Scene {
         let cycle = self.hold + self.pause;
         let (index, phase) = (frame / cycle, frame % cycle);
-        let payload = (!self.payloads.is_empty() && phase < self.hold)
+        // Nothing first, then the card: the kiosk has a moment to sync.
+        let payload = (!self.payloads.is_empty() && phase >= self.pause)
             .then(|| {
                 self.payloads
                     .get((index as usize) % self.payloads.len())

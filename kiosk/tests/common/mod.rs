@@ -26,6 +26,11 @@ impl Fixture {
     /// `members` members of C01 holding card serial `i + 1`; member 0's
     /// previous card (serial 1000) was replaced; activity A1 is open now.
     pub fn new(members: usize) -> Self {
+        Self::with_settings(members, "")
+    }
+
+    /// As `new`, with more lines for `kiosk.toml`.
+    pub fn with_settings(members: usize, extra: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let signer = CardSigner::from_seed(1, &[11; 32]);
         let now = Utc::now();
@@ -60,7 +65,7 @@ impl Fixture {
         std::fs::write(
             &path,
             format!(
-                "community = \"C01\"\ndata_dir = \"{}\"\ncamera = \"none\"\n",
+                "community = \"C01\"\ndata_dir = \"{}\"\ncamera = \"none\"\n{extra}\n",
                 dir.path().join("data").display()
             ),
         )

@@ -1,0 +1,344 @@
+//! Every string the kiosk shows, in Simplified Chinese, Traditional Chinese
+//! and English. One catalogue, switchable at run time.
+
+use crate::config::Language;
+
+/// A string of the interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Text {
+    ShowCard,
+    HoldInFrame,
+    CheckedIn,
+    AlreadyCheckedIn,
+    FirstCheckedInAt,
+    Refused,
+    PointsThisYear,
+    NoActivityNow,
+    CameraOk,
+    CameraOff,
+    Online,
+    Offline,
+    NotConfigured,
+    Waiting,
+    LastSync,
+    Never,
+    ClockWarning,
+    HeldOrRejected,
+    Staff,
+    EnterPin,
+    WrongPin,
+    LockedOut,
+    NoPinConfigured,
+    Unlock,
+    Cancel,
+    Back,
+    Attendance,
+    ManualCheckIn,
+    SyncTab,
+    Settings,
+    Search,
+    CheckIn,
+    Void,
+    VoidReason,
+    Voided,
+    SyncNow,
+    ExportCsv,
+    ExportTo,
+    Exported,
+    CurrentActivity,
+    Automatic,
+    Language,
+    Camera,
+    Pending,
+    ServerSaid,
+    NotYetSynced,
+    Time,
+    Name,
+    Member,
+    Status,
+    SeeStaff,
+    Storage,
+    Delete,
+    ConfirmVoid,
+}
+
+/// One string in the kiosk's language.
+pub fn t(language: Language, text: Text) -> &'static str {
+    let [simplified, traditional, english] = entry(text);
+    match language {
+        Language::ZhHans => simplified,
+        Language::ZhHant => traditional,
+        Language::En => english,
+    }
+}
+
+#[allow(clippy::enum_glob_use)]
+fn entry(text: Text) -> [&'static str; 3] {
+    use Text::*;
+    match text {
+        ShowCard => [
+            "请出示党员服务卡",
+            "請出示黨員服務卡",
+            "Please show your member card",
+        ],
+        HoldInFrame => [
+            "将二维码对准框内",
+            "將二維碼對準框內",
+            "Hold the QR code inside the frame",
+        ],
+        CheckedIn => ["签到成功", "簽到成功", "Checked in"],
+        AlreadyCheckedIn => ["您已签到", "您已簽到", "Already checked in"],
+        FirstCheckedInAt => ["首次签到时间", "首次簽到時間", "First checked in at"],
+        Refused => ["无法签到", "無法簽到", "Cannot check in"],
+        PointsThisYear => ["本年度积分", "本年度積分", "Points this year"],
+        NoActivityNow => [
+            "当前没有进行中的活动",
+            "當前沒有進行中的活動",
+            "No activity open now",
+        ],
+        CameraOk => ["摄像头正常", "攝像頭正常", "Camera on"],
+        CameraOff => ["摄像头不可用", "攝像頭不可用", "No camera"],
+        Online => ["已联网", "已聯網", "Online"],
+        Offline => ["离线", "離線", "Offline"],
+        NotConfigured => ["未配置服务器", "未配置服務器", "No server set"],
+        Waiting => ["待上传", "待上傳", "waiting"],
+        LastSync => ["上次同步", "上次同步", "last sync"],
+        Never => ["从未", "從未", "never"],
+        ClockWarning => ["本机时钟偏差", "本機時鐘偏差", "Clock is off by"],
+        HeldOrRejected => ["条被退回", "條被退回", "refused by the office"],
+        Staff => ["工作人员", "工作人員", "Staff"],
+        EnterPin => [
+            "请输入工作人员密码",
+            "請輸入工作人員密碼",
+            "Enter the staff PIN",
+        ],
+        WrongPin => ["密码错误", "密碼錯誤", "Wrong PIN"],
+        LockedOut => [
+            "输错次数过多，请稍后再试",
+            "輸錯次數過多，請稍後再試",
+            "Too many wrong PINs; try again later",
+        ],
+        NoPinConfigured => [
+            "未设置工作人员密码",
+            "未設置工作人員密碼",
+            "No staff PIN is configured",
+        ],
+        Unlock => ["进入", "進入", "Unlock"],
+        Cancel => ["取消", "取消", "Cancel"],
+        Back => ["返回签到", "返回簽到", "Back to check-in"],
+        Attendance => ["签到记录", "簽到記錄", "Attendance"],
+        ManualCheckIn => ["手工签到", "手工簽到", "Manual check-in"],
+        SyncTab => ["同步", "同步", "Sync"],
+        Settings => ["设置", "設置", "Settings"],
+        Search => ["搜索姓名或编号", "搜索姓名或編號", "Search name or id"],
+        CheckIn => ["签到", "簽到", "Check in"],
+        Void => ["作废", "作廢", "Void"],
+        VoidReason => ["作废原因", "作廢原因", "Reason for voiding"],
+        Voided => ["已作废", "已作廢", "voided"],
+        SyncNow => ["立即同步", "立即同步", "Sync now"],
+        ExportCsv => ["导出CSV", "導出CSV", "Export CSV"],
+        ExportTo => ["导出到", "導出到", "Export to"],
+        Exported => ["已导出", "已導出", "Exported"],
+        CurrentActivity => ["当前活动", "當前活動", "Current activity"],
+        Automatic => ["自动（按时间）", "自動（按時間）", "Automatic (by time)"],
+        Language => ["语言", "語言", "Language"],
+        Camera => ["摄像头", "攝像頭", "Camera"],
+        Pending => ["待上传", "待上傳", "pending"],
+        ServerSaid => ["中心回复", "中心回覆", "office said"],
+        NotYetSynced => ["未同步", "未同步", "not synced"],
+        Time => ["时间", "時間", "Time"],
+        Name => ["姓名", "姓名", "Name"],
+        Member => ["编号", "編號", "Id"],
+        Status => ["状态", "狀態", "Status"],
+        SeeStaff => ["请联系工作人员", "請聯繫工作人員", "Please see the staff"],
+        Storage => [
+            "保存失败，未签到",
+            "保存失敗，未簽到",
+            "Could not save: not checked in",
+        ],
+        Delete => ["删除", "刪除", "Delete"],
+        ConfirmVoid => ["确认作废", "確認作廢", "Confirm void"],
+    }
+}
+
+/// A refusal or server reason, in plain words.
+pub fn reason(language: Language, code: &str) -> &'static str {
+    let [simplified, traditional, english] = match code {
+        "not_baodao_card" => [
+            "这不是党员服务卡",
+            "這不是黨員服務卡",
+            "This is not a Baodao member card",
+        ],
+        "damaged_card" => [
+            "卡片无法完整读取，请重试",
+            "卡片無法完整讀取，請重試",
+            "The card did not read whole; try again",
+        ],
+        "forged_card" => [
+            "卡片验证失败（疑似伪造）",
+            "卡片驗證失敗（疑似偽造）",
+            "This card is not genuine",
+        ],
+        "unknown_key" => [
+            "卡片暂无法识别，请联系工作人员",
+            "卡片暫無法識別，請聯繫工作人員",
+            "This card is not recognised yet",
+        ],
+        "expired_card" => ["卡片已过期", "卡片已過期", "This card has expired"],
+        "revoked_card" => [
+            "卡片已挂失或停用",
+            "卡片已掛失或停用",
+            "This card was cancelled",
+        ],
+        "replaced_card" => [
+            "卡片已换新，请使用新卡",
+            "卡片已換新，請使用新卡",
+            "This card was replaced; use your new card",
+        ],
+        "unknown_member" => [
+            "未找到该党员（名单尚未同步）",
+            "未找到該黨員（名單尚未同步）",
+            "Member not found (roster not synced yet)",
+        ],
+        "no_activity" => [
+            "当前没有进行中的活动",
+            "當前沒有進行中的活動",
+            "No activity is open now",
+        ],
+        "storage_full" => [
+            "存储空间已满，未签到",
+            "存儲空間已滿，未簽到",
+            "Storage full: not checked in",
+        ],
+        "storage_error" => [
+            "保存失败，未签到",
+            "保存失敗，未簽到",
+            "Could not save: not checked in",
+        ],
+        "unknown_or_voided_record" => [
+            "记录不存在或已作废",
+            "記錄不存在或已作廢",
+            "No such check-in, or already voided",
+        ],
+        "unknown_activity" => ["活动不存在", "活動不存在", "Unknown activity"],
+        "other_community" => [
+            "非本社区活动",
+            "非本社區活動",
+            "Activity of another community",
+        ],
+        "card_missing" => ["缺少卡片数据", "缺少卡片數據", "Card data missing"],
+        "card_malformed" => ["卡片损坏", "卡片損壞", "Damaged card"],
+        "card_unknown_key" => ["卡片密钥未知", "卡片密鑰未知", "Unknown card key"],
+        "bad_card_signature" => ["卡片验证失败", "卡片驗證失敗", "Card signature invalid"],
+        "card_of_another_member" => ["卡片与人员不符", "卡片與人員不符", "Card of another member"],
+        "card_expired" => ["卡片已过期", "卡片已過期", "Card expired"],
+        "card_revoked" => ["卡片已停用", "卡片已停用", "Card cancelled"],
+        "card_replaced" => ["卡片已换新", "卡片已換新", "Card replaced"],
+        "outside_activity_window" => [
+            "签到时间不在活动时段内",
+            "簽到時間不在活動時段內",
+            "Outside the activity's time",
+        ],
+        _ => ["无法签到", "無法簽到", "Cannot check in"],
+    };
+    match language {
+        Language::ZhHans => simplified,
+        Language::ZhHant => traditional,
+        Language::En => english,
+    }
+}
+
+/// An activity kind's name.
+pub fn kind(language: Language, kind: baodao_shared::ActivityKind) -> &'static str {
+    let [simplified, traditional, english] = kind.names();
+    match language {
+        Language::ZhHans => simplified,
+        Language::ZhHant => traditional,
+        Language::En => english,
+    }
+}
+
+/// Every string of the catalogue, for the font test.
+#[allow(clippy::enum_glob_use)]
+pub fn all_strings() -> Vec<&'static str> {
+    use Text::*;
+    let texts = [
+        ShowCard,
+        HoldInFrame,
+        CheckedIn,
+        AlreadyCheckedIn,
+        FirstCheckedInAt,
+        Refused,
+        PointsThisYear,
+        NoActivityNow,
+        CameraOk,
+        CameraOff,
+        Online,
+        Offline,
+        NotConfigured,
+        Waiting,
+        LastSync,
+        Never,
+        ClockWarning,
+        HeldOrRejected,
+        Staff,
+        EnterPin,
+        WrongPin,
+        LockedOut,
+        NoPinConfigured,
+        Unlock,
+        Cancel,
+        Back,
+        Attendance,
+        ManualCheckIn,
+        SyncTab,
+        Settings,
+        Search,
+        CheckIn,
+        Void,
+        VoidReason,
+        Voided,
+        SyncNow,
+        ExportCsv,
+        ExportTo,
+        Exported,
+        CurrentActivity,
+        Automatic,
+        Language,
+        Camera,
+        Pending,
+        ServerSaid,
+        NotYetSynced,
+        Time,
+        Name,
+        Member,
+        Status,
+        SeeStaff,
+        Storage,
+        Delete,
+        ConfirmVoid,
+    ];
+    let mut out: Vec<&'static str> = texts.iter().flat_map(|t| entry(*t)).collect();
+    for code in [
+        "not_baodao_card",
+        "damaged_card",
+        "forged_card",
+        "unknown_key",
+        "expired_card",
+        "revoked_card",
+        "replaced_card",
+        "unknown_member",
+        "no_activity",
+        "storage_full",
+        "outside_activity_window",
+    ] {
+        for language in [
+            crate::config::Language::ZhHans,
+            crate::config::Language::ZhHant,
+            crate::config::Language::En,
+        ] {
+            out.push(reason(language, code));
+        }
+    }
+    out
+}

@@ -1,0 +1,486 @@
+//! The full-screen kiosk app. State and logic live here; the `*_ui` files
+//! only draw and report what was clicked, as [`Action`]s this file carries
+//! out. Nothing here blocks: the engine's threads do the work and report
+//! back over channels.
+
+pub mod fonts;
+pub mod i18n;
+mod overlay_ui;
+pub mod pin;
+mod scan_ui;
+pub mod sound;
+mod staff_ui;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use baodao_shared::{ActivityId, MemberId};
+use chrono::Utc;
+use uuid::Uuid;
+
+use crate::config::{ActivityChoice, Language};
+use crate::engine::{Command, Engine};
+use crate::outcome::{Outcome, OutcomeKind};
+use crate::store::{CheckInRow, Store};
+use pin::{PinCheck, PinGate};
+use sound::Sounds;
+
+/// How long a result stays on screen unless a new scan replaces it.
+pub const OVERLAY_SECS: f32 = 4.0;
+/// Staff mode closes itself after this long without a touch.
+pub const STAFF_IDLE: Duration = Duration::from_mins(3);
+/// The pointer hides after this long without moving.
+const CURSOR_IDLE: Duration = Duration::from_secs(3);
+
+/// What the screen shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Screen {
+    Scan,
+    Pin {
+        entry: String,
+        message: Option<String>,
+    },
+    Staff(StaffTab),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffTab {
+    Attendance,
+    Manual,
+    Sync,
+    Settings,
+}
+
+/// What the user asked for, from the drawing code.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    OpenStaff,
+    PinDigit(char),
+    PinBackspace,
+    PinSubmit,
+    CloseStaff,
+    Tab(StaffTab),
+    ManualCheckIn(MemberId),
+    StartVoid(Uuid),
+    ConfirmVoid,
+    CancelVoid,
+    SetActivity(ActivityChoice),
+    SetLanguage(Language),
+    SyncNow,
+    Export,
+    DismissOverlay,
+}
+
+/// A result on screen.
+#[derive(Debug, Clone)]
+pub struct Overlay {
+    pub outcome: Outcome,
+    pub since: Instant,
+}
+
+/// The staff screens' inputs and what they last loaded.
+#[derive(Debug, Default)]
+pub struct StaffState {
+    pub search: String,
+    pub member_search: String,
+    pub rows: Vec<CheckInRow>,
+    pub loaded_for: Option<(String, Option<ActivityId>)>,
+    pub loaded_at: Option<Instant>,
+    pub voiding: Option<Uuid>,
+    pub void_reason: String,
+    pub export_path: String,
+    pub message: Option<String>,
+    pub refused: Vec<CheckInRow>,
+    /// An export running on its own thread.
+    pub exporting: Option<std::sync::mpsc::Receiver<crate::Result<(usize, std::path::PathBuf)>>>,
+}
+
+pub struct KioskApp {
+    pub engine: Engine,
+    pub language: Language,
+    pub screen: Screen,
+    pub overlay: Option<Overlay>,
+    pub staff: StaffState,
+    pub activity: ActivityChoice,
+    pin_gate: PinGate,
+    sounds: Sounds,
+    /// Characters a keyboard-wedge scanner typed on the scan screen.
+    scanner: String,
+    last_touch: Instant,
+    last_pointer_move: Instant,
+    preview: Option<(u64, egui::TextureHandle)>,
+    store: Option<Store>,
+    /// The latest outcome seen, for tests and staff messages.
+    pub last_outcome: Option<Outcome>,
+    /// When the process started, to log the time to the first frame shown.
+    pub started: Option<Instant>,
+}
+
+impl KioskApp {
+    pub fn new(engine: Engine, sounds: Sounds) -> Self {
+        let config = engine.config().clone();
+        let store = Store::open(&config.database_path())
+            .map_err(|e| tracing::warn!(error = %e, "staff lists unavailable"))
+            .ok();
+        Self {
+            language: config.language,
+            activity: config.activity.clone(),
+            engine,
+            screen: Screen::Scan,
+            overlay: None,
+            staff: StaffState {
+                export_path: default_export_path(),
+                ..StaffState::default()
+            },
+            pin_gate: PinGate::default(),
+            sounds,
+            scanner: String::new(),
+            last_touch: Instant::now(),
+            last_pointer_move: Instant::now(),
+            preview: None,
+            store,
+            last_outcome: None,
+            started: None,
+        }
+    }
+
+    /// Draws one frame and carries out what was asked.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        self.receive();
+        self.watch_input(ui.ctx());
+        let mut actions = Vec::new();
+        match self.screen.clone() {
+            Screen::Scan => {
+                self.update_preview(ui.ctx());
+                scan_ui::ui(ui, self, &mut actions);
+                if let Some(overlay) = &self.overlay {
+                    overlay_ui::ui(ui, overlay, self.language, &mut actions);
+                }
+            }
+            Screen::Pin { entry, message } => {
+                staff_ui::pin_ui(ui, self.language, &entry, message.as_deref(), &mut actions);
+            }
+            Screen::Staff(tab) => {
+                self.refresh_staff(tab);
+                staff_ui::ui(ui, self, tab, &mut actions);
+            }
+        }
+        for action in actions {
+            self.act(action);
+        }
+        // The clock and the overlay timer move on their own.
+        ui.ctx().request_repaint_after(Duration::from_millis(250));
+    }
+
+    fn receive(&mut self) {
+        self.poll_export();
+        while let Ok(outcome) = self.engine.outcomes.try_recv() {
+            self.sounds.play(outcome.outcome);
+            if let Screen::Staff(_) = self.screen {
+                self.staff.message = Some(self.describe(&outcome));
+                self.staff.loaded_at = None;
+            } else {
+                // Frame arrival to decision, then decision to this frame.
+                let shown_ms = outcome.latency_ms
+                    + (Utc::now() - outcome.at)
+                        .to_std()
+                        .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+                tracing::debug!(target: "baodao_kiosk::latency", overlay_ms = shown_ms, outcome = ?outcome.outcome, "overlay shown");
+                self.overlay = Some(Overlay {
+                    outcome: outcome.clone(),
+                    since: Instant::now(),
+                });
+            }
+            self.last_outcome = Some(outcome);
+        }
+        if self
+            .overlay
+            .as_ref()
+            .is_some_and(|o| o.since.elapsed().as_secs_f32() > OVERLAY_SECS)
+        {
+            self.overlay = None;
+        }
+    }
+
+    fn watch_input(&mut self, ctx: &egui::Context) {
+        let (events, moved) =
+            ctx.input(|i| (i.events.clone(), i.pointer.delta() != egui::Vec2::ZERO));
+        if moved || !events.is_empty() {
+            self.last_touch = Instant::now();
+        }
+        if moved {
+            self.last_pointer_move = Instant::now();
+        }
+        if self.screen == Screen::Scan {
+            // A keyboard-wedge scanner types the card and Enter.
+            for event in &events {
+                match event {
+                    egui::Event::Text(text) => self.scanner.push_str(text),
+                    egui::Event::Key {
+                        key: egui::Key::Enter,
+                        pressed: true,
+                        ..
+                    } => {
+                        let text = std::mem::take(&mut self.scanner);
+                        if !text.trim().is_empty() {
+                            self.engine.send(Command::Typed(text));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if self.scanner.len() > 4096 {
+                self.scanner.clear();
+            }
+            if self.last_pointer_move.elapsed() > CURSOR_IDLE {
+                ctx.set_cursor_icon(egui::CursorIcon::None);
+            }
+        } else if self.last_touch.elapsed() > STAFF_IDLE {
+            self.screen = Screen::Scan;
+        }
+    }
+
+    fn update_preview(&mut self, ctx: &egui::Context) {
+        let Some(frame) = self.engine.preview() else {
+            return;
+        };
+        if self
+            .preview
+            .as_ref()
+            .is_some_and(|(seq, _)| *seq == frame.seq)
+        {
+            return;
+        }
+        let (w, h) = (frame.luma.width() as usize, frame.luma.height() as usize);
+        // Mirrored, as people expect of a camera that looks at them.
+        let mut pixels = Vec::with_capacity(w * h);
+        for row in frame.luma.as_raw().chunks_exact(w.max(1)) {
+            pixels.extend(row.iter().rev().map(|&v| egui::Color32::from_gray(v)));
+        }
+        let image = egui::ColorImage::new([w, h], pixels);
+        if let Some((seq, texture)) = &mut self.preview {
+            texture.set(image, egui::TextureOptions::LINEAR);
+            *seq = frame.seq;
+        } else {
+            let texture = ctx.load_texture("camera", image, egui::TextureOptions::LINEAR);
+            self.preview = Some((frame.seq, texture));
+            if let Some(started) = self.started {
+                tracing::info!(
+                    ms = started.elapsed().as_millis(),
+                    "first camera frame on screen"
+                );
+            }
+        }
+    }
+
+    pub fn preview_texture(&self) -> Option<&egui::TextureHandle> {
+        self.preview.as_ref().map(|(_, t)| t)
+    }
+
+    fn refresh_staff(&mut self, tab: StaffTab) {
+        let Some(store) = &self.store else { return };
+        let activity = match &self.activity {
+            ActivityChoice::Fixed(id) => Some(id.clone()),
+            ActivityChoice::Auto => crate::domain::checkin::pick_activity(
+                &self.engine.offline(),
+                Utc::now() + self.engine.offline().clock_offset,
+                &ActivityChoice::Auto,
+            )
+            .map(|a| a.activity_id.clone()),
+        };
+        let key = (self.staff.search.clone(), activity.clone());
+        let stale = self
+            .staff
+            .loaded_at
+            .is_none_or(|at| at.elapsed() > Duration::from_secs(2));
+        if self.staff.loaded_for.as_ref() != Some(&key) || stale {
+            let today = Utc::now() - chrono::Duration::hours(24);
+            self.staff.rows = match tab {
+                StaffTab::Attendance => store
+                    .check_ins(activity.as_ref(), Some(today), &self.staff.search, 200)
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            self.staff.refused = store
+                .check_ins(None, None, "", 500)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|r| {
+                    matches!(
+                        r.server_status,
+                        Some(
+                            baodao_shared::protocol::RecordStatus::Held
+                                | baodao_shared::protocol::RecordStatus::Rejected
+                        )
+                    )
+                })
+                .collect();
+            self.staff.loaded_for = Some(key);
+            self.staff.loaded_at = Some(Instant::now());
+        }
+    }
+
+    fn describe(&self, outcome: &Outcome) -> String {
+        let name = outcome.member_name.clone().unwrap_or_default();
+        match outcome.outcome {
+            OutcomeKind::Accepted => {
+                format!("{name}: {}", i18n::t(self.language, i18n::Text::CheckedIn))
+            }
+            OutcomeKind::Duplicate => format!(
+                "{name}: {}",
+                i18n::t(self.language, i18n::Text::AlreadyCheckedIn)
+            ),
+            OutcomeKind::Voided => i18n::t(self.language, i18n::Text::Voided).to_owned(),
+            OutcomeKind::Rejected | OutcomeKind::Error => format!(
+                "{name} {}",
+                i18n::reason(self.language, outcome.reason.as_deref().unwrap_or_default())
+            ),
+        }
+    }
+
+    /// Carries out one action.
+    pub fn act(&mut self, action: Action) {
+        self.last_touch = Instant::now();
+        match action {
+            Action::OpenStaff => {
+                self.overlay = None;
+                self.screen = Screen::Pin {
+                    entry: String::new(),
+                    message: None,
+                };
+            }
+            Action::PinDigit(digit) => {
+                if let Screen::Pin { entry, .. } = &mut self.screen
+                    && entry.len() < 12
+                {
+                    entry.push(digit);
+                }
+            }
+            Action::PinBackspace => {
+                if let Screen::Pin { entry, .. } = &mut self.screen {
+                    entry.pop();
+                }
+            }
+            Action::PinSubmit => {
+                let Screen::Pin { entry, .. } = &self.screen else {
+                    return;
+                };
+                let hash = self.engine.config().staff_pin_hash.clone();
+                let result = self.pin_gate.check(entry, hash.as_deref(), Instant::now());
+                let language = self.language;
+                let message = |text| Some(i18n::t(language, text).to_owned());
+                self.screen = match result {
+                    PinCheck::Unlocked => {
+                        self.staff.loaded_at = None;
+                        Screen::Staff(StaffTab::Attendance)
+                    }
+                    PinCheck::Wrong { attempts_left } => Screen::Pin {
+                        entry: String::new(),
+                        message: Some(format!(
+                            "{} ({attempts_left})",
+                            i18n::t(language, i18n::Text::WrongPin)
+                        )),
+                    },
+                    PinCheck::Locked { for_secs } => Screen::Pin {
+                        entry: String::new(),
+                        message: Some(format!(
+                            "{} ({for_secs} s)",
+                            i18n::t(language, i18n::Text::LockedOut)
+                        )),
+                    },
+                    PinCheck::NotConfigured => Screen::Pin {
+                        entry: String::new(),
+                        message: message(i18n::Text::NoPinConfigured),
+                    },
+                };
+            }
+            Action::CloseStaff => {
+                self.screen = Screen::Scan;
+                self.staff.voiding = None;
+                self.staff.message = None;
+            }
+            Action::Tab(tab) => {
+                self.screen = Screen::Staff(tab);
+                self.staff.loaded_at = None;
+            }
+            Action::ManualCheckIn(member) => {
+                self.engine.send(Command::Manual(member));
+            }
+            Action::StartVoid(record_id) => {
+                self.staff.voiding = Some(record_id);
+                self.staff.void_reason.clear();
+            }
+            Action::ConfirmVoid => {
+                if let Some(record_id) = self.staff.voiding.take() {
+                    let reason = self.staff.void_reason.trim().to_owned();
+                    self.engine.send(Command::Void { record_id, reason });
+                    self.staff.loaded_at = None;
+                }
+            }
+            Action::CancelVoid => self.staff.voiding = None,
+            Action::SetActivity(choice) => {
+                self.activity = choice.clone();
+                self.engine.send(Command::SetActivity(choice));
+                self.staff.loaded_at = None;
+            }
+            Action::SetLanguage(language) => self.language = language,
+            Action::SyncNow => self.engine.sync_now(),
+            Action::Export => self.export(),
+            Action::DismissOverlay => self.overlay = None,
+        }
+    }
+
+    /// Writes the attendance list to the chosen path (a USB stick) as CSV,
+    /// on its own thread.
+    fn export(&mut self) {
+        let path = std::path::PathBuf::from(self.staff.export_path.trim());
+        let database = self.engine.database().to_owned();
+        let (done_tx, done) = std::sync::mpsc::sync_channel(1);
+        let spawned = std::thread::Builder::new()
+            .name("baodao-export".into())
+            .spawn(move || {
+                let result = Store::open(&database)
+                    .and_then(|store| store.check_ins(None, None, "", usize::MAX))
+                    .and_then(|rows| crate::export::write_csv(&path, &rows));
+                let _ = done_tx.send(result.map(|n| (n, path)));
+            });
+        match spawned {
+            Ok(_) => self.staff.exporting = Some(done),
+            Err(e) => self.staff.message = Some(format!("export: {e}")),
+        }
+    }
+
+    fn poll_export(&mut self) {
+        let Some(done) = &self.staff.exporting else {
+            return;
+        };
+        let Ok(result) = done.try_recv() else { return };
+        self.staff.exporting = None;
+        self.staff.message = Some(match result {
+            Ok((n, path)) => format!(
+                "{} {n} → {}",
+                i18n::t(self.language, i18n::Text::Exported),
+                path.display()
+            ),
+            Err(e) => e.to_string(),
+        });
+    }
+}
+
+impl eframe::App for KioskApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+}
+
+fn default_export_path() -> String {
+    let day = Utc::now().format("%Y%m%d");
+    // A USB stick mounts under /media on most kiosks.
+    format!("/media/usb/baodao-attendance-{day}.csv")
+}
+
+/// Shared handle for the repaint callback.
+pub fn repaint_callback(ctx: &egui::Context) -> Arc<dyn Fn() + Send + Sync> {
+    let ctx = ctx.clone();
+    Arc::new(move || ctx.request_repaint())
+}

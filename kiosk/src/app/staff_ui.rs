@@ -1,0 +1,411 @@
+//! Staff mode, behind the PIN: attendance, manual check-in, sync, settings.
+
+use egui::{Align, Color32, CornerRadius, Layout, RichText, vec2};
+
+use super::i18n::{Text, reason, t};
+use super::scan_ui::{INK, MUTED, PAPER, RED, status_badges};
+use super::{Action, KioskApp, StaffTab};
+use crate::config::{ActivityChoice, Language};
+
+fn unit(ui: &egui::Ui) -> f32 {
+    (ui.max_rect().height() / 60.0).max(8.0)
+}
+
+pub fn pin_ui(
+    ui: &mut egui::Ui,
+    language: Language,
+    entry: &str,
+    message: Option<&str>,
+    actions: &mut Vec<Action>,
+) {
+    let full = ui.max_rect();
+    ui.painter().rect_filled(full, CornerRadius::ZERO, PAPER);
+    let unit = unit(ui);
+    ui.vertical_centered(|ui| {
+        ui.add_space(unit * 6.0);
+        ui.label(
+            RichText::new(t(language, Text::EnterPin))
+                .size(unit * 3.2)
+                .strong()
+                .color(INK),
+        );
+        ui.add_space(unit);
+        ui.label(
+            RichText::new("*".repeat(entry.chars().count()) + " ")
+                .size(unit * 3.0)
+                .color(INK),
+        );
+        if let Some(message) = message {
+            ui.label(RichText::new(message).size(unit * 2.0).color(RED));
+        }
+        ui.add_space(unit * 2.0);
+        let key = vec2(unit * 9.0, unit * 6.0);
+        for row in [["1", "2", "3"], ["4", "5", "6"], ["7", "8", "9"]] {
+            ui.horizontal(|ui| {
+                ui.add_space((ui.available_width() - key.x * 3.0 - unit * 2.0) / 2.0);
+                for digit in row {
+                    if ui
+                        .add(egui::Button::new(RichText::new(digit).size(unit * 3.0)).min_size(key))
+                        .clicked()
+                        && let Some(c) = digit.chars().next()
+                    {
+                        actions.push(Action::PinDigit(c));
+                    }
+                }
+            });
+        }
+        ui.horizontal(|ui| {
+            ui.add_space((ui.available_width() - key.x * 3.0 - unit * 2.0) / 2.0);
+            if ui
+                .add(
+                    egui::Button::new(RichText::new(t(language, Text::Delete)).size(unit * 2.4))
+                        .min_size(key),
+                )
+                .clicked()
+            {
+                actions.push(Action::PinBackspace);
+            }
+            if ui
+                .add(egui::Button::new(RichText::new("0").size(unit * 3.0)).min_size(key))
+                .clicked()
+            {
+                actions.push(Action::PinDigit('0'));
+            }
+            if ui
+                .add(
+                    egui::Button::new(RichText::new(t(language, Text::Unlock)).size(unit * 2.4))
+                        .min_size(key),
+                )
+                .clicked()
+            {
+                actions.push(Action::PinSubmit);
+            }
+        });
+        ui.add_space(unit * 2.0);
+        if ui
+            .add(egui::Button::new(
+                RichText::new(t(language, Text::Cancel)).size(unit * 2.2),
+            ))
+            .clicked()
+        {
+            actions.push(Action::CloseStaff);
+        }
+    });
+    // Digits typed on a keyboard work too.
+    let typed: Vec<egui::Event> = ui.ctx().input(|i| i.events.clone());
+    for event in typed {
+        match event {
+            egui::Event::Text(text) => actions.extend(
+                text.chars()
+                    .filter(char::is_ascii_digit)
+                    .map(Action::PinDigit),
+            ),
+            egui::Event::Key {
+                key: egui::Key::Enter,
+                pressed: true,
+                ..
+            } => actions.push(Action::PinSubmit),
+            egui::Event::Key {
+                key: egui::Key::Backspace,
+                pressed: true,
+                ..
+            } => actions.push(Action::PinBackspace),
+            _ => {}
+        }
+    }
+}
+
+pub fn ui(ui: &mut egui::Ui, app: &mut KioskApp, tab: StaffTab, actions: &mut Vec<Action>) {
+    let language = app.language;
+    let full = ui.max_rect();
+    ui.painter().rect_filled(full, CornerRadius::ZERO, PAPER);
+    let unit = unit(ui);
+    egui::Frame::new()
+        .inner_margin(egui::Margin::same(16))
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                for (this, text) in [
+                    (StaffTab::Attendance, Text::Attendance),
+                    (StaffTab::Manual, Text::ManualCheckIn),
+                    (StaffTab::Sync, Text::SyncTab),
+                    (StaffTab::Settings, Text::Settings),
+                ] {
+                    if ui
+                        .selectable_label(
+                            tab == this,
+                            RichText::new(t(language, text)).size(unit * 2.2),
+                        )
+                        .clicked()
+                    {
+                        actions.push(Action::Tab(this));
+                    }
+                }
+                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                    if ui
+                        .add(egui::Button::new(
+                            RichText::new(t(language, Text::Back)).size(unit * 2.2),
+                        ))
+                        .clicked()
+                    {
+                        actions.push(Action::CloseStaff);
+                    }
+                });
+            });
+            if let Some(message) = &app.staff.message {
+                ui.label(RichText::new(message).size(unit * 1.8).color(RED));
+            }
+            ui.separator();
+            match tab {
+                StaffTab::Attendance => attendance(ui, app, unit, actions),
+                StaffTab::Manual => manual(ui, app, unit, actions),
+                StaffTab::Sync => sync(ui, app, unit, actions),
+                StaffTab::Settings => settings(ui, app, unit, actions),
+            }
+        });
+}
+
+fn attendance(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Vec<Action>) {
+    let language = app.language;
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(t(language, Text::Search)).size(unit * 1.8));
+        ui.add(egui::TextEdit::singleline(&mut app.staff.search).desired_width(unit * 30.0));
+    });
+    if let Some(record_id) = app.staff.voiding {
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(t(language, Text::VoidReason)).size(unit * 1.8));
+            ui.add(
+                egui::TextEdit::singleline(&mut app.staff.void_reason).desired_width(unit * 30.0),
+            );
+            let ready = !app.staff.void_reason.trim().is_empty();
+            if ui
+                .add_enabled(ready, egui::Button::new(t(language, Text::ConfirmVoid)))
+                .clicked()
+            {
+                actions.push(Action::ConfirmVoid);
+            }
+            if ui.button(t(language, Text::Cancel)).clicked() {
+                actions.push(Action::CancelVoid);
+            }
+            ui.label(
+                RichText::new(record_id.to_string())
+                    .size(unit * 1.2)
+                    .color(MUTED),
+            );
+        });
+    }
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        egui::Grid::new("attendance")
+            .striped(true)
+            .spacing(vec2(unit * 2.0, unit * 0.6))
+            .show(ui, |ui| {
+                for header in [Text::Time, Text::Name, Text::Member, Text::Status] {
+                    ui.label(RichText::new(t(language, header)).strong().size(unit * 1.6));
+                }
+                ui.label("");
+                ui.end_row();
+                for row in &app.staff.rows {
+                    let zone = app.engine.offline().policy.time_zone;
+                    ui.label(
+                        RichText::new(
+                            row.record
+                                .scanned_at
+                                .with_timezone(&zone)
+                                .format("%H:%M:%S")
+                                .to_string(),
+                        )
+                        .size(unit * 1.6),
+                    );
+                    ui.label(RichText::new(&row.member_name).size(unit * 1.6));
+                    ui.label(RichText::new(row.record.member_id.as_str()).size(unit * 1.6));
+                    ui.label(RichText::new(row_status(language, row)).size(unit * 1.6));
+                    if row.voided.is_none() && ui.button(t(language, Text::Void)).clicked() {
+                        actions.push(Action::StartVoid(row.record.record_id));
+                    }
+                    ui.end_row();
+                }
+            });
+    });
+}
+
+fn row_status(language: Language, row: &crate::store::CheckInRow) -> String {
+    if let Some(reason) = &row.voided {
+        return format!("{}: {reason}", t(language, Text::Voided));
+    }
+    match (row.server_status, row.server_reason) {
+        (None, _) => t(language, Text::NotYetSynced).to_owned(),
+        (Some(status), None) => status.code().to_owned(),
+        (Some(status), Some(why)) => format!("{}: {}", status.code(), reason(language, why.code())),
+    }
+}
+
+fn manual(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Vec<Action>) {
+    let language = app.language;
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(t(language, Text::Search)).size(unit * 1.8));
+        ui.add(egui::TextEdit::singleline(&mut app.staff.member_search).desired_width(unit * 30.0));
+    });
+    let query = app.staff.member_search.trim().to_lowercase();
+    if query.is_empty() {
+        return;
+    }
+    let offline = app.engine.offline();
+    let mut matches: Vec<_> = offline
+        .roster
+        .values()
+        .filter(|m| m.name.contains(&query) || m.member_id.as_str().to_lowercase().contains(&query))
+        .collect();
+    matches.sort_by(|a, b| a.member_id.cmp(&b.member_id));
+    egui::Grid::new("members")
+        .striped(true)
+        .spacing(vec2(unit * 2.0, unit * 0.6))
+        .show(ui, |ui| {
+            for member in matches.into_iter().take(20) {
+                ui.label(RichText::new(&member.name).size(unit * 2.0));
+                ui.label(RichText::new(member.member_id.as_str()).size(unit * 1.6));
+                ui.label(
+                    RichText::new(&member.organization)
+                        .size(unit * 1.6)
+                        .color(MUTED),
+                );
+                if ui
+                    .add(egui::Button::new(
+                        RichText::new(format!("{} {}", t(language, Text::CheckIn), member.name))
+                            .size(unit * 1.8),
+                    ))
+                    .clicked()
+                {
+                    actions.push(Action::ManualCheckIn(member.member_id.clone()));
+                }
+                ui.end_row();
+            }
+        });
+}
+
+fn sync(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Vec<Action>) {
+    let language = app.language;
+    ui.horizontal_wrapped(|ui| {
+        for (text, good) in status_badges(app) {
+            ui.label(
+                RichText::new(text)
+                    .size(unit * 1.8)
+                    .color(if good { INK } else { RED }),
+            );
+            ui.add_space(unit);
+        }
+    });
+    if let Some(error) = app.engine.sync_status().last_error {
+        ui.label(RichText::new(error).size(unit * 1.5).color(RED));
+    }
+    if ui
+        .add(egui::Button::new(
+            RichText::new(t(language, Text::SyncNow)).size(unit * 2.2),
+        ))
+        .clicked()
+    {
+        actions.push(Action::SyncNow);
+    }
+    ui.separator();
+    ui.label(
+        RichText::new(format!(
+            "{}: {}",
+            t(language, Text::ServerSaid),
+            app.staff.refused.len()
+        ))
+        .size(unit * 2.0)
+        .strong(),
+    );
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        for row in &app.staff.refused {
+            ui.label(
+                RichText::new(format!(
+                    "{} {} — {}",
+                    row.member_name,
+                    row.record.member_id,
+                    row_status(language, row)
+                ))
+                .size(unit * 1.6)
+                .color(Color32::from_rgb(0x8d, 0x5a, 0x00)),
+            );
+        }
+    });
+}
+
+fn settings(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Vec<Action>) {
+    let language = app.language;
+    ui.label(
+        RichText::new(t(language, Text::CurrentActivity))
+            .size(unit * 2.0)
+            .strong(),
+    );
+    if ui
+        .radio(
+            app.activity == ActivityChoice::Auto,
+            RichText::new(t(language, Text::Automatic)).size(unit * 1.8),
+        )
+        .clicked()
+    {
+        actions.push(Action::SetActivity(ActivityChoice::Auto));
+    }
+    for activity in &app.engine.offline().activities {
+        let choice = ActivityChoice::Fixed(activity.activity_id.clone());
+        if ui
+            .radio(
+                app.activity == choice,
+                RichText::new(&activity.title).size(unit * 1.8),
+            )
+            .clicked()
+        {
+            actions.push(Action::SetActivity(choice));
+        }
+    }
+    ui.separator();
+    ui.label(
+        RichText::new(t(language, Text::Language))
+            .size(unit * 2.0)
+            .strong(),
+    );
+    ui.horizontal(|ui| {
+        for (this, name) in [
+            (Language::ZhHans, "简体中文"),
+            (Language::ZhHant, "繁體中文"),
+            (Language::En, "English"),
+        ] {
+            if ui
+                .selectable_label(language == this, RichText::new(name).size(unit * 1.8))
+                .clicked()
+            {
+                actions.push(Action::SetLanguage(this));
+            }
+        }
+    });
+    ui.separator();
+    ui.label(
+        RichText::new(t(language, Text::Camera))
+            .size(unit * 2.0)
+            .strong(),
+    );
+    ui.label(RichText::new(format!("{:?}", app.engine.config().camera)).size(unit * 1.6));
+    ui.label(
+        RichText::new(format!("{:?}", app.engine.camera_status()))
+            .size(unit * 1.4)
+            .color(MUTED),
+    );
+    ui.separator();
+    ui.label(
+        RichText::new(t(language, Text::ExportTo))
+            .size(unit * 2.0)
+            .strong(),
+    );
+    ui.horizontal(|ui| {
+        ui.add(egui::TextEdit::singleline(&mut app.staff.export_path).desired_width(unit * 40.0));
+        if ui
+            .add_enabled(
+                app.staff.exporting.is_none(),
+                egui::Button::new(t(language, Text::ExportCsv)),
+            )
+            .clicked()
+        {
+            actions.push(Action::Export);
+        }
+    });
+}

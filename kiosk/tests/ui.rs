@@ -1,0 +1,227 @@
+//! The real app state under `egui_kittest`: what a member and the staff see
+//! and touch. The bundled CJK font is loaded as the app loads it; kittest
+//! fails on any glyph no loaded font has.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use baodao_kiosk::app::sound::Sounds;
+use baodao_kiosk::app::{KioskApp, Screen, fonts, i18n};
+use baodao_kiosk::engine::{Command, Engine, Setup};
+use baodao_kiosk::outcome::OutcomeKind;
+use baodao_shared::card::CardSigner;
+use chrono::NaiveDate;
+use common::Fixture;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+const PIN: &str = "2468";
+
+fn fixture() -> Fixture {
+    let hash = baodao_kiosk::app::pin::hash(PIN).unwrap();
+    Fixture::with_settings(6, &format!("staff_pin_hash = \"{hash}\""))
+}
+
+fn harness(fixture: &Fixture) -> Harness<'static, KioskApp> {
+    let engine = Engine::start(Setup::new(fixture.config.clone())).unwrap();
+    let app = KioskApp::new(engine, Sounds::off());
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .with_context_setup(fonts::install)
+        .build_ui_state(|ui, app: &mut KioskApp| app.show(ui), app)
+}
+
+/// Steps the UI until `label` shows (outcomes arrive from other threads).
+fn wait_for(harness: &mut Harness<'static, KioskApp>, label: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        harness.run_steps(2);
+        if harness.query_all_by_label_contains(label).next().is_some() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{label:?} never showed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn scan(harness: &mut Harness<'static, KioskApp>, text: &str) {
+    assert!(harness.state().engine.send(Command::Typed(text.to_owned())));
+}
+
+fn unlock(harness: &mut Harness<'static, KioskApp>) {
+    harness.get_by_label("工作人员").click();
+    harness.run_steps(2);
+    for digit in PIN.chars() {
+        harness.get_by_label(&digit.to_string()).click();
+        harness.run_steps(1);
+    }
+    harness.get_by_label("进入").click();
+    harness.run_steps(2);
+    assert!(matches!(harness.state().screen, Screen::Staff(_)));
+}
+
+#[test]
+fn a_valid_scan_shows_the_name_and_points_then_a_repeat_says_already() {
+    let fixture = fixture();
+    let mut harness = harness(&fixture);
+    harness.run_steps(2);
+    harness.get_by_label("请出示党员服务卡");
+    scan(&mut harness, &fixture.card(2));
+    wait_for(&mut harness, "签到成功");
+    harness.get_by_label("歐陽曉嵐");
+    harness.get_by_label("本年度积分 1/12");
+
+    std::thread::sleep(Duration::from_millis(1600));
+    scan(&mut harness, &fixture.card(2));
+    wait_for(&mut harness, "您已签到");
+    harness.get_by_label_contains("首次签到时间");
+    assert_eq!(
+        harness.state().last_outcome.as_ref().unwrap().outcome,
+        OutcomeKind::Duplicate
+    );
+}
+
+#[test]
+fn each_refusal_shows_its_reason_in_plain_words() {
+    let fixture = fixture();
+    let mut harness = harness(&fixture);
+    let far = NaiveDate::from_ymd_opt(2035, 1, 1).unwrap();
+    let forged = CardSigner::from_seed(1, &[77; 32])
+        .sign(&"M0001".parse().unwrap(), 2, far)
+        .unwrap();
+    let cases = [
+        ("https://example.com/pay".to_owned(), "这不是党员服务卡"),
+        (forged, "卡片验证失败（疑似伪造）"),
+        (
+            fixture.card_with(1, 2, NaiveDate::from_ymd_opt(2020, 1, 1).unwrap()),
+            "卡片已过期",
+        ),
+        (fixture.card_with(3, 1, far), "卡片已换新，请使用新卡"),
+        (fixture.card_with(0, 1000, far), "卡片已挂失或停用"),
+        (
+            fixture.card_with(50, 51, far),
+            "未找到该党员（名单尚未同步）",
+        ),
+        (fixture.card(4)[..60].to_owned(), "卡片无法完整读取，请重试"),
+    ];
+    for (card, text) in cases {
+        scan(&mut harness, &card);
+        wait_for(&mut harness, text);
+        harness.get_by_label("无法签到");
+    }
+    harness
+        .state_mut()
+        .act(baodao_kiosk::app::Action::SetActivity(
+            baodao_kiosk::config::ActivityChoice::Fixed("Z9".parse().unwrap()),
+        ));
+    scan(&mut harness, &fixture.card(5));
+    wait_for(&mut harness, "当前没有进行中的活动");
+}
+
+#[test]
+fn the_staff_pin_locks_out_after_five_wrong_tries() {
+    let fixture = fixture();
+    let mut harness = harness(&fixture);
+    harness.run_steps(2);
+    harness.get_by_label("工作人员").click();
+    harness.run_steps(2);
+    harness.get_by_label("请输入工作人员密码");
+    for attempt in 1..=5 {
+        for _ in 0..4 {
+            harness.get_by_label("9").click();
+            harness.run_steps(1);
+        }
+        harness.get_by_label("进入").click();
+        harness.run_steps(2);
+        if attempt < 5 {
+            harness.get_by_label_contains("密码错误");
+        }
+    }
+    harness.get_by_label_contains("输错次数过多");
+    // The right PIN does not open it during the lockout.
+    for digit in PIN.chars() {
+        harness.get_by_label(&digit.to_string()).click();
+        harness.run_steps(1);
+    }
+    harness.get_by_label("进入").click();
+    harness.run_steps(2);
+    assert!(matches!(harness.state().screen, Screen::Pin { .. }));
+}
+
+#[test]
+fn staff_check_in_by_name_and_void_it() {
+    let fixture = fixture();
+    let mut harness = harness(&fixture);
+    harness.run_steps(2);
+    unlock(&mut harness);
+    harness.get_by_label("手工签到").click();
+    harness.run_steps(2);
+    harness.state_mut().staff.member_search = "李娜".into();
+    harness.run_steps(2);
+    // Two members share the name; staff pick the first (M0001).
+    harness
+        .get_all_by_label("签到 李娜")
+        .next()
+        .unwrap()
+        .click();
+    harness.run_steps(2);
+    wait_for(&mut harness, "李娜: 签到成功");
+
+    harness.get_by_label("签到记录").click();
+    wait_for(&mut harness, "M0001");
+    harness.get_by_label("作废").click_accesskit();
+    harness.run_steps(2);
+    harness.state_mut().staff.void_reason = "工作人员误操作".into();
+    harness.run_steps(2);
+    harness.get_by_label("确认作废").click_accesskit();
+    harness.run_steps(2);
+    wait_for(&mut harness, "已作废: 工作人员误操作");
+}
+
+#[test]
+fn language_switches_at_run_time() {
+    let fixture = fixture();
+    let mut harness = harness(&fixture);
+    harness.run_steps(2);
+    unlock(&mut harness);
+    harness.get_by_label("设置").click();
+    harness.run_steps(2);
+    harness.get_by_label("繁體中文").click();
+    harness.run_steps(2);
+    harness.get_by_label("返回簽到").click();
+    harness.run_steps(2);
+    harness.get_by_label("請出示黨員服務卡");
+    harness
+        .state_mut()
+        .act(baodao_kiosk::app::Action::SetLanguage(
+            baodao_kiosk::config::Language::En,
+        ));
+    harness.run_steps(2);
+    harness.get_by_label("Please show your member card");
+    scan(&mut harness, &fixture.card(1));
+    wait_for(&mut harness, "Checked in");
+    harness.get_by_label("Points this year 1/12");
+}
+
+#[test]
+fn every_string_in_all_three_languages_renders_with_the_bundled_font() {
+    let strings = i18n::all_strings();
+    let names = "張偉 李娜 王芳 劉洋 陳靜 楊帆 趙磊 黃敏 周傑 吳霞 歐陽曉嵐 司馬懿 张伟 刘洋 陈静 杨帆 赵磊 黄敏 周杰 吴霞 欧阳晓岚 \
+                 黨員固定活動日：社區環境衛生整治 党员固定活动日 政策宣講 困難群眾幫扶 交通秩序維護 家居服務 黨課 聯席會議";
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1600.0, 6000.0))
+        .with_context_setup(fonts::install)
+        .build_ui(move |ui| {
+            for text in &strings {
+                ui.label(*text);
+            }
+            ui.label(names);
+        });
+    // kittest fails the test on any glyph that no loaded font has.
+    harness.run_steps(2);
+    harness.get_by_label("簽到成功");
+    harness.get_by_label("Already checked in");
+}
