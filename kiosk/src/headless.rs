@@ -13,7 +13,12 @@ use crate::engine::{Command, Engine, Setup};
 use crate::error::{Error, Result};
 
 pub fn run(config: Config) -> Result<()> {
-    let engine = Engine::start(Setup::new(config))?;
+    run_with(Setup::new(config))
+}
+
+/// As [`run`], with the core's setup chosen by the caller (the demo).
+pub fn run_with(setup: Setup) -> Result<()> {
+    let engine = Engine::start(setup)?;
     let stop = Arc::new(AtomicBool::new(false));
 
     let commands = engine.commander();

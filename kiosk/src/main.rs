@@ -108,7 +108,9 @@ fn run(cli: Cli, started: Instant) -> baodao_kiosk::Result<ExitCode> {
         config.camera = camera;
     }
     if cli.headless {
-        baodao_kiosk::headless::run(config)?;
+        let mut setup = Setup::new(config.clone());
+        setup.camera = demo_camera(demo_cards.clone(), &config);
+        baodao_kiosk::headless::run_with(setup)?;
         return Ok(ExitCode::SUCCESS);
     }
     window(config, demo_cards, cli.windowed, started)?;
@@ -139,18 +141,7 @@ fn window(
             fonts::install(&cc.egui_ctx);
             let mut setup = Setup::new(config.clone());
             setup.on_change = Some(repaint_callback(&cc.egui_ctx));
-            if let (Some(cards), CameraSpec::Synthetic) = (demo_cards, &config.camera) {
-                let fps = 15.0;
-                let mut cards = Some(cards);
-                setup.camera = Some(Box::new(move || {
-                    let shown = cards.clone().unwrap_or_default();
-                    cards = Some(shown.clone());
-                    Ok(
-                        Box::new(baodao_kiosk::camera::synthetic::DemoCards::new(shown, fps))
-                            as Box<dyn baodao_kiosk::camera::FrameSource>,
-                    )
-                }));
-            }
+            setup.camera = demo_camera(demo_cards, &config);
             let engine = Engine::start(setup)?;
             tracing::info!(startup_ms = started.elapsed().as_millis(), "window ready");
             let mut app = KioskApp::new(engine, sounds);
@@ -159,6 +150,21 @@ fn window(
         }),
     )
     .map_err(|e| baodao_kiosk::Error::Internal(format!("cannot open the window: {e}")))
+}
+
+/// The demo's simulated camera showing its cards at 30 fps, when the demo
+/// runs with `camera = synthetic`.
+fn demo_camera(
+    cards: Option<Vec<String>>,
+    config: &Config,
+) -> Option<baodao_kiosk::camera::supervisor::Opener> {
+    let cards = cards.filter(|_| config.camera == CameraSpec::Synthetic)?;
+    Some(Box::new(move || {
+        Ok(Box::new(baodao_kiosk::camera::synthetic::DemoCards::new(
+            cards.clone(),
+            30.0,
+        )) as Box<dyn baodao_kiosk::camera::FrameSource>)
+    }))
 }
 
 /// Tabs and line breaks in a payload would break the line format.

@@ -8,8 +8,11 @@ use egui::{FontData, FontDefinitions, FontFamily};
 
 pub static CJK_FONT: &[u8] = include_bytes!("../../../assets/fonts/DroidSansFallbackFull.ttf");
 
+/// Fonts and the light look the kiosk uses everywhere.
 pub fn install(ctx: &egui::Context) {
     ctx.set_fonts(definitions());
+    // Dark text on light paper: readable in a bright hall.
+    ctx.set_visuals(egui::Visuals::light());
 }
 
 pub fn definitions() -> FontDefinitions {

@@ -239,6 +239,14 @@ pub fn reason(language: Language, code: &str) -> &'static str {
             "簽到時間不在活動時段內",
             "Outside the activity's time",
         ],
+        "accepted" => ["中心已确认", "中心已確認", "confirmed by the office"],
+        "repeat" => [
+            "中心已确认（重复）",
+            "中心已確認（重複）",
+            "confirmed (repeat)",
+        ],
+        "held" => ["待中心审核", "待中心審核", "held for review"],
+        "rejected" => ["被中心退回", "被中心退回", "refused by the office"],
         _ => ["无法签到", "無法簽到", "Cannot check in"],
     };
     match language {
@@ -331,6 +339,10 @@ pub fn all_strings() -> Vec<&'static str> {
         "no_activity",
         "storage_full",
         "outside_activity_window",
+        "accepted",
+        "repeat",
+        "held",
+        "rejected",
     ] {
         for language in [
             crate::config::Language::ZhHans,
@@ -341,4 +353,39 @@ pub fn all_strings() -> Vec<&'static str> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_the_kiosk_shows_has_its_own_words() {
+        let fallback = reason(Language::En, "no such code");
+        for code in [
+            "not_baodao_card",
+            "damaged_card",
+            "forged_card",
+            "unknown_key",
+            "expired_card",
+            "revoked_card",
+            "replaced_card",
+            "unknown_member",
+            "no_activity",
+            "storage_full",
+            "storage_error",
+            "accepted",
+            "repeat",
+            "held",
+            "rejected",
+            "card_revoked",
+            "other_community",
+            "outside_activity_window",
+        ] {
+            assert_ne!(reason(Language::En, code), fallback, "{code}");
+        }
+        for text in all_strings() {
+            assert!(!text.is_empty());
+        }
+    }
 }

@@ -154,7 +154,8 @@ impl KioskApp {
                 self.update_preview(ui.ctx());
                 scan_ui::ui(ui, self, &mut actions);
                 if let Some(overlay) = &self.overlay {
-                    overlay_ui::ui(ui, overlay, self.language, &mut actions);
+                    let zone = self.engine.offline().policy.time_zone;
+                    overlay_ui::ui(ui, overlay, self.language, zone, &mut actions);
                 }
             }
             Screen::Pin { entry, message } => {

@@ -20,7 +20,13 @@ enum Icon {
     Cross,
 }
 
-pub fn ui(ui: &mut egui::Ui, overlay: &Overlay, language: Language, actions: &mut Vec<Action>) {
+pub fn ui(
+    ui: &mut egui::Ui,
+    overlay: &Overlay,
+    language: Language,
+    zone: chrono_tz::Tz,
+    actions: &mut Vec<Action>,
+) {
     let outcome = &overlay.outcome;
     let full = ui.max_rect();
     let unit = (full.height() / 60.0).max(8.0);
@@ -75,7 +81,7 @@ pub fn ui(ui: &mut egui::Ui, overlay: &Overlay, language: Language, actions: &mu
                         RichText::new(format!(
                             "{} {}",
                             t(language, Text::FirstCheckedInAt),
-                            first.with_timezone(&chrono::Local).format("%H:%M")
+                            first.with_timezone(&zone).format("%H:%M")
                         ))
                         .size(unit * 2.6)
                         .color(Color32::WHITE),

@@ -45,13 +45,16 @@ pub fn ui(ui: &mut egui::Ui, app: &KioskApp, actions: &mut Vec<Action>) {
     let side = Rect::from_min_max(pos2(camera.max.x + unit * 3.0, body.min.y), body.max);
     side_panel(ui, app, side, unit, activity.as_ref());
 
-    let badges = Rect::from_min_max(pos2(side.min.x, body.max.y - unit * 12.0), body.max);
-    area(ui, badges, Layout::bottom_up(Align::Min), |ui| {
-        ui.horizontal_wrapped(|ui| {
-            for (text, good) in status_badges(app) {
-                badge(ui, &text, good, unit);
-            }
-        });
+    // Two badges a row: egui cannot wrap frames it has not measured yet.
+    let badges = Rect::from_min_max(pos2(side.min.x, body.max.y - unit * 13.0), body.max);
+    area(ui, badges, Layout::top_down(Align::Min), |ui| {
+        for pair in status_badges(app).chunks(2) {
+            ui.horizontal(|ui| {
+                for (text, good) in pair {
+                    badge(ui, text, *good, unit);
+                }
+            });
+        }
     });
 }
 
@@ -233,13 +236,12 @@ pub fn status_badges(app: &KioskApp) -> Vec<(String, bool)> {
             },
         );
         out.push((
-            format!(
-                "{} {} · {} {last}",
-                sync.pending,
-                t(language, Text::Waiting),
-                t(language, Text::LastSync)
-            ),
+            format!("{} {}", sync.pending, t(language, Text::Waiting)),
             sync.pending == 0,
+        ));
+        out.push((
+            format!("{} {last}", t(language, Text::LastSync)),
+            sync.last_success.is_some(),
         ));
         if sync.clock_skewed() {
             let minutes = sync.clock_offset_ms.unwrap_or_default() / 60_000;

@@ -168,13 +168,19 @@ fn attendance(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Ve
     let language = app.language;
     ui.horizontal(|ui| {
         ui.label(RichText::new(t(language, Text::Search)).size(unit * 1.8));
-        ui.add(egui::TextEdit::singleline(&mut app.staff.search).desired_width(unit * 30.0));
+        ui.add(
+            egui::TextEdit::singleline(&mut app.staff.search)
+                .font(egui::FontId::proportional(unit * 1.8))
+                .desired_width(unit * 30.0),
+        );
     });
     if let Some(record_id) = app.staff.voiding {
         ui.horizontal(|ui| {
             ui.label(RichText::new(t(language, Text::VoidReason)).size(unit * 1.8));
             ui.add(
-                egui::TextEdit::singleline(&mut app.staff.void_reason).desired_width(unit * 30.0),
+                egui::TextEdit::singleline(&mut app.staff.void_reason)
+                    .font(egui::FontId::proportional(unit * 1.8))
+                    .desired_width(unit * 30.0),
             );
             let ready = !app.staff.void_reason.trim().is_empty();
             if ui
@@ -233,8 +239,12 @@ fn row_status(language: Language, row: &crate::store::CheckInRow) -> String {
     }
     match (row.server_status, row.server_reason) {
         (None, _) => t(language, Text::NotYetSynced).to_owned(),
-        (Some(status), None) => status.code().to_owned(),
-        (Some(status), Some(why)) => format!("{}: {}", status.code(), reason(language, why.code())),
+        (Some(status), None) => reason(language, status.code()).to_owned(),
+        (Some(status), Some(why)) => format!(
+            "{}: {}",
+            reason(language, status.code()),
+            reason(language, why.code())
+        ),
     }
 }
 
@@ -242,7 +252,11 @@ fn manual(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Vec<Ac
     let language = app.language;
     ui.horizontal(|ui| {
         ui.label(RichText::new(t(language, Text::Search)).size(unit * 1.8));
-        ui.add(egui::TextEdit::singleline(&mut app.staff.member_search).desired_width(unit * 30.0));
+        ui.add(
+            egui::TextEdit::singleline(&mut app.staff.member_search)
+                .font(egui::FontId::proportional(unit * 1.8))
+                .desired_width(unit * 30.0),
+        );
     });
     let query = app.staff.member_search.trim().to_lowercase();
     if query.is_empty() {
@@ -397,7 +411,11 @@ fn settings(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Vec<
             .strong(),
     );
     ui.horizontal(|ui| {
-        ui.add(egui::TextEdit::singleline(&mut app.staff.export_path).desired_width(unit * 40.0));
+        ui.add(
+            egui::TextEdit::singleline(&mut app.staff.export_path)
+                .font(egui::FontId::proportional(unit * 1.8))
+                .desired_width(unit * 40.0),
+        );
         if ui
             .add_enabled(
                 app.staff.exporting.is_none(),

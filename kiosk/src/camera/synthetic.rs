@@ -249,12 +249,15 @@ pub fn kiosk_set(payloads: &[String], empty_frames: usize) -> Vec<Scene> {
 }
 
 /// The demo camera: an empty scene for a while, then each payload in turn.
+/// Scenes are rendered once and then only shifted, as a hand sways, so the
+/// simulated camera costs little more than a real one.
 pub struct DemoCards {
-    payloads: Vec<String>,
+    /// The empty scene, then one per payload.
+    scenes: Vec<GrayImage>,
     fps: f32,
     frame: u64,
     last: Option<Instant>,
-    /// Frames each card is held up for, then frames of nothing.
+    /// Frames each card is held up for, after frames of nothing.
     hold: u64,
     pause: u64,
 }
@@ -267,8 +270,23 @@ pub struct DemoCards {
 impl DemoCards {
     pub fn new(payloads: Vec<String>, fps: f32) -> Self {
         let fps_frames = fps.max(1.0).round() as u64;
+        let scene = |payload: Option<String>, seed: u64| {
+            render(&Scene {
+                noise: 6,
+                seed,
+                ..Scene::new(payload)
+            })
+            .unwrap_or_else(|_| GrayImage::new(640, 480))
+        };
+        let mut scenes = vec![scene(None, 1)];
+        scenes.extend(
+            payloads
+                .into_iter()
+                .zip(2..)
+                .map(|(p, seed)| scene(Some(p), seed)),
+        );
         Self {
-            payloads,
+            scenes,
             fps,
             frame: 0,
             last: None,
@@ -277,27 +295,24 @@ impl DemoCards {
         }
     }
 
-    /// The scene for frame number `frame`.
-    fn scene(&self, frame: u64) -> Scene {
+    /// The image for frame number `frame`.
+    fn image(&self, frame: u64) -> GrayImage {
         let cycle = self.hold + self.pause;
         let (index, phase) = (frame / cycle, frame % cycle);
+        let cards = self.scenes.len().saturating_sub(1) as u64;
         // Nothing first, then the card: the kiosk has a moment to sync.
-        let payload = (!self.payloads.is_empty() && phase >= self.pause)
-            .then(|| {
-                self.payloads
-                    .get((index as usize) % self.payloads.len())
-                    .cloned()
-            })
-            .flatten();
-        // A slow sway, as a hand holds a card.
-        let sway = (frame as f32 / 7.0).sin();
-        Scene {
-            angle_deg: 6.0 * sway,
-            centre: (0.5 + 0.03 * sway, 0.5),
-            noise: 6,
-            seed: frame + 1,
-            ..Scene::new(payload)
-        }
+        let which = if cards > 0 && phase >= self.pause {
+            1 + (index % cards) as usize
+        } else {
+            0
+        };
+        let Some(base) = self.scenes.get(which) else {
+            return GrayImage::new(640, 480);
+        };
+        let sway = (12.0 * (frame as f32 / 7.0).sin()) as i64;
+        let mut out = GrayImage::new(base.width(), base.height());
+        image::imageops::replace(&mut out, base, sway, 0);
+        out
     }
 }
 
@@ -305,14 +320,14 @@ impl FrameSource for DemoCards {
     fn describe(&self) -> String {
         format!(
             "simulated camera showing {} demo cards",
-            self.payloads.len()
+            self.scenes.len().saturating_sub(1)
         )
     }
 
     fn next_frame(&mut self) -> Result<GrayImage> {
         pace(&mut self.last, self.fps);
-        let scene = self.scene(self.frame);
+        let image = self.image(self.frame);
         self.frame += 1;
-        render(&scene)
+        Ok(image)
     }
 }

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The kiosk window, measured: start to first camera frame on screen, steady
+# RSS, CPU while scanning at 30 fps, frame-arrival → overlay latency. The
+# peer, in the same run: the same core headless (camera, decoding, sync; no
+# window), so the window's own cost shows.
+#
+#   bench/ui.sh [seconds]      (needs Xvfb when there is no display)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-40}
+cargo build --locked --release -p baodao-kiosk >&2
+bin=target/release/baodao-kiosk
+if [ -z "${DISPLAY:-}" ]; then
+  command -v Xvfb >/dev/null || { echo "needs a display or Xvfb (apt-get install xvfb libgl1-mesa-dri)" >&2; exit 1; }
+  Xvfb :97 -screen 0 1280x800x24 >/dev/null 2>&1 &
+  xvfb=$!
+  trap 'kill $xvfb 2>/dev/null' EXIT
+  export DISPLAY=:97
+  sleep 1
+fi
+
+measure() { # name, command...
+  local name=$1; shift
+  local log; log=$(mktemp)
+  RUST_LOG=info,baodao_kiosk::latency=debug "$@" >/dev/null 2>"$log" &
+  local pid=$!
+  sleep 10
+  local t0 c0; t0=$(date +%s.%N); c0=$(awk '{print $14+$15}' /proc/$pid/stat)
+  sleep $((secs - 10))
+  local t1 c1; t1=$(date +%s.%N); c1=$(awk '{print $14+$15}' /proc/$pid/stat)
+  local rss; rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+  kill $pid; wait $pid 2>/dev/null || true
+  python3 - "$name" "$log" "$t0" "$t1" "$c0" "$c1" "$rss" "$(getconf CLK_TCK)" <<'PY'
+import re, sys
+name, log, t0, t1, c0, c1, rss, tck = sys.argv[1:]
+text = open(log).read()
+cpu = (float(c1) - float(c0)) / float(tck) / (float(t1) - float(t0)) * 100
+first = re.findall(r"first camera frame on screen ms=(\d+)", text)
+lat = sorted(float(x) for x in re.findall(r"overlay_ms=([0-9.]+)", text))
+pct = lambda p: lat[min(len(lat) - 1, round((len(lat) - 1) * p))] if lat else float("nan")
+print(f"| {name} | {first[0] + ' ms' if first else '-'} | {int(rss) / 1024:.0f} MB | {cpu:.0f}% | "
+      + (f"{pct(0.5):.1f} / {pct(0.95):.1f} ms ({len(lat)} overlays)" if lat else "-") + " |")
+PY
+  rm -f "$log"
+}
+
+echo "| run | start → first frame on screen | steady RSS | CPU (of one core) | frame → overlay median / p95 |"
+echo "|---|---:|---:|---:|---:|"
+measure "window: --demo --windowed (simulated camera, 30 fps)" "$bin" --demo --windowed
+measure "peer: --demo --headless (same core, no window)" "$bin" --demo --headless
