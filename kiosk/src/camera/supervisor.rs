@@ -30,8 +30,12 @@ pub enum CameraStatus {
 /// Opens a source; called again after every failure.
 pub type Opener = Box<dyn FnMut() -> Result<Box<dyn FrameSource>> + Send>;
 
+/// A running camera silent for this long is reported as stalled.
+pub const STALL: Duration = Duration::from_secs(5);
+
 pub struct Supervisor {
     status: Arc<Mutex<CameraStatus>>,
+    last_frame: Arc<Mutex<Option<Instant>>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -48,17 +52,23 @@ impl Supervisor {
     ) -> Result<(Self, Receiver<Frame>)> {
         let (frames, receiver) = bounded(depth.max(1));
         let status = Arc::new(Mutex::new(CameraStatus::Starting));
+        let last_frame = Arc::new(Mutex::new(None));
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
-            let (status, stop) = (Arc::clone(&status), Arc::clone(&stop));
+            let (status, stop, last) = (
+                Arc::clone(&status),
+                Arc::clone(&stop),
+                Arc::clone(&last_frame),
+            );
             std::thread::Builder::new()
                 .name("baodao-camera".into())
-                .spawn(move || run(&mut open, &frames, &status, &stop, retry))
+                .spawn(move || run(&mut open, &frames, &status, &stop, &last, retry))
                 .map_err(Error::io("starting the camera thread"))?
         };
         Ok((
             Self {
                 status,
+                last_frame,
                 stop,
                 thread: Some(thread),
             },
@@ -66,21 +76,40 @@ impl Supervisor {
         ))
     }
 
+    /// What the camera is doing. A camera that says it runs but has sent
+    /// nothing for a while (a driver stuck in a read) is reported as such.
     pub fn status(&self) -> CameraStatus {
-        self.status.lock().map_or_else(
+        let stalled = self
+            .last_frame
+            .lock()
+            .ok()
+            .and_then(|last| *last)
+            .is_some_and(|last| last.elapsed() > STALL);
+        let status = self.status.lock().map_or_else(
             |_| CameraStatus::Unavailable {
                 reason: "status lost".into(),
             },
             |s| s.clone(),
-        )
+        );
+        match status {
+            CameraStatus::Running { source } if stalled => CameraStatus::Unavailable {
+                reason: format!("{source} stopped sending frames"),
+            },
+            other => other,
+        }
     }
 }
 
 impl Drop for Supervisor {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        let stuck = matches!(self.status(), CameraStatus::Unavailable { reason } if reason.ends_with("stopped sending frames"));
         if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+            // A thread stuck in a driver call would never return: leave it
+            // to end with the process rather than hang the exit.
+            if !stuck {
+                let _ = thread.join();
+            }
         }
     }
 }
@@ -103,6 +132,7 @@ fn run(
     frames: &Sender<Frame>,
     status: &Mutex<CameraStatus>,
     stop: &AtomicBool,
+    last_frame: &Mutex<Option<Instant>>,
     retry: Duration,
 ) {
     let mut seq = 0u64;
@@ -148,6 +178,9 @@ fn run(
             match frame {
                 Ok(luma) => {
                     seq += 1;
+                    if let Ok(mut last) = last_frame.lock() {
+                        *last = Some(Instant::now());
+                    }
                     let frame = Frame {
                         luma,
                         captured_at: Instant::now(),
@@ -229,6 +262,38 @@ mod tests {
         assert!(attempts.load(Ordering::SeqCst) >= 5);
         drop(frames);
         drop(supervisor);
+    }
+
+    /// Delivers one frame, then hangs in its read like a stuck driver.
+    struct Stuck(bool);
+
+    impl FrameSource for Stuck {
+        fn describe(&self) -> String {
+            "stuck".into()
+        }
+        fn next_frame(&mut self) -> Result<GrayImage> {
+            if self.0 {
+                std::thread::sleep(STALL + Duration::from_secs(1));
+            }
+            self.0 = true;
+            Ok(GrayImage::new(4, 4))
+        }
+    }
+
+    #[test]
+    fn a_camera_that_stops_sending_frames_is_reported() {
+        let opener: Opener = Box::new(|| Ok(Box::new(Stuck(false)) as Box<dyn FrameSource>));
+        let (supervisor, _frames) =
+            Supervisor::start(opener, Duration::from_millis(20), 1).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(matches!(supervisor.status(), CameraStatus::Running { .. }));
+        std::thread::sleep(STALL);
+        assert_eq!(
+            supervisor.status(),
+            CameraStatus::Unavailable {
+                reason: "stuck stopped sending frames".into()
+            }
+        );
     }
 
     #[test]
