@@ -53,6 +53,8 @@ pub struct Setup {
     pub config: Config,
     /// Called after each frame and each outcome: a window repaints.
     pub on_change: Option<Arc<dyn Fn() + Send + Sync>>,
+    /// What `camera = synthetic` shows (the demo's cards).
+    pub demo_cards: Option<Vec<String>>,
     /// Opens the frame source; `None` uses the configuration's camera.
     pub camera: Option<camera::supervisor::Opener>,
     pub camera_retry: Duration,
@@ -63,6 +65,7 @@ impl Setup {
         Self {
             config,
             on_change: None,
+            demo_cards: None,
             camera: None,
             camera_retry: Duration::from_secs(3),
         }
@@ -81,6 +84,7 @@ pub struct Engine {
     database: PathBuf,
     preview: Preview,
     config: Config,
+    camera_spec: Arc<std::sync::Mutex<crate::config::CameraSpec>>,
 }
 
 /// The latest frame, for the live preview.
@@ -111,10 +115,23 @@ impl Engine {
             None
         };
 
+        let camera_spec = Arc::new(std::sync::Mutex::new(config.camera.clone()));
         let opener = setup.camera.unwrap_or_else(|| {
-            let spec = config.camera.clone();
+            let spec = Arc::clone(&camera_spec);
             let fps = config.replay_fps;
-            Box::new(move || camera::open(&spec, fps))
+            let demo_cards = setup.demo_cards;
+            Box::new(move || {
+                let spec = spec
+                    .lock()
+                    .map_or(crate::config::CameraSpec::None, |s| s.clone());
+                match (&spec, &demo_cards) {
+                    (crate::config::CameraSpec::Synthetic, Some(cards)) => Ok(Box::new(
+                        camera::synthetic::DemoCards::new(cards.clone(), 30.0),
+                    )
+                        as Box<dyn camera::FrameSource>),
+                    _ => camera::open(&spec, fps),
+                }
+            })
         });
         let (camera, frames) = Supervisor::start(opener, setup.camera_retry, 2)?;
 
@@ -155,6 +172,7 @@ impl Engine {
             database,
             preview,
             config,
+            camera_spec,
         })
     }
 
@@ -166,6 +184,23 @@ impl Engine {
     /// Sends a command to the scan thread; `false` if its queue is full.
     pub fn send(&self, command: Command) -> bool {
         self.commands.try_send(command).is_ok()
+    }
+
+    /// The camera in use now.
+    pub fn camera_spec(&self) -> crate::config::CameraSpec {
+        self.camera_spec
+            .lock()
+            .map_or(crate::config::CameraSpec::None, |s| s.clone())
+    }
+
+    /// Switches to another camera (staff's choice) without a restart.
+    pub fn switch_camera(&self, spec: crate::config::CameraSpec) {
+        if let Ok(mut current) = self.camera_spec.lock() {
+            *current = spec;
+        }
+        if let Some(camera) = &self.camera {
+            camera.reopen();
+        }
     }
 
     pub fn camera_status(&self) -> CameraStatus {

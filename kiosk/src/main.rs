@@ -108,8 +108,8 @@ fn run(cli: Cli, started: Instant) -> baodao_kiosk::Result<ExitCode> {
         config.camera = camera;
     }
     if cli.headless {
-        let mut setup = Setup::new(config.clone());
-        setup.camera = demo_camera(demo_cards.clone(), &config);
+        let mut setup = Setup::new(config);
+        setup.demo_cards = demo_cards;
         baodao_kiosk::headless::run_with(setup)?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -141,7 +141,7 @@ fn window(
             fonts::install(&cc.egui_ctx);
             let mut setup = Setup::new(config.clone());
             setup.on_change = Some(repaint_callback(&cc.egui_ctx));
-            setup.camera = demo_camera(demo_cards, &config);
+            setup.demo_cards = demo_cards;
             let engine = Engine::start(setup)?;
             tracing::info!(startup_ms = started.elapsed().as_millis(), "window ready");
             let mut app = KioskApp::new(engine, sounds);
@@ -150,21 +150,6 @@ fn window(
         }),
     )
     .map_err(|e| baodao_kiosk::Error::Internal(format!("cannot open the window: {e}")))
-}
-
-/// The demo's simulated camera showing its cards at 30 fps, when the demo
-/// runs with `camera = synthetic`.
-fn demo_camera(
-    cards: Option<Vec<String>>,
-    config: &Config,
-) -> Option<baodao_kiosk::camera::supervisor::Opener> {
-    let cards = cards.filter(|_| config.camera == CameraSpec::Synthetic)?;
-    Some(Box::new(move || {
-        Ok(Box::new(baodao_kiosk::camera::synthetic::DemoCards::new(
-            cards.clone(),
-            30.0,
-        )) as Box<dyn baodao_kiosk::camera::FrameSource>)
-    }))
 }
 
 /// Tabs and line breaks in a payload would break the line format.

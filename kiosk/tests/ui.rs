@@ -52,6 +52,9 @@ fn scan(harness: &mut Harness<'static, KioskApp>, text: &str) {
 }
 
 fn unlock(harness: &mut Harness<'static, KioskApp>) {
+    // A result on screen would take the first touch.
+    harness.state_mut().overlay = None;
+    harness.run_steps(1);
     harness.get_by_label("工作人员").click();
     harness.run_steps(2);
     for digit in PIN.chars() {
@@ -224,4 +227,55 @@ fn every_string_in_all_three_languages_renders_with_the_bundled_font() {
     harness.run_steps(2);
     harness.get_by_label("簽到成功");
     harness.get_by_label("Already checked in");
+}
+
+#[test]
+fn staff_switch_the_camera_without_a_restart() {
+    let fixture = fixture();
+    let mut harness = harness(&fixture);
+    harness.run_steps(2);
+    unlock(&mut harness);
+    harness.get_by_label("设置").click();
+    harness.run_steps(2);
+    harness.get_by_label("模拟摄像头（演示）").click_accesskit();
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().engine.camera_spec(),
+        baodao_kiosk::config::CameraSpec::Synthetic
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !matches!(
+        harness.state().engine.camera_status(),
+        baodao_kiosk::camera::CameraStatus::Running { .. }
+    ) {
+        assert!(Instant::now() < deadline, "the chosen camera never ran");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    harness
+        .get_by_label("不用摄像头（仅扫码枪）")
+        .click_accesskit();
+    harness.run_steps(2);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while matches!(
+        harness.state().engine.camera_status(),
+        baodao_kiosk::camera::CameraStatus::Running { .. }
+    ) {
+        assert!(Instant::now() < deadline, "the camera never stopped");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn attendance_shows_the_current_activity_or_all_of_today() {
+    let fixture = fixture();
+    let mut harness = harness(&fixture);
+    harness.run_steps(2);
+    scan(&mut harness, &fixture.card(3));
+    wait_for(&mut harness, "签到成功");
+    unlock(&mut harness);
+    wait_for(&mut harness, "M0003");
+    harness.get_by_label("今天全部").click_accesskit();
+    harness.run_steps(2);
+    assert!(harness.state().staff.all_today);
+    wait_for(&mut harness, "M0003");
 }

@@ -60,6 +60,10 @@ pub enum Text {
     Storage,
     Delete,
     ConfirmVoid,
+    Simulated,
+    NoCamera,
+    RefreshCameras,
+    TodayAll,
 }
 
 /// One string in the kiosk's language.
@@ -158,6 +162,18 @@ fn entry(text: Text) -> [&'static str; 3] {
         ],
         Delete => ["删除", "刪除", "Delete"],
         ConfirmVoid => ["确认作废", "確認作廢", "Confirm void"],
+        Simulated => [
+            "模拟摄像头（演示）",
+            "模擬攝像頭（演示）",
+            "Simulated camera (demo)",
+        ],
+        NoCamera => [
+            "不用摄像头（仅扫码枪）",
+            "不用攝像頭（僅掃碼槍）",
+            "No camera (scanner only)",
+        ],
+        RefreshCameras => ["查找摄像头", "查找攝像頭", "Find cameras"],
+        TodayAll => ["今天全部", "今天全部", "All of today"],
     }
 }
 

@@ -66,6 +66,9 @@ pub enum Action {
     CancelVoid,
     SetActivity(ActivityChoice),
     SetLanguage(Language),
+    SetCamera(crate::config::CameraSpec),
+    FindCameras,
+    ShowToday(bool),
     SyncNow,
     Export,
     DismissOverlay,
@@ -91,6 +94,10 @@ pub struct StaffState {
     pub export_path: String,
     pub message: Option<String>,
     pub refused: Vec<CheckInRow>,
+    /// Cameras found by "find cameras": index and name.
+    pub cameras: Vec<(u32, String)>,
+    /// The attendance list shows all of today rather than the current activity.
+    pub all_today: bool,
     /// An export running on its own thread.
     pub exporting: Option<std::sync::mpsc::Receiver<crate::Result<(usize, std::path::PathBuf)>>>,
 }
@@ -289,16 +296,27 @@ impl KioskApp {
             )
             .map(|a| a.activity_id.clone()),
         };
+        let zone = self.engine.offline().policy.time_zone;
+        let today = Utc::now()
+            .with_timezone(&zone)
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .and_then(|midnight| midnight.and_local_timezone(zone).earliest())
+            .map(|t| t.with_timezone(&Utc));
+        let (activity, since) = if self.staff.all_today {
+            (None, today)
+        } else {
+            (activity, Some(Utc::now() - chrono::Duration::hours(24)))
+        };
         let key = (self.staff.search.clone(), activity.clone());
         let stale = self
             .staff
             .loaded_at
             .is_none_or(|at| at.elapsed() > Duration::from_secs(2));
         if self.staff.loaded_for.as_ref() != Some(&key) || stale {
-            let today = Utc::now() - chrono::Duration::hours(24);
             self.staff.rows = match tab {
                 StaffTab::Attendance => store
-                    .check_ins(activity.as_ref(), Some(today), &self.staff.search, 200)
+                    .check_ins(activity.as_ref(), since, &self.staff.search, 200)
                     .unwrap_or_default(),
                 _ => Vec::new(),
             };
@@ -425,6 +443,12 @@ impl KioskApp {
                 self.staff.loaded_at = None;
             }
             Action::SetLanguage(language) => self.language = language,
+            Action::SetCamera(spec) => self.engine.switch_camera(spec),
+            Action::FindCameras => self.staff.cameras = find_cameras(),
+            Action::ShowToday(all) => {
+                self.staff.all_today = all;
+                self.staff.loaded_at = None;
+            }
             Action::SyncNow => self.engine.sync_now(),
             Action::Export => self.export(),
             Action::DismissOverlay => self.overlay = None,
@@ -472,6 +496,19 @@ impl eframe::App for KioskApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.show(ui);
     }
+}
+
+/// The cameras present, for staff to choose from.
+fn find_cameras() -> Vec<(u32, String)> {
+    #[cfg(feature = "camera")]
+    {
+        crate::camera::device::list().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot list cameras");
+            Vec::new()
+        })
+    }
+    #[cfg(not(feature = "camera"))]
+    Vec::new()
 }
 
 fn default_export_path() -> String {

@@ -5,7 +5,7 @@ use egui::{Align, Color32, CornerRadius, Layout, RichText, vec2};
 use super::i18n::{Text, reason, t};
 use super::scan_ui::{INK, MUTED, PAPER, RED, status_badges};
 use super::{Action, KioskApp, StaffTab};
-use crate::config::{ActivityChoice, Language};
+use crate::config::{ActivityChoice, CameraSpec, Language};
 
 fn unit(ui: &egui::Ui) -> f32 {
     (ui.max_rect().height() / 60.0).max(8.0)
@@ -166,6 +166,27 @@ pub fn ui(ui: &mut egui::Ui, app: &mut KioskApp, tab: StaffTab, actions: &mut Ve
 
 fn attendance(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Vec<Action>) {
     let language = app.language;
+    ui.horizontal(|ui| {
+        let all = app.staff.all_today;
+        if ui
+            .selectable_label(
+                !all,
+                RichText::new(t(language, Text::CurrentActivity)).size(unit * 1.8),
+            )
+            .clicked()
+        {
+            actions.push(Action::ShowToday(false));
+        }
+        if ui
+            .selectable_label(
+                all,
+                RichText::new(t(language, Text::TodayAll)).size(unit * 1.8),
+            )
+            .clicked()
+        {
+            actions.push(Action::ShowToday(true));
+        }
+    });
     ui.horizontal(|ui| {
         ui.label(RichText::new(t(language, Text::Search)).size(unit * 1.8));
         ui.add(
@@ -398,12 +419,7 @@ fn settings(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Vec<
             .size(unit * 2.0)
             .strong(),
     );
-    ui.label(RichText::new(format!("{:?}", app.engine.config().camera)).size(unit * 1.6));
-    ui.label(
-        RichText::new(format!("{:?}", app.engine.camera_status()))
-            .size(unit * 1.4)
-            .color(MUTED),
-    );
+    camera_choice(ui, app, unit, actions);
     ui.separator();
     ui.label(
         RichText::new(t(language, Text::ExportTo))
@@ -426,4 +442,47 @@ fn settings(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Vec<
             actions.push(Action::Export);
         }
     });
+}
+
+/// Which camera the kiosk uses, switched without a restart.
+fn camera_choice(ui: &mut egui::Ui, app: &KioskApp, unit: f32, actions: &mut Vec<Action>) {
+    let language = app.language;
+    let current = app.engine.camera_spec();
+    let mut choices = vec![(CameraSpec::Auto, t(language, Text::Automatic).to_owned())];
+    choices.extend(
+        app.staff
+            .cameras
+            .iter()
+            .map(|(i, name)| (CameraSpec::Index(*i), format!("{i}: {name}"))),
+    );
+    choices.push((
+        CameraSpec::Synthetic,
+        t(language, Text::Simulated).to_owned(),
+    ));
+    choices.push((CameraSpec::None, t(language, Text::NoCamera).to_owned()));
+    if let CameraSpec::Replay(dir) = &current {
+        choices.push((current.clone(), format!("replay: {}", dir.display())));
+    }
+    ui.horizontal_wrapped(|ui| {
+        for (spec, name) in choices {
+            if ui
+                .radio(current == spec, RichText::new(name).size(unit * 1.8))
+                .clicked()
+            {
+                actions.push(Action::SetCamera(spec));
+            }
+        }
+        if ui
+            .button(RichText::new(t(language, Text::RefreshCameras)).size(unit * 1.6))
+            .clicked()
+        {
+            actions.push(Action::FindCameras);
+        }
+    });
+    let status = match app.engine.camera_status() {
+        crate::camera::CameraStatus::Running { source } => source,
+        crate::camera::CameraStatus::Unavailable { reason } => reason,
+        other => format!("{other:?}"),
+    };
+    ui.label(RichText::new(status).size(unit * 1.4).color(MUTED));
 }

@@ -34,10 +34,18 @@ pub type Opener = Box<dyn FnMut() -> Result<Box<dyn FrameSource>> + Send>;
 pub const STALL: Duration = Duration::from_secs(5);
 
 pub struct Supervisor {
-    status: Arc<Mutex<CameraStatus>>,
-    last_frame: Arc<Mutex<Option<Instant>>>,
-    stop: Arc<AtomicBool>,
+    shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
+}
+
+/// What the camera thread and its owner share.
+#[derive(Debug)]
+struct Shared {
+    status: Mutex<CameraStatus>,
+    last_frame: Mutex<Option<Instant>>,
+    stop: AtomicBool,
+    /// Close the source and open again at once (a new camera was chosen).
+    reopen: AtomicBool,
 }
 
 impl Supervisor {
@@ -51,41 +59,45 @@ impl Supervisor {
         depth: usize,
     ) -> Result<(Self, Receiver<Frame>)> {
         let (frames, receiver) = bounded(depth.max(1));
-        let status = Arc::new(Mutex::new(CameraStatus::Starting));
-        let last_frame = Arc::new(Mutex::new(None));
-        let stop = Arc::new(AtomicBool::new(false));
+        let shared = Arc::new(Shared {
+            status: Mutex::new(CameraStatus::Starting),
+            last_frame: Mutex::new(None),
+            stop: AtomicBool::new(false),
+            reopen: AtomicBool::new(false),
+        });
         let thread = {
-            let (status, stop, last) = (
-                Arc::clone(&status),
-                Arc::clone(&stop),
-                Arc::clone(&last_frame),
-            );
+            let shared = Arc::clone(&shared);
             std::thread::Builder::new()
                 .name("baodao-camera".into())
-                .spawn(move || run(&mut open, &frames, &status, &stop, &last, retry))
+                .spawn(move || run(&mut open, &frames, &shared, retry))
                 .map_err(Error::io("starting the camera thread"))?
         };
         Ok((
             Self {
-                status,
-                last_frame,
-                stop,
+                shared,
                 thread: Some(thread),
             },
             receiver,
         ))
     }
 
+    /// Closes the current source and opens one again right away; the
+    /// opener decides which (after a camera choice in staff mode).
+    pub fn reopen(&self) {
+        self.shared.reopen.store(true, Ordering::Relaxed);
+    }
+
     /// What the camera is doing. A camera that says it runs but has sent
     /// nothing for a while (a driver stuck in a read) is reported as such.
     pub fn status(&self) -> CameraStatus {
         let stalled = self
+            .shared
             .last_frame
             .lock()
             .ok()
             .and_then(|last| *last)
             .is_some_and(|last| last.elapsed() > STALL);
-        let status = self.status.lock().map_or_else(
+        let status = self.shared.status.lock().map_or_else(
             |_| CameraStatus::Unavailable {
                 reason: "status lost".into(),
             },
@@ -102,7 +114,7 @@ impl Supervisor {
 
 impl Drop for Supervisor {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.shared.stop.store(true, Ordering::Relaxed);
         let stuck = matches!(self.status(), CameraStatus::Unavailable { reason } if reason.ends_with("stopped sending frames"));
         if let Some(thread) = self.thread.take() {
             // A thread stuck in a driver call would never return: leave it
@@ -127,22 +139,21 @@ fn set(status: &Mutex<CameraStatus>, value: CameraStatus) {
     }
 }
 
-fn run(
-    open: &mut Opener,
-    frames: &Sender<Frame>,
-    status: &Mutex<CameraStatus>,
-    stop: &AtomicBool,
-    last_frame: &Mutex<Option<Instant>>,
-    retry: Duration,
-) {
+fn run(open: &mut Opener, frames: &Sender<Frame>, shared: &Shared, retry: Duration) {
+    let status = &shared.status;
+    let stop = &shared.stop;
     let mut seq = 0u64;
-    let wait = |stop: &AtomicBool| {
+    let wait = || {
         let until = Instant::now() + retry;
-        while Instant::now() < until && !stop.load(Ordering::Relaxed) {
+        while Instant::now() < until
+            && !stop.load(Ordering::Relaxed)
+            && !shared.reopen.load(Ordering::Relaxed)
+        {
             std::thread::sleep(Duration::from_millis(50));
         }
     };
     while !stop.load(Ordering::Relaxed) {
+        shared.reopen.store(false, Ordering::Relaxed);
         let mut source = match catch_unwind(AssertUnwindSafe(&mut *open)) {
             Ok(Ok(source)) => source,
             Ok(Err(e)) => {
@@ -152,7 +163,7 @@ fn run(
                         reason: e.to_string(),
                     },
                 );
-                wait(stop);
+                wait();
                 continue;
             }
             Err(_) => {
@@ -162,23 +173,26 @@ fn run(
                         reason: "camera driver crashed while opening".into(),
                     },
                 );
-                wait(stop);
+                wait();
                 continue;
             }
         };
+        if let Ok(mut last) = shared.last_frame.lock() {
+            *last = Some(Instant::now());
+        }
         set(
             status,
             CameraStatus::Running {
                 source: source.describe(),
             },
         );
-        while !stop.load(Ordering::Relaxed) {
+        while !stop.load(Ordering::Relaxed) && !shared.reopen.load(Ordering::Relaxed) {
             let frame = catch_unwind(AssertUnwindSafe(|| source.next_frame()))
                 .unwrap_or_else(|_| Err(Error::Camera("camera driver crashed".into())));
             match frame {
                 Ok(luma) => {
                     seq += 1;
-                    if let Ok(mut last) = last_frame.lock() {
+                    if let Ok(mut last) = shared.last_frame.lock() {
                         *last = Some(Instant::now());
                     }
                     let frame = Frame {
@@ -206,7 +220,9 @@ fn run(
             }
         }
         drop(source);
-        wait(stop);
+        if !shared.reopen.load(Ordering::Relaxed) {
+            wait();
+        }
     }
     set(status, CameraStatus::Stopped);
 }
