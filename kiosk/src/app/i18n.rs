@@ -64,6 +64,7 @@ pub enum Text {
     NoCamera,
     RefreshCameras,
     TodayAll,
+    AutoCamera,
 }
 
 /// One string in the kiosk's language.
@@ -174,6 +175,11 @@ fn entry(text: Text) -> [&'static str; 3] {
         ],
         RefreshCameras => ["查找摄像头", "查找攝像頭", "Find cameras"],
         TodayAll => ["今天全部", "今天全部", "All of today"],
+        AutoCamera => [
+            "自动（第一个可用的）",
+            "自動（第一個可用的）",
+            "Automatic (first one found)",
+        ],
     }
 }
 

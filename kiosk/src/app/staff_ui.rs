@@ -448,7 +448,7 @@ fn settings(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Vec<
 fn camera_choice(ui: &mut egui::Ui, app: &KioskApp, unit: f32, actions: &mut Vec<Action>) {
     let language = app.language;
     let current = app.engine.camera_spec();
-    let mut choices = vec![(CameraSpec::Auto, t(language, Text::Automatic).to_owned())];
+    let mut choices = vec![(CameraSpec::Auto, t(language, Text::AutoCamera).to_owned())];
     choices.extend(
         app.staff
             .cameras
