@@ -24,17 +24,16 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use baodao_kiosk::camera::FrameSource;
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use baodao_kiosk::camera::replay::{image_files, load_luma};
 use baodao_kiosk::camera::synthetic::{Scene, kiosk_set, render};
-use baodao_kiosk::config::Config;
 use baodao_kiosk::engine::{Engine, Setup};
 use baodao_kiosk::outcome::OutcomeKind;
 use baodao_kiosk::scan::QrDecoder;
-use baodao_kiosk::store::Store;
 use baodao_shared::card::CardSigner;
-use baodao_shared::protocol::{RosterEntry, Snapshot};
-use baodao_shared::{Activity, ActivityKind, Policy};
-use chrono::{Duration as Span, NaiveDate, Utc};
+use chrono::NaiveDate;
 use image::GrayImage;
 
 /// One test image and the text it should give (`None`: no code at all).
@@ -237,50 +236,10 @@ fn latency(count: usize) -> Vec<f64> {
             Ok(frame)
         }
     }
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let texts = cards(count);
-    let now = Utc::now();
-    let snapshot = Snapshot {
-        server_time: now,
-        cursor: 1,
-        full: true,
-        community: "C01".parse().unwrap(),
-        policy: Policy::default(),
-        members: (0..count)
-            .map(|i| RosterEntry {
-                member_id: format!("M{i:05}").parse().unwrap(),
-                name: "王芳".into(),
-                organization: "局".into(),
-                community: "C01".parse().unwrap(),
-                card_serial: Some(u32::try_from(i).unwrap() + 1),
-            })
-            .collect(),
-        revoked_serials: vec![],
-        card_keys: vec![signer().public_key()],
-        activities: vec![Activity {
-            activity_id: "A1".parse().unwrap(),
-            title: "黨員固定活動日".into(),
-            kind: ActivityKind::ActivityDay,
-            community: "C01".parse().unwrap(),
-            starts_at: now - Span::hours(1),
-            ends_at: now + Span::hours(2),
-        }],
-        points: vec![],
-    };
-    let config_path = dir.path().join("kiosk.toml");
-    std::fs::write(
-        &config_path,
-        format!(
-            "community = \"C01\"\ndata_dir = \"{}\"\ncamera = \"none\"\n",
-            dir.path().display()
-        ),
-    )
-    .unwrap();
-    let config = Config::from_sources(Some(&config_path), |_| None).unwrap();
-    Store::open(&config.database_path())
-        .unwrap()
-        .apply_snapshot(&snapshot, now)
-        .unwrap();
+    // The same kiosk the tests use: a roster, a key and an activity open now.
+    let fixture = common::Fixture::new(count);
+    let texts: Vec<String> = (0..count).map(|i| fixture.card(i)).collect();
+    let config = fixture.config.clone();
     // Each card for 10 frames (a third of a second), then an empty frame.
     let empty = render(&Scene::new(None)).unwrap();
     let mut frames = Vec::new();

@@ -3,9 +3,23 @@
 
 use crate::config::Language;
 
-/// A string of the interface.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Text {
+/// Declares the strings of the interface and the list of them all, so the
+/// list cannot fall behind the enum.
+macro_rules! texts {
+    ($($name:ident),* $(,)?) => {
+        /// A string of the interface.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Text {
+            $($name),*
+        }
+
+        impl Text {
+            pub const ALL: &[Text] = &[$(Text::$name),*];
+        }
+    };
+}
+
+texts!(
     ShowCard,
     HoldInFrame,
     CheckedIn,
@@ -65,7 +79,7 @@ pub enum Text {
     RefreshCameras,
     TodayAll,
     AutoCamera,
-}
+);
 
 /// One string in the kiosk's language.
 pub fn t(language: Language, text: Text) -> &'static str {
@@ -290,66 +304,8 @@ pub fn kind(language: Language, kind: baodao_shared::ActivityKind) -> &'static s
 }
 
 /// Every string of the catalogue, for the font test.
-#[allow(clippy::enum_glob_use)]
 pub fn all_strings() -> Vec<&'static str> {
-    use Text::*;
-    let texts = [
-        ShowCard,
-        HoldInFrame,
-        CheckedIn,
-        AlreadyCheckedIn,
-        FirstCheckedInAt,
-        Refused,
-        PointsThisYear,
-        NoActivityNow,
-        CameraOk,
-        CameraOff,
-        Online,
-        Offline,
-        NotConfigured,
-        Waiting,
-        LastSync,
-        Never,
-        ClockWarning,
-        HeldOrRejected,
-        Staff,
-        EnterPin,
-        WrongPin,
-        LockedOut,
-        NoPinConfigured,
-        Unlock,
-        Cancel,
-        Back,
-        Attendance,
-        ManualCheckIn,
-        SyncTab,
-        Settings,
-        Search,
-        CheckIn,
-        Void,
-        VoidReason,
-        Voided,
-        SyncNow,
-        ExportCsv,
-        ExportTo,
-        Exported,
-        CurrentActivity,
-        Automatic,
-        Language,
-        Camera,
-        Pending,
-        ServerSaid,
-        NotYetSynced,
-        Time,
-        Name,
-        Member,
-        Status,
-        SeeStaff,
-        Storage,
-        Delete,
-        ConfirmVoid,
-    ];
-    let mut out: Vec<&'static str> = texts.iter().flat_map(|t| entry(*t)).collect();
+    let mut out: Vec<&'static str> = Text::ALL.iter().flat_map(|t| entry(*t)).collect();
     for code in [
         "not_baodao_card",
         "damaged_card",
