@@ -19,7 +19,7 @@ use chrono::{Days, NaiveDate};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, MemberId, base45};
+use crate::{Error, MemberId, base45, hex};
 
 pub const CARD_PREFIX: &str = "BD1:";
 const SIGNING_CONTEXT: &[u8] = b"baodao member card v1\0";
@@ -112,7 +112,7 @@ impl CardSigner {
     pub fn public_key(&self) -> CardKey {
         CardKey {
             key_id: self.key_id,
-            public_key: hex(self.key.verifying_key().as_bytes()),
+            public_key: hex::encode(self.key.verifying_key().as_bytes()),
         }
     }
 
@@ -155,7 +155,7 @@ impl Keyring {
     pub fn new<'a>(keys: impl IntoIterator<Item = &'a CardKey>) -> Result<Self, Error> {
         let mut out = BTreeMap::new();
         for key in keys {
-            let bytes: [u8; 32] = unhex(&key.public_key)
+            let bytes: [u8; 32] = hex::decode(&key.public_key)
                 .and_then(|b| b.try_into().ok())
                 .ok_or(Error::SigningKey("public key is not 64 hex digits"))?;
             let key_value = VerifyingKey::from_bytes(&bytes)
@@ -267,27 +267,6 @@ fn signed_message(body: &[u8]) -> Vec<u8> {
 
 fn epoch() -> NaiveDate {
     NaiveDate::default()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| {
-            text.get(i..i + 2)
-                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
-        })
-        .collect()
 }
 
 #[cfg(test)]

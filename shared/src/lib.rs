@@ -7,6 +7,7 @@ pub mod activity;
 pub mod base45;
 pub mod card;
 pub mod error;
+pub mod hex;
 pub mod ids;
 pub mod model;
 pub mod points;

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::Path;
 
 use baodao_shared::card::{CardSigner, KeyId};
+use baodao_shared::hex;
 
 use crate::error::{Error, Result};
 
@@ -31,7 +32,10 @@ fn create(path: &Path) -> Result<CardSigner> {
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).map_err(|e| Error::Internal(format!("no OS randomness: {e}")))?;
     let key_id: KeyId = 1;
-    let text = format!("{HEADER}\nkey_id = {key_id}\nseed = {}\n", hex(&seed));
+    let text = format!(
+        "{HEADER}\nkey_id = {key_id}\nseed = {}\n",
+        hex::encode(&seed)
+    );
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -78,25 +82,11 @@ fn parse(text: &str) -> Option<CardSigner> {
     for line in lines {
         match line.split_once('=').map(|(k, v)| (k.trim(), v.trim())) {
             Some(("key_id", v)) => key_id = v.parse::<KeyId>().ok(),
-            Some(("seed", v)) if v.len() == 64 => {
-                let bytes: Option<Vec<u8>> = (0..64)
-                    .step_by(2)
-                    .map(|i| v.get(i..i + 2).and_then(|p| u8::from_str_radix(p, 16).ok()))
-                    .collect();
-                seed = bytes.and_then(|b| <[u8; 32]>::try_from(b).ok());
-            }
+            Some(("seed", v)) => seed = hex::decode(v).and_then(|b| <[u8; 32]>::try_from(b).ok()),
             _ => {}
         }
     }
     Some(CardSigner::from_seed(key_id?, &seed?))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
 }
 
 #[cfg(test)]

@@ -1,18 +1,19 @@
 //! Kiosk bearer tokens. A token is 32 random bytes; the server keeps only its
 //! SHA-256, so a copy of the database does not let anyone upload.
 
+use baodao_shared::hex;
 use sha2::{Digest, Sha256};
 
 const PREFIX: &str = "bdk_";
 
 /// The text a kiosk sends, from 32 random bytes.
 pub fn format_token(secret: &[u8; 32]) -> String {
-    format!("{PREFIX}{}", hex(secret))
+    format!("{PREFIX}{}", hex::encode(secret))
 }
 
 /// The stored form of a token.
 pub fn hash_token(token: &str) -> String {
-    hex(&Sha256::digest(token.trim().as_bytes()))
+    hex::encode(&Sha256::digest(token.trim().as_bytes()))
 }
 
 /// The token in an `Authorization` header value, if it is a bearer token of
@@ -24,16 +25,6 @@ pub fn bearer(header: &str) -> Option<&str> {
         && token.starts_with(PREFIX)
         && token.len() == PREFIX.len() + 64)
         .then_some(token)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-            let _ = write!(out, "{b:02x}");
-            out
-        })
 }
 
 #[cfg(test)]
