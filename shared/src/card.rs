@@ -164,10 +164,6 @@ impl Keyring {
         }
         Ok(Self { keys: out })
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
 }
 
 /// What the verifier knows about issued cards.

@@ -360,6 +360,12 @@ async fn records_the_office_refuses_are_kept_with_their_reasons() {
             ]
         );
         assert_eq!(store.pending_count().unwrap(), 0);
+        assert_eq!(store.refused_count().unwrap(), 2);
+        assert_eq!(
+            store.refused_check_ins(10).unwrap().len(),
+            2,
+            "the staff list shows both"
+        );
     })
     .await
     .unwrap();

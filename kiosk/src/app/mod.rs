@@ -320,20 +320,11 @@ impl KioskApp {
                     .unwrap_or_default(),
                 _ => Vec::new(),
             };
-            self.staff.refused = store
-                .check_ins(None, None, "", 500)
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|r| {
-                    matches!(
-                        r.server_status,
-                        Some(
-                            baodao_shared::protocol::RecordStatus::Held
-                                | baodao_shared::protocol::RecordStatus::Rejected
-                        )
-                    )
-                })
-                .collect();
+            // Only the sync tab shows what the office refused.
+            self.staff.refused = match tab {
+                StaffTab::Sync => store.refused_check_ins(500).unwrap_or_default(),
+                _ => Vec::new(),
+            };
             self.staff.loaded_for = Some(key);
             self.staff.loaded_at = Some(Instant::now());
         }

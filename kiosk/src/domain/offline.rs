@@ -36,10 +36,6 @@ impl OfflineData {
             clock_offset: Duration::zero(),
         }
     }
-
-    pub fn has_roster(&self) -> bool {
-        !self.roster.is_empty()
-    }
 }
 
 impl CardStatus for OfflineData {

@@ -179,6 +179,16 @@ impl Store {
         Ok(u64::try_from(n).unwrap_or_default())
     }
 
+    /// The check-ins the server held or rejected, newest first.
+    pub fn refused_check_ins(&self, limit: usize) -> Result<Vec<CheckInRow>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {CHECK_IN_COLUMNS} FROM checkins c LEFT JOIN voids v ON v.record_id = c.record_id
+             WHERE c.server_status IN ('held', 'rejected') ORDER BY c.seq DESC LIMIT ?1"
+        ))?;
+        let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], row_to_check_in)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Marks what the server said. Nothing is deleted: rejected and held
     /// check-ins stay, with their reasons.
     pub fn apply_receipt(&mut self, receipt: &BatchReceipt, at: DateTime<Utc>) -> Result<()> {

@@ -61,17 +61,6 @@ impl Store {
         )?;
         Ok(())
     }
-
-    /// The newest sync log lines, newest first.
-    pub fn recent_log(&self, limit: usize) -> Result<Vec<(DateTime<Utc>, String, String)>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT at, level, message FROM sync_log ORDER BY id DESC LIMIT ?1")?;
-        let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
-            Ok((from_ms(r.get(0)?)?, r.get(1)?, r.get(2)?))
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
 }
 
 fn from_ms(ms: i64) -> rusqlite::Result<DateTime<Utc>> {
