@@ -17,6 +17,8 @@ pub enum Error {
     ActivityEndsBeforeStart,
     #[error("invalid base45 text")]
     Base45,
+    #[error("{what} {why}")]
+    OutOfRange { what: &'static str, why: String },
     #[error("invalid card signing key: {0}")]
     SigningKey(&'static str),
 }

@@ -5,6 +5,7 @@
 
 pub mod activity;
 pub mod base45;
+pub mod bounds;
 pub mod card;
 pub mod error;
 pub mod hex;

@@ -39,7 +39,16 @@ impl Activity {
 
     /// Whether `at` lies within the activity, widened by `grace` on both ends.
     pub fn is_open_at(&self, at: DateTime<Utc>, grace: chrono::Duration) -> bool {
-        self.starts_at - grace <= at && at <= self.ends_at + grace
+        let opens = self.starts_at.checked_sub_signed(grace);
+        let closes = self.ends_at.checked_add_signed(grace);
+        opens.is_none_or(|opens| opens <= at) && closes.is_none_or(|closes| at <= closes)
+    }
+
+    /// Whether `at` lies after the activity's end and `grace`.
+    pub fn is_over_at(&self, at: DateTime<Utc>, grace: chrono::Duration) -> bool {
+        self.ends_at
+            .checked_add_signed(grace)
+            .is_some_and(|closes| at > closes)
     }
 }
 

@@ -124,12 +124,33 @@ pub enum Reason {
     /// The scan time, corrected for the kiosk's clock offset, is far outside
     /// the activity's time.
     OutsideActivityWindow,
+    /// The record or void is not valid JSON of its kind (an id with
+    /// characters ids may not have, a method nobody knows, ...).
+    MalformedRecord,
+    /// A time outside the years this system deals with (2000 to 2100).
+    InvalidTime,
+    /// A void without a reason, or with one longer than 500 characters or with control characters.
+    InvalidReason,
+    /// Another kiosk already sent a record with this id.
+    RecordIdConflict,
+    /// The scan time, corrected for the kiosk's clock, lies in the server's future.
+    ScannedInFuture,
+    /// The kiosk's clock is further off than the server accepts to correct.
+    ClockUntrusted,
+    /// A manual check-in that reached the server after the activity's end and grace.
+    ManualAfterActivity,
+    /// A manual check-in of a member of another community.
+    ManualForOtherCommunity,
+    /// More manual check-ins for one activity from one kiosk than the office allows.
+    ManualLimit,
+    /// The same member counted at another community's activity at the same time.
+    AttendedElsewhere,
     #[serde(other)]
     Unknown,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 13] = [
+    pub const ALL: [Reason; 23] = [
         Self::UnknownMember,
         Self::UnknownActivity,
         Self::OtherCommunity,
@@ -143,6 +164,16 @@ impl Reason {
         Self::CardRevoked,
         Self::CardReplaced,
         Self::OutsideActivityWindow,
+        Self::MalformedRecord,
+        Self::InvalidTime,
+        Self::InvalidReason,
+        Self::RecordIdConflict,
+        Self::ScannedInFuture,
+        Self::ClockUntrusted,
+        Self::ManualAfterActivity,
+        Self::ManualForOtherCommunity,
+        Self::ManualLimit,
+        Self::AttendedElsewhere,
     ];
 
     pub fn code(self) -> &'static str {
@@ -160,6 +191,16 @@ impl Reason {
             Self::CardRevoked => "card_revoked",
             Self::CardReplaced => "card_replaced",
             Self::OutsideActivityWindow => "outside_activity_window",
+            Self::MalformedRecord => "malformed_record",
+            Self::InvalidTime => "invalid_time",
+            Self::InvalidReason => "invalid_reason",
+            Self::RecordIdConflict => "record_id_conflict",
+            Self::ScannedInFuture => "scanned_in_future",
+            Self::ClockUntrusted => "clock_untrusted",
+            Self::ManualAfterActivity => "manual_after_activity",
+            Self::ManualForOtherCommunity => "manual_for_other_community",
+            Self::ManualLimit => "manual_limit",
+            Self::AttendedElsewhere => "attended_elsewhere",
             Self::Unknown => "unknown",
         }
     }
@@ -199,6 +240,11 @@ pub struct SnapshotQuery {
     /// The `cursor` of the last snapshot applied; absent for a full one.
     #[serde(default)]
     pub since: Option<u64>,
+    /// The `epoch` of that snapshot. A cursor is only meaningful within the
+    /// database it came from: another epoch (a restored backup, a new
+    /// database) or none gets a full snapshot.
+    #[serde(default)]
+    pub epoch: Option<u64>,
 }
 
 /// What a kiosk needs to work offline.
@@ -208,11 +254,15 @@ pub struct Snapshot {
     pub server_time: DateTime<Utc>,
     /// Pass as `since` next time to receive only what changed.
     pub cursor: u64,
+    /// The identity of the server's database; send it back with `since`.
+    #[serde(default)]
+    pub epoch: u64,
     /// True when this snapshot replaces everything the kiosk had.
     pub full: bool,
     pub community: Community,
     pub policy: Policy,
-    /// Members added or changed since `since` (all members when `full`).
+    /// Members of this community, and members who attended here, added or
+    /// changed since `since` (all of them when `full`).
     pub members: Vec<RosterEntry>,
     /// Serials revoked since `since` (all when `full`).
     pub revoked_serials: Vec<u32>,
@@ -220,7 +270,7 @@ pub struct Snapshot {
     pub card_keys: Vec<CardKey>,
     /// This community's activities from yesterday to 30 days ahead.
     pub activities: Vec<Activity>,
-    /// This year's standing of members whose points changed since `since`.
+    /// This year's standing of those members whose points changed since `since`.
     pub points: Vec<MemberPoints>,
 }
 

@@ -13,6 +13,7 @@ use baodao_shared::card::CardSigner;
 use baodao_shared::protocol::{BATCHES_PATH, BatchRequest, RecordStatus};
 use baodao_shared::{Activity, ActivityKind, AttendanceRecord, Member, Method};
 use baodao_sync_server::card_cache::CardDecoder;
+use baodao_sync_server::domain::upload::Upload;
 use baodao_sync_server::store::attendance::Intake;
 use baodao_sync_server::{AppState, Office, Settings};
 use chrono::{Duration as Span, NaiveDate, Utc};
@@ -176,8 +177,9 @@ fn store_ingest(dir: &Path, data: &Data, signer: &CardSigner, warm: bool) -> Dur
             let _ = r.card.as_deref().map(|c| cache.decode(c));
         }
     }
+    let uploads: Vec<Upload> = data.batches.iter().cloned().map(Upload::from).collect();
     let start = Instant::now();
-    for batch in &data.batches {
+    for (batch, upload) in data.batches.iter().zip(&uploads) {
         let cards: Vec<Option<&str>> = batch.records.iter().map(|r| r.card.as_deref()).collect();
         let decoded = cache.decode_all(&cards);
         let intake = Intake {
@@ -185,8 +187,10 @@ fn store_ingest(dir: &Path, data: &Data, signer: &CardSigner, warm: bool) -> Dur
             received_at: Utc::now(),
             policy: &policy,
             grace: Span::hours(2),
+            max_clock_offset: Span::days(1),
+            manual_limit: 30,
         };
-        let receipt = office.store().ingest(&intake, batch, &decoded).unwrap();
+        let receipt = office.store().ingest(&intake, upload, &decoded).unwrap();
         assert!(
             receipt
                 .records

@@ -20,6 +20,12 @@ pub struct Settings {
     pub hold_grace_minutes: i64,
     /// Validity of a newly issued card.
     pub card_validity_days: u32,
+    /// The largest kiosk clock offset corrected; records of a kiosk further
+    /// off are held for review.
+    pub max_clock_offset_minutes: i64,
+    /// Counting manual check-ins one kiosk may make for one activity; more
+    /// are held for review.
+    pub max_manual_per_activity: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +54,8 @@ impl Settings {
             limits: Limits::default(),
             hold_grace_minutes: 120,
             card_validity_days: 3 * 365,
+            max_clock_offset_minutes: 24 * 60,
+            max_manual_per_activity: 50,
         }
     }
 
@@ -108,6 +116,76 @@ impl Settings {
         if let Some(v) = o.card_validity_days {
             self.card_validity_days = v;
         }
+        if let Some(v) = o.max_clock_offset_minutes {
+            self.max_clock_offset_minutes = v;
+        }
+        if let Some(v) = o.max_manual_per_activity {
+            self.max_manual_per_activity = v;
+        }
+        self.check()
+    }
+
+    /// Every number within what the server can work with: a setting at the
+    /// edge of its type must fail at start, not overflow in a request.
+    fn check(&self) -> Result<()> {
+        let within = |name: &str, value: i128, low: i128, high: i128| {
+            if (low..=high).contains(&value) {
+                Ok(())
+            } else {
+                Err(Error::Config(format!(
+                    "{name} = {value} is outside {low}..={high}"
+                )))
+            }
+        };
+        within("annual_cap", self.policy.annual_cap.into(), 1, 366)?;
+        within(
+            "points_per_activity",
+            self.policy.points_per_activity.into(),
+            1,
+            100,
+        )?;
+        within(
+            "max_body_bytes",
+            i128::try_from(self.limits.body_bytes).unwrap_or(i128::MAX),
+            1024,
+            256 << 20,
+        )?;
+        within(
+            "max_batch_records",
+            i128::try_from(self.limits.batch_records).unwrap_or(i128::MAX),
+            1,
+            100_000,
+        )?;
+        within(
+            "request_timeout_secs",
+            self.limits.request_timeout_secs.into(),
+            1,
+            3600,
+        )?;
+        within(
+            "hold_grace_minutes",
+            self.hold_grace_minutes.into(),
+            0,
+            7 * 24 * 60,
+        )?;
+        within(
+            "card_validity_days",
+            self.card_validity_days.into(),
+            1,
+            20 * 366,
+        )?;
+        within(
+            "max_clock_offset_minutes",
+            self.max_clock_offset_minutes.into(),
+            0,
+            366 * 24 * 60,
+        )?;
+        within(
+            "max_manual_per_activity",
+            self.max_manual_per_activity.into(),
+            0,
+            100_000,
+        )?;
         Ok(())
     }
 }
@@ -125,6 +203,8 @@ struct Overrides {
     request_timeout_secs: Option<u64>,
     hold_grace_minutes: Option<i64>,
     card_validity_days: Option<u32>,
+    max_clock_offset_minutes: Option<i64>,
+    max_manual_per_activity: Option<u32>,
 }
 
 impl Overrides {
@@ -158,6 +238,14 @@ impl Overrides {
             card_validity_days: number(
                 "BAODAO_CARD_VALIDITY_DAYS",
                 var("BAODAO_CARD_VALIDITY_DAYS"),
+            )?,
+            max_clock_offset_minutes: number(
+                "BAODAO_MAX_CLOCK_OFFSET_MINUTES",
+                var("BAODAO_MAX_CLOCK_OFFSET_MINUTES"),
+            )?,
+            max_manual_per_activity: number(
+                "BAODAO_MAX_MANUAL_PER_ACTIVITY",
+                var("BAODAO_MAX_MANUAL_PER_ACTIVITY"),
             )?,
         })
     }
@@ -199,5 +287,16 @@ mod tests {
             ..Overrides::default()
         };
         assert!(settings.apply(zone).is_err());
+        for (key, value) in [
+            ("hold_grace_minutes", i64::MAX.to_string()),
+            ("hold_grace_minutes", "-1".to_owned()),
+            ("max_clock_offset_minutes", i64::MIN.to_string()),
+            ("annual_cap", "0".to_owned()),
+            ("request_timeout_secs", u64::MAX.to_string()),
+        ] {
+            std::fs::write(dir.path().join("server.toml"), format!("{key} = {value}\n")).unwrap();
+            let err = Settings::load(dir.path(), None).unwrap_err().to_string();
+            assert!(err.contains(key), "{key} = {value}: {err}");
+        }
     }
 }

@@ -142,8 +142,15 @@ impl TestServer {
         Ok(response.json().await?)
     }
 
-    pub async fn snapshot(&self, token: &str, since: Option<u64>) -> anyhow::Result<Snapshot> {
-        let query = since.map(|s| format!("?since={s}")).unwrap_or_default();
+    /// A snapshot, incremental after `since` (a cursor and its epoch).
+    pub async fn snapshot(
+        &self,
+        token: &str,
+        since: Option<(u64, u64)>,
+    ) -> anyhow::Result<Snapshot> {
+        let query = since
+            .map(|(cursor, epoch)| format!("?since={cursor}&epoch={epoch}"))
+            .unwrap_or_default();
         let request = self
             .client
             .get(self.url(&format!("{SNAPSHOT_PATH}{query}")))
@@ -166,6 +173,15 @@ impl TestServer {
             .error_for_status()?
             .json()
             .await?)
+    }
+
+    /// One integer read straight from the SQLite file.
+    pub fn query_one(&self, sql: &str) -> anyhow::Result<i64> {
+        let conn = rusqlite::Connection::open_with_flags(
+            self.office.settings().database_path(),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )?;
+        Ok(conn.query_row(sql, [], |r| r.get(0))?)
     }
 
     /// Row counts of every table, read straight from the SQLite file.

@@ -273,9 +273,9 @@ async fn every_refusal_is_stored_with_its_reason() {
 async fn a_kiosk_clock_that_is_off_is_measured_and_corrected() {
     let (server, token, _) = community().await;
     let card = server.issue_card("M001", None).unwrap();
-    // The kiosk's clock is three days behind: it stamps scans and the batch
-    // three days ago, but the scan happened now, during A1.
-    let skew = Duration::days(3);
+    // The kiosk's clock is three hours behind: it stamps scans and the batch
+    // three hours ago, but the scan happened now, during A1.
+    let skew = Duration::hours(3);
     let mut upload = batch(
         vec![record("M001", "A1", Utc::now() - skew, Some(&card))],
         vec![],
@@ -288,6 +288,28 @@ async fn a_kiosk_clock_that_is_off_is_measured_and_corrected() {
     let kiosks = server.office.store().kiosks().unwrap();
     let offset_ms = kiosks[0].last_clock_offset_ms.unwrap();
     assert!((offset_ms - skew.num_milliseconds()).abs() < 60_000);
+
+    // Three days off is more than the server corrects: the record is kept,
+    // held for a person, and the evidence (the kiosk's claim) is kept.
+    let far = Duration::days(3);
+    let card2 = server.issue_card("M002", None).unwrap();
+    let mut upload = batch(
+        vec![record("M002", "A1", Utc::now() - far, Some(&card2))],
+        vec![],
+    );
+    upload.sent_at = Utc::now() - far;
+    let receipt = server.post_batch(&token, &upload).await.unwrap();
+    assert_eq!(
+        (receipt.records[0].status, receipt.records[0].reason),
+        (RecordStatus::Held, Some(Reason::ClockUntrusted))
+    );
+    let claimed: i64 = server
+        .query_one(&format!(
+            "SELECT sent_at FROM batches WHERE batch_id = x'{}'",
+            upload.batch_id.simple()
+        ))
+        .unwrap();
+    assert_eq!(claimed, upload.sent_at.timestamp_millis());
     server.stop().await;
 }
 
@@ -474,12 +496,11 @@ async fn bad_requests_are_refused_and_change_nothing() {
         ("not a bearer token", client.post(&url).header("authorization", "Basic YWJj").json(&good), 401, "unauthorized"),
         ("malformed JSON", client.post(&url).bearer_auth(&token).header("content-type", "application/json").body("{\"batch_id\": }"), 400, "malformed_json"),
         ("wrong shape", client.post(&url).bearer_auth(&token).json(&serde_json::json!({"batch_id": "x", "records": 5})), 422, "malformed_json"),
-        ("bad member id", client.post(&url).bearer_auth(&token).json(&serde_json::json!({
+        ("a record without an id", client.post(&url).bearer_auth(&token).json(&serde_json::json!({
             "batch_id": uuid::Uuid::now_v7(), "sent_at": Utc::now(),
-            "records": [{"record_id": uuid::Uuid::now_v7(), "member_id": "'; DROP TABLE members;--", "activity_id": "A1", "scanned_at": Utc::now(), "method": "manual"}]})), 422, "malformed_json"),
+            "records": [{"member_id": "M001", "activity_id": "A1", "scanned_at": Utc::now(), "method": "manual"}]})), 422, "malformed_json"),
         ("not JSON", client.post(&url).bearer_auth(&token).header("content-type", "text/plain").body("hello"), 415, "unsupported_media_type"),
         ("huge body", client.post(&url).bearer_auth(&token).header("content-type", "application/json").body(vec![b' '; 3 * 1024 * 1024]), 413, "payload_too_large"),
-        ("void without reason", client.post(&url).bearer_auth(&token).json(&batch(vec![], vec![Void { record_id: uuid::Uuid::now_v7(), reason: " ".into(), voided_at: None }])), 422, "invalid_void"),
     ];
     for (what, request, status, code) in cases {
         let response = request.send().await.unwrap();
@@ -542,7 +563,9 @@ async fn snapshots_are_whole_then_incremental() {
     let (server, token, _) = community().await;
     let full = server.snapshot(&token, None).await.unwrap();
     assert!(full.full);
-    assert_eq!(full.members.len(), 13);
+    // C01's twelve, not C02's M900.
+    assert_eq!(full.members.len(), 12);
+    assert!(full.members.iter().all(|m| m.community.as_str() == "C01"));
     assert_eq!(full.community.as_str(), "C01");
     assert_eq!(full.card_keys.len(), 1);
     assert_eq!(full.policy, Policy::default());
@@ -558,7 +581,10 @@ async fn snapshots_are_whole_then_incremental() {
     );
     assert!((full.server_time - Utc::now()).num_seconds().abs() < 60);
 
-    let nothing = server.snapshot(&token, Some(full.cursor)).await.unwrap();
+    let nothing = server
+        .snapshot(&token, Some((full.cursor, full.epoch)))
+        .await
+        .unwrap();
     assert!(!nothing.full);
     assert!(
         nothing.members.is_empty()
@@ -578,7 +604,10 @@ async fn snapshots_are_whole_then_incremental() {
         )
         .await
         .unwrap();
-    let delta = server.snapshot(&token, Some(full.cursor)).await.unwrap();
+    let delta = server
+        .snapshot(&token, Some((full.cursor, full.epoch)))
+        .await
+        .unwrap();
     let changed: Vec<_> = delta
         .members
         .iter()
@@ -595,11 +624,17 @@ async fn snapshots_are_whole_then_incremental() {
 
     // A cursor from the future (a restored server) gets everything.
     let reset = server
-        .snapshot(&token, Some(delta.cursor + 1000))
+        .snapshot(&token, Some((delta.cursor + 1000, delta.epoch)))
         .await
         .unwrap();
     assert!(reset.full);
-    assert_eq!(reset.members.len(), 13);
+    assert_eq!(reset.members.len(), 12);
+    // So does a cursor of another database, even one that looks current.
+    let other_epoch = server
+        .snapshot(&token, Some((delta.cursor, delta.epoch.wrapping_add(1))))
+        .await
+        .unwrap();
+    assert!(other_epoch.full);
     server.stop().await;
 }
 

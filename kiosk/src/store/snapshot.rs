@@ -75,6 +75,7 @@ impl Store {
             .map_err(|e| crate::Error::Internal(e.to_string()))?;
         for (key, value) in [
             ("cursor", snapshot.cursor.to_string()),
+            ("epoch", snapshot.epoch.to_string()),
             ("clock_offset_ms", offset_ms.to_string()),
             (
                 "last_snapshot_at",
@@ -92,9 +93,12 @@ impl Store {
         Ok(())
     }
 
-    /// The cursor to pass as `since`, once a snapshot was applied.
-    pub fn snapshot_cursor(&self) -> Result<Option<u64>> {
-        Ok(self.meta("cursor")?.and_then(|v| v.parse().ok()))
+    /// The cursor and epoch to pass as `since` and `epoch`, once a
+    /// snapshot was applied.
+    pub fn snapshot_cursor(&self) -> Result<Option<(u64, u64)>> {
+        let cursor = self.meta("cursor")?.and_then(|v| v.parse().ok());
+        let epoch = self.meta("epoch")?.and_then(|v| v.parse().ok());
+        Ok(cursor.zip(epoch))
     }
 
     pub fn last_snapshot_at(&self) -> Result<Option<DateTime<Utc>>> {

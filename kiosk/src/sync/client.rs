@@ -58,8 +58,10 @@ impl SyncClient {
         read(response).await
     }
 
-    pub async fn snapshot(&self, since: Option<u64>) -> Result<Snapshot> {
-        let query = since.map(|s| format!("?since={s}")).unwrap_or_default();
+    pub async fn snapshot(&self, since: Option<(u64, u64)>) -> Result<Snapshot> {
+        let query = since
+            .map(|(cursor, epoch)| format!("?since={cursor}&epoch={epoch}"))
+            .unwrap_or_default();
         let response = self
             .http
             .get(format!("{}{SNAPSHOT_PATH}{query}", self.base))

@@ -37,6 +37,7 @@ impl Fixture {
         let snapshot = Snapshot {
             server_time: now,
             cursor: 1,
+            epoch: 1,
             full: true,
             community: "C01".parse().unwrap(),
             policy: Policy::default(),

@@ -2,3 +2,4 @@
 
 pub mod judge;
 pub mod token;
+pub mod upload;

@@ -8,10 +8,12 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::HeaderValue;
-use axum::response::Response;
+use axum::http::{HeaderName, HeaderValue, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use baodao_shared::protocol::{BATCHES_PATH, PROTOCOL_HEADER, PROTOCOL_VERSION, SNAPSHOT_PATH};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -22,7 +24,7 @@ use crate::error::Error;
 
 pub fn router(state: AppState) -> Router {
     let limits = state.settings.limits;
-    Router::new()
+    let api = Router::new()
         .route("/healthz", get(health::get))
         .route("/api/openapi.json", get(crate::openapi::get))
         .route(BATCHES_PATH, post(v1::batches::post))
@@ -30,13 +32,46 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/members/{member_id}/points", get(v1::points::get))
         .fallback(|| async { Error::NotFound("route".into()) })
         .layer(DefaultBodyLimit::max(limits.body_bytes))
-        .layer(axum::middleware::map_response(protocol_header))
         .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
+            StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(limits.request_timeout_secs),
         ))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state);
+    guarded(api)
+}
+
+/// The layers every route sits behind: a request id in every log line and
+/// response, and a panic answered 500 (logged once, with that id) instead
+/// of tearing down the connection. Public so a test can put a panicking
+/// route behind the same layers.
+pub fn guarded(routes: Router) -> Router {
+    let request_id = HeaderName::from_static(REQUEST_ID);
+    routes
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::map_response(protocol_header))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            let id = request
+                .headers()
+                .get(REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+const REQUEST_ID: &str = "x-request-id";
+
+// The signature is CatchPanicLayer's.
+#[allow(clippy::needless_pass_by_value)]
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic without a message");
+    Error::Internal(format!("a request handler panicked: {detail}")).into_response()
 }
 
 async fn protocol_header(mut response: Response) -> Response {

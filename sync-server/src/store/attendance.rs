@@ -2,17 +2,26 @@
 
 use std::collections::HashMap;
 
+use baodao_shared::bounds::{self, MAX_REASON_CHARS};
 use baodao_shared::card::{self, Card, CardRefusal, CardStatus};
 use baodao_shared::protocol::{
-    BatchReceipt, BatchRequest, Reason, RecordReceipt, RecordStatus, VoidReceipt, VoidStatus,
+    BatchReceipt, Reason, RecordReceipt, RecordStatus, VoidReceipt, VoidStatus,
 };
-use baodao_shared::{Activity, ActivityId, AttendanceRecord, MemberId, Policy, Void};
+use baodao_shared::{
+    Activity, ActivityId, AttendanceRecord, Community, MemberId, Method, Policy, Void,
+};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
+use uuid::Uuid;
 
 use super::{Kiosk, Store, activities, cards, next_seq, to_ms};
 use crate::domain::judge::{Facts, judge};
+use crate::domain::upload::{Item, Upload};
 use crate::error::Result;
+
+/// Longest card text stored; longer is no card (a 32-character member id
+/// gives 162 characters).
+const MAX_CARD_CHARS: usize = 256;
 
 /// The server's side of an upload.
 #[derive(Debug, Clone, Copy)]
@@ -21,6 +30,25 @@ pub struct Intake<'a> {
     pub received_at: DateTime<Utc>,
     pub policy: &'a Policy,
     pub grace: Duration,
+    /// The largest kiosk clock offset the server corrects; beyond it,
+    /// records are held.
+    pub max_clock_offset: Duration,
+    /// Counting manual check-ins one kiosk may make for one activity.
+    pub manual_limit: u32,
+}
+
+impl Intake<'_> {
+    /// The kiosk's clock offset (server minus kiosk), bounded, and whether
+    /// it was within the bound. (A difference of two chrono times always
+    /// fits a `Duration`: its range is far wider than theirs.)
+    pub fn clock_offset(&self, sent_at: DateTime<Utc>) -> (Duration, bool) {
+        if bounds::check_time("sent_at", sent_at).is_err() {
+            return (Duration::zero(), false);
+        }
+        let raw = self.received_at.signed_duration_since(sent_at);
+        let bound = self.max_clock_offset;
+        (raw.clamp(-bound, bound), raw.abs() <= bound)
+    }
 }
 
 /// What the card checks inside the transaction see of the roster.
@@ -38,6 +66,14 @@ impl CardStatus for Known {
     }
 }
 
+/// A member as ingest sees them.
+#[derive(Debug, Clone)]
+struct MemberRow {
+    key: i64,
+    card_serial: Option<u32>,
+    community: Community,
+}
+
 impl Store {
     /// Stores a batch and says what happened to each record and void.
     ///
@@ -47,37 +83,54 @@ impl Store {
     pub fn ingest(
         &self,
         intake: &Intake<'_>,
-        batch: &BatchRequest,
+        upload: &Upload,
         decoded: &[Option<Result<Card, CardRefusal>>],
     ) -> Result<BatchReceipt> {
-        let offset = intake.received_at - batch.sent_at;
+        let (offset, clock_trusted) = intake.clock_offset(upload.sent_at);
         self.write(|tx| {
             let mut batch_tx = BatchTx {
                 tx,
                 intake,
                 seq: next_seq(tx)?,
-                batch_key: batch.batch_id.as_bytes(),
+                batch_key: upload.batch_id.as_bytes(),
                 offset,
+                clock_trusted,
                 activities: HashMap::new(),
             };
-            batch_tx.record_batch(batch)?;
-            let records = batch
+            batch_tx.record_batch(upload)?;
+            let records = upload
                 .records
                 .iter()
                 .enumerate()
-                .map(|(index, record)| {
-                    batch_tx.record(record, decoded.get(index).cloned().flatten())
+                .map(|(index, item)| match item {
+                    Item::Valid(record) => {
+                        batch_tx.record(record, decoded.get(index).cloned().flatten())
+                    }
+                    Item::Malformed(record_id) => Ok(RecordReceipt {
+                        record_id: *record_id,
+                        status: RecordStatus::Rejected,
+                        reason: Some(Reason::MalformedRecord),
+                        original_status: None,
+                    }),
                 })
                 .collect::<Result<_>>()?;
-            let voids = batch
+            let voids = upload
                 .voids
                 .iter()
-                .map(|void| batch_tx.void(void))
+                .map(|item| match item {
+                    Item::Valid(void) => batch_tx.void(void),
+                    Item::Malformed(record_id) => {
+                        Ok(void_refused(*record_id, Reason::MalformedRecord))
+                    }
+                })
                 .collect::<Result<_>>()?;
             Ok(BatchReceipt {
-                batch_id: batch.batch_id,
+                batch_id: upload.batch_id,
                 received_at: intake.received_at,
-                clock_offset_ms: offset.num_milliseconds(),
+                clock_offset_ms: intake
+                    .received_at
+                    .signed_duration_since(upload.sent_at)
+                    .num_milliseconds(),
                 records,
                 voids,
             })
@@ -92,6 +145,7 @@ struct BatchTx<'t, 'a> {
     seq: i64,
     batch_key: &'a [u8; 16],
     offset: Duration,
+    clock_trusted: bool,
     activities: HashMap<ActivityId, Option<(i64, Activity)>>,
 }
 
@@ -100,8 +154,19 @@ impl BatchTx<'_, '_> {
         self.intake.kiosk.kiosk_id.as_str()
     }
 
-    fn record_batch(&self, batch: &BatchRequest) -> Result<()> {
+    fn community(&self) -> &str {
+        self.intake.kiosk.community.as_str()
+    }
+
+    /// Keeps the batch's evidence of the kiosk's clock: what it claimed,
+    /// when it arrived and the offset measured.
+    fn record_batch(&self, upload: &Upload) -> Result<()> {
         let received_ms = to_ms(self.intake.received_at);
+        let raw_offset_ms = self
+            .intake
+            .received_at
+            .signed_duration_since(upload.sent_at)
+            .num_milliseconds();
         let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
         self.tx
             .prepare_cached(
@@ -111,16 +176,24 @@ impl BatchTx<'_, '_> {
             .execute(params![
                 self.batch_key.as_slice(),
                 self.kiosk_id(),
-                to_ms(batch.sent_at),
+                to_ms(upload.sent_at),
                 received_ms,
-                self.offset.num_milliseconds(),
-                count(batch.records.len()),
-                count(batch.voids.len())
+                raw_offset_ms,
+                count(upload.records.len()),
+                count(upload.voids.len())
             ])?;
         self.tx
             .prepare_cached("UPDATE kiosks SET last_seen_at = ?2, last_clock_offset_ms = ?3 WHERE kiosk_id = ?1")?
-            .execute(params![self.kiosk_id(), received_ms, self.offset.num_milliseconds()])?;
+            .execute(params![self.kiosk_id(), received_ms, raw_offset_ms])?;
         Ok(())
+    }
+
+    fn activity(&mut self, id: &ActivityId) -> Result<Option<(i64, Activity)>> {
+        if !self.activities.contains_key(id) {
+            let found = activity_key(self.tx, id)?;
+            self.activities.insert(id.clone(), found);
+        }
+        Ok(self.activities.get(id).cloned().flatten())
     }
 
     fn record(
@@ -130,31 +203,110 @@ impl BatchTx<'_, '_> {
     ) -> Result<RecordReceipt> {
         let tx = self.tx;
         let record_key = record.record_id.as_bytes().as_slice();
-        if let Some((status, reason)) = earlier_decision(tx, record_key)? {
+        if let Some(earlier) = earlier_decision(tx, record_key)? {
+            // The same id from another kiosk is a collision or a replay,
+            // never a retry: it must not learn the first kiosk's answer.
+            if earlier.kiosk_id != self.kiosk_id() {
+                return Ok(receipt(
+                    record.record_id,
+                    RecordStatus::Rejected,
+                    Some(Reason::RecordIdConflict),
+                ));
+            }
             return Ok(RecordReceipt {
                 record_id: record.record_id,
                 status: RecordStatus::AlreadyReceived,
-                reason,
-                original_status: Some(status),
+                reason: earlier.reason,
+                original_status: Some(earlier.status),
             });
         }
-        let member: Option<(i64, Option<u32>)> = tx
-            .prepare_cached("SELECT member_key, card_serial FROM members WHERE member_id = ?1")?
-            .query_row([record.member_id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+        let member: Option<MemberRow> = tx
+            .prepare_cached(
+                "SELECT member_key, card_serial, community FROM members WHERE member_id = ?1",
+            )?
+            .query_row([record.member_id.as_str()], |r| {
+                Ok(MemberRow {
+                    key: r.get(0)?,
+                    card_serial: r.get(1)?,
+                    community: super::parse_column(2, &r.get::<_, String>(2)?)?,
+                })
+            })
             .optional()?;
-        if !self.activities.contains_key(&record.activity_id) {
-            let found = activity_key(tx, &record.activity_id)?;
-            self.activities.insert(record.activity_id.clone(), found);
-        }
-        let activity = self
-            .activities
-            .get(&record.activity_id)
-            .and_then(Option::as_ref);
-        let corrected_at = record.scanned_at + self.offset;
+        let activity = self.activity(&record.activity_id)?;
+        let card_text = record
+            .card
+            .as_deref()
+            .filter(|c| c.chars().count() <= MAX_CARD_CHARS);
+
+        let (status, reason, corrected_at) =
+            if bounds::check_time("scanned_at", record.scanned_at).is_err() {
+                (
+                    RecordStatus::Rejected,
+                    Some(Reason::InvalidTime),
+                    record.scanned_at,
+                )
+            } else {
+                let corrected_at = record
+                    .scanned_at
+                    .checked_add_signed(self.offset)
+                    .unwrap_or(record.scanned_at);
+                let (status, reason) = self.decide(
+                    record,
+                    member.as_ref(),
+                    activity.as_ref(),
+                    decoded,
+                    corrected_at,
+                )?;
+                (status, reason, corrected_at)
+            };
+        tx.prepare_cached(
+            "INSERT INTO attendance (record_id, kiosk_id, batch_id, member_id, activity_id, member_key,
+                 activity_key, scanned_at, corrected_at, method, card, received_at, status, reason, seq,
+                 community)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        )?
+        .execute(params![
+            record_key,
+            self.kiosk_id(),
+            self.batch_key.as_slice(),
+            record.member_id.as_str(),
+            record.activity_id.as_str(),
+            member.as_ref().map(|m| m.key),
+            activity.as_ref().map(|(key, _)| *key),
+            to_ms(record.scanned_at),
+            to_ms(corrected_at),
+            record.method.code(),
+            card_text,
+            to_ms(self.intake.received_at),
+            status.code(),
+            reason.map(Reason::code),
+            self.seq,
+            self.community(),
+        ])?;
+        Ok(receipt(record.record_id, status, reason))
+    }
+
+    /// Gathers the facts `judge` needs; the costlier look-ups only when
+    /// they can change the answer.
+    fn decide(
+        &self,
+        record: &AttendanceRecord,
+        member: Option<&MemberRow>,
+        activity: Option<&(i64, Activity)>,
+        decoded: Option<Result<Card, CardRefusal>>,
+        corrected_at: DateTime<Utc>,
+    ) -> Result<(RecordStatus, Option<Reason>)> {
+        let tx = self.tx;
+        let decoded = match (record.card.as_deref(), decoded) {
+            (Some(text), _) if text.chars().count() > MAX_CARD_CHARS => {
+                Some(Err(CardRefusal::Malformed))
+            }
+            (_, decoded) => decoded,
+        };
         let card = match decoded {
             Some(Ok(card)) => {
                 let known = Known {
-                    current: member.and_then(|(_, serial)| serial),
+                    current: member.and_then(|m| m.card_serial),
                     revoked: cards::is_revoked(tx, card.serial)?,
                 };
                 let today = corrected_at
@@ -164,85 +316,90 @@ impl BatchTx<'_, '_> {
             }
             other => other,
         };
-        let already_attended = match (member, activity) {
-            (Some((member_key, _)), Some((activity_key, _))) => tx
+        let (mut already_attended, mut attended_elsewhere, mut manual_so_far) = (false, false, 0);
+        if let (Some(member), Some((activity_key, activity))) = (member, activity) {
+            already_attended = tx
                 .prepare_cached(
                     "SELECT 1 FROM attendance WHERE member_key = ?1 AND activity_key = ?2
                      AND status IN ('accepted', 'repeat')",
                 )?
-                .exists([member_key, *activity_key])?,
-            _ => false,
-        };
-        let (status, reason) = judge(&Facts {
+                .exists([member.key, *activity_key])?;
+            if !already_attended {
+                attended_elsewhere = tx
+                    .prepare_cached(
+                        "SELECT 1 FROM attendance a JOIN activities x ON x.activity_key = a.activity_key
+                         WHERE a.member_key = ?1 AND a.status IN ('accepted', 'repeat') AND a.community <> ?2
+                           AND x.starts_at <= ?4 AND x.ends_at >= ?3
+                           AND NOT EXISTS (SELECT 1 FROM voids v
+                                           WHERE v.record_id = a.record_id AND v.community = a.community)",
+                    )?
+                    .exists(params![
+                        member.key,
+                        self.community(),
+                        to_ms(activity.starts_at),
+                        to_ms(activity.ends_at)
+                    ])?;
+            }
+            if record.method == Method::Manual {
+                let n: i64 = tx
+                    .prepare_cached(
+                        "SELECT COUNT(*) FROM attendance WHERE activity_key = ?1 AND kiosk_id = ?2
+                         AND method = 'manual' AND status IN ('accepted', 'repeat')",
+                    )?
+                    .query_row(params![activity_key, self.kiosk_id()], |r| r.get(0))?;
+                manual_so_far = u32::try_from(n).unwrap_or(u32::MAX);
+            }
+        }
+        Ok(judge(&Facts {
             record,
             kiosk_community: &self.intake.kiosk.community,
-            member_known: member.is_some(),
+            member_community: member.map(|m| &m.community),
             activity: activity.map(|(_, a)| a),
             card: card.as_ref(),
             corrected_at,
+            received_at: self.intake.received_at,
+            clock_trusted: self.clock_trusted,
             grace: self.intake.grace,
             already_attended,
-        });
-        tx.prepare_cached(
-            "INSERT INTO attendance (record_id, kiosk_id, batch_id, member_id, activity_id, member_key,
-                 activity_key, scanned_at, corrected_at, method, card, received_at, status, reason, seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        )?
-        .execute(params![
-            record_key,
-            self.kiosk_id(),
-            self.batch_key.as_slice(),
-            record.member_id.as_str(),
-            record.activity_id.as_str(),
-            member.map(|(key, _)| key),
-            activity.map(|(key, _)| *key),
-            to_ms(record.scanned_at),
-            to_ms(corrected_at),
-            record.method.code(),
-            record.card,
-            to_ms(self.intake.received_at),
-            status.code(),
-            reason.map(Reason::code),
-            self.seq
-        ])?;
-        Ok(RecordReceipt {
-            record_id: record.record_id,
-            status,
-            reason,
-            original_status: None,
-        })
+            attended_elsewhere,
+            manual_so_far,
+            manual_limit: self.intake.manual_limit,
+        }))
     }
 
     fn void(&self, void: &Void) -> Result<VoidReceipt> {
+        let Ok(reason) = bounds::check_text("reason", &void.reason, MAX_REASON_CHARS) else {
+            return Ok(void_refused(void.record_id, Reason::InvalidReason));
+        };
+        if let Some(at) = void.voided_at
+            && bounds::check_time("voided_at", at).is_err()
+        {
+            return Ok(void_refused(void.record_id, Reason::InvalidTime));
+        }
         let record_key = void.record_id.as_bytes().as_slice();
         let community: Option<String> = self
             .tx
-            .prepare_cached(
-                "SELECT k.community FROM attendance a JOIN kiosks k ON k.kiosk_id = a.kiosk_id
-                 WHERE a.record_id = ?1",
-            )?
+            .prepare_cached("SELECT community FROM attendance WHERE record_id = ?1")?
             .query_row([record_key], |r| r.get(0))
             .optional()?;
-        if community.is_some_and(|c| c != self.intake.kiosk.community.as_str()) {
-            return Ok(VoidReceipt {
-                record_id: void.record_id,
-                status: VoidStatus::Rejected,
-                reason: Some(Reason::OtherCommunity),
-            });
+        if community.is_some_and(|c| c != self.community()) {
+            return Ok(void_refused(void.record_id, Reason::OtherCommunity));
         }
         // A void may arrive before its record (another kiosk's upload still
-        // pending); it is kept and applies when the record arrives.
+        // pending); it is kept with its community and applies only to a
+        // record of that community.
         let inserted = self
             .tx
             .prepare_cached(
-                "INSERT INTO voids (record_id, kiosk_id, batch_id, reason, voided_at, received_at, seq)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (record_id) DO NOTHING",
+                "INSERT INTO voids (record_id, community, kiosk_id, batch_id, reason, voided_at, received_at, seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (record_id, community) DO NOTHING",
             )?
             .execute(params![
                 record_key,
+                self.community(),
                 self.kiosk_id(),
                 self.batch_key.as_slice(),
-                void.reason,
+                reason,
                 void.voided_at.map(to_ms),
                 to_ms(self.intake.received_at),
                 self.seq
@@ -259,19 +416,40 @@ impl BatchTx<'_, '_> {
     }
 }
 
-fn earlier_decision(
-    tx: &Transaction<'_>,
-    record_key: &[u8],
-) -> Result<Option<(RecordStatus, Option<Reason>)>> {
+fn receipt(record_id: Uuid, status: RecordStatus, reason: Option<Reason>) -> RecordReceipt {
+    RecordReceipt {
+        record_id,
+        status,
+        reason,
+        original_status: None,
+    }
+}
+
+fn void_refused(record_id: Uuid, reason: Reason) -> VoidReceipt {
+    VoidReceipt {
+        record_id,
+        status: VoidStatus::Rejected,
+        reason: Some(reason),
+    }
+}
+
+struct Earlier {
+    kiosk_id: String,
+    status: RecordStatus,
+    reason: Option<Reason>,
+}
+
+fn earlier_decision(tx: &Transaction<'_>, record_key: &[u8]) -> Result<Option<Earlier>> {
     Ok(tx
-        .prepare_cached("SELECT status, reason FROM attendance WHERE record_id = ?1")?
+        .prepare_cached("SELECT kiosk_id, status, reason FROM attendance WHERE record_id = ?1")?
         .query_row([record_key], |r| {
-            let status: String = r.get(0)?;
-            let reason: Option<String> = r.get(1)?;
-            Ok((
-                RecordStatus::from_code(&status),
-                reason.as_deref().map(Reason::from_code),
-            ))
+            let status: String = r.get(1)?;
+            let reason: Option<String> = r.get(2)?;
+            Ok(Earlier {
+                kiosk_id: r.get(0)?,
+                status: RecordStatus::from_code(&status),
+                reason: reason.as_deref().map(Reason::from_code),
+            })
         })
         .optional()?)
 }

@@ -1,5 +1,5 @@
 use baodao_shared::protocol::RosterEntry;
-use baodao_shared::{Member, MemberId};
+use baodao_shared::{Community, Member, MemberId};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{Store, next_seq, parse_column};
@@ -77,12 +77,30 @@ pub(super) fn roster_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<RosterEn
     })
 }
 
-/// Members added or changed after `since` (all when `None`), by id.
-pub(super) fn roster_since(tx: &Transaction<'_>, since: Option<i64>) -> Result<Vec<RosterEntry>> {
+/// Members in `community`'s scope added or changed after `since` (all when
+/// `None`), by id. A member enters the scope by attending there, so one
+/// who attended since the cursor is sent as well.
+pub(super) fn roster_since(
+    tx: &Transaction<'_>,
+    community: &Community,
+    since: Option<i64>,
+) -> Result<Vec<RosterEntry>> {
     let mut stmt = tx.prepare_cached(
-        "SELECT member_id, name, organization, community, card_serial FROM members
-         WHERE seq > ?1 ORDER BY member_id",
+        "SELECT member_id, name, organization, community, card_serial FROM members m
+         WHERE m.seq > ?2 AND m.community = ?1
+         UNION
+         SELECT member_id, name, organization, community, card_serial FROM members m
+         WHERE m.seq > ?2
+           AND EXISTS (SELECT 1 FROM attendance a WHERE a.community = ?1 AND a.member_key = m.member_key)
+         UNION
+         SELECT m.member_id, m.name, m.organization, m.community, m.card_serial
+         FROM attendance a JOIN members m ON m.member_key = a.member_key
+         WHERE a.community = ?1 AND a.seq > ?2
+         ORDER BY 1",
     )?;
-    let rows = stmt.query_map([since.unwrap_or(-1)], roster_entry)?;
+    let rows = stmt.query_map(
+        params![community.as_str(), since.unwrap_or(-1)],
+        roster_entry,
+    )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -4,7 +4,8 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT INTO meta (key, value) VALUES ('seq', 0);
 
@@ -100,7 +101,45 @@ CREATE TABLE voids (
     seq         INTEGER NOT NULL
 );
 CREATE INDEX voids_seq ON voids (seq);
-"];
+",
+    r"
+-- Records and voids belong to the community of the kiosk that sent them. A
+-- void applies only within its community, so one kiosk cannot erase another
+-- community's records, even by voiding them before they arrive.
+ALTER TABLE attendance ADD COLUMN community TEXT NOT NULL DEFAULT '';
+UPDATE attendance SET community =
+    COALESCE((SELECT k.community FROM kiosks k WHERE k.kiosk_id = attendance.kiosk_id), '');
+CREATE INDEX attendance_community_member ON attendance (community, member_key);
+CREATE INDEX attendance_activity_kiosk ON attendance (activity_key, kiosk_id);
+CREATE INDEX members_community ON members (community);
+
+CREATE TABLE voids_scoped (
+    record_id   BLOB NOT NULL,
+    community   TEXT NOT NULL,
+    kiosk_id    TEXT NOT NULL,
+    batch_id    BLOB NOT NULL,
+    reason      TEXT NOT NULL,
+    voided_at   INTEGER,
+    received_at INTEGER NOT NULL,
+    seq         INTEGER NOT NULL,
+    PRIMARY KEY (record_id, community)
+);
+INSERT INTO voids_scoped
+    SELECT v.record_id, COALESCE(k.community, ''), v.kiosk_id, v.batch_id, v.reason, v.voided_at,
+           v.received_at, v.seq
+    FROM voids v LEFT JOIN kiosks k ON k.kiosk_id = v.kiosk_id;
+DROP TABLE voids;
+ALTER TABLE voids_scoped RENAME TO voids;
+CREATE INDEX voids_seq ON voids (seq);
+
+-- Retired keys verify no card; rotation adds keys with the next id.
+ALTER TABLE card_keys ADD COLUMN retired_at INTEGER;
+
+-- The database's identity: snapshot cursors from another epoch (a restored
+-- backup, a new database) are not trusted.
+INSERT INTO meta (key, value) VALUES ('epoch', abs(random() % 4294967295) + 1);
+",
+];
 
 pub fn run(conn: &mut Connection) -> Result<()> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;

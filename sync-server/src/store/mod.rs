@@ -12,8 +12,8 @@ mod points;
 mod snapshot;
 
 use std::path::Path;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
@@ -58,10 +58,7 @@ impl Store {
 
     /// Runs `f` in one immediate (write-locking) transaction.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self
-            .writer
-            .lock()
-            .map_err(|_| Error::Internal("database writer lock poisoned".into()))?;
+        let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
@@ -75,14 +72,28 @@ impl Store {
             .readers
             .get(index)
             .ok_or_else(|| Error::Internal("no database reader".into()))?;
-        let mut conn = reader
-            .lock()
-            .map_err(|_| Error::Internal("database reader lock poisoned".into()))?;
+        let mut conn = lock(reader);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
         let out = f(&tx)?;
         tx.finish()?;
         Ok(out)
     }
+}
+
+/// Locks a connection, recovering one that a panicking request left behind:
+/// its transaction was rolled back as the panic unwound (or is rolled back
+/// here), so the next request finds the database as it was. A poisoned
+/// lock must not stop every later request.
+fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    let guard = conn.lock().unwrap_or_else(|poisoned| {
+        tracing::warn!("recovering a database connection after a panic");
+        conn.clear_poison();
+        poisoned.into_inner()
+    });
+    if !guard.is_autocommit() {
+        let _ = guard.execute_batch("ROLLBACK");
+    }
+    guard
 }
 
 fn connect(path: &Path, flags: OpenFlags) -> Result<Connection> {
@@ -113,6 +124,14 @@ fn current_seq(tx: &Transaction<'_>) -> Result<i64> {
             row.get(0)
         })?,
     )
+}
+
+/// The database's identity, which snapshot cursors carry.
+fn epoch(tx: &Transaction<'_>) -> Result<u64> {
+    let value: i64 = tx.query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |row| {
+        row.get(0)
+    })?;
+    Ok(u64::try_from(value).unwrap_or_default())
 }
 
 fn to_ms(at: DateTime<Utc>) -> i64 {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use baodao_shared::points::{Attendance, tally};
 use baodao_shared::protocol::MemberPoints;
-use baodao_shared::{MemberId, MemberYear, Policy};
+use baodao_shared::{Community, MemberId, MemberYear, Policy};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction};
 
@@ -25,14 +25,16 @@ pub struct ReportRow {
 }
 
 const COUNTING: &str = "SELECT a.member_key, a.activity_key, v.record_id IS NOT NULL
-     FROM attendance a LEFT JOIN voids v ON v.record_id = a.record_id
+     FROM attendance a LEFT JOIN voids v ON v.record_id = a.record_id AND v.community = a.community
      WHERE a.status IN ('accepted', 'repeat')";
 
 impl Store {
-    /// One member's standing in `year`; `None` for an unknown member.
+    /// One member's standing in `year`; `None` for an unknown member, or
+    /// one outside `community`'s scope when it is given.
     pub fn member_points(
         &self,
         member_id: &MemberId,
+        community: Option<&Community>,
         year: i32,
         policy: &Policy,
     ) -> Result<Option<MemberPoints>> {
@@ -45,6 +47,11 @@ impl Store {
                 )
                 .optional()?;
             let Some(key) = key else { return Ok(None) };
+            if let Some(community) = community
+                && !Store::in_scope(tx, community, key)?
+            {
+                return Ok(None);
+            }
             let standing = standings(tx, policy, Some(&[key]))?
                 .remove(&(key, year))
                 .unwrap_or_default();

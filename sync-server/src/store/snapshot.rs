@@ -1,8 +1,10 @@
-//! What a kiosk needs to work offline, whole or since a cursor.
+//! What a kiosk needs to work offline, whole or since a cursor: only its
+//! own community's share of the district.
 
-use baodao_shared::Policy;
 use baodao_shared::protocol::Snapshot;
+use baodao_shared::{Community, Policy};
 use chrono::{DateTime, Duration, Utc};
+use rusqlite::Transaction;
 
 use super::points::{member_points, standings};
 use super::{Kiosk, Store, activities, cards, current_seq, members, parse_column};
@@ -11,38 +13,37 @@ use crate::error::Result;
 /// How far ahead a kiosk sees the programme.
 const DAYS_AHEAD: i64 = 30;
 
+/// The members a kiosk may see: its community's, and those who attended
+/// one of its community's activities (a paired agency's member checking in
+/// with their own card).
+const SCOPE: &str = "SELECT member_key FROM members WHERE community = ?1
+     UNION SELECT member_key FROM attendance WHERE community = ?1 AND member_key IS NOT NULL";
+
 impl Store {
     pub fn snapshot(
         &self,
         kiosk: &Kiosk,
         since: Option<u64>,
+        epoch: Option<u64>,
         now: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<Snapshot> {
         self.read(|tx| {
             let cursor = current_seq(tx)?;
-            // A cursor from the future means the server's database was
-            // replaced: start the kiosk over with everything.
+            let current_epoch = super::epoch(tx)?;
+            // A cursor of another database, or from this one's future (it
+            // was replaced), starts the kiosk over with everything.
             let since = since
+                .filter(|_| epoch == Some(current_epoch))
                 .and_then(|s| i64::try_from(s).ok())
                 .filter(|&s| s <= cursor);
             let year = policy.year_of(now);
+            let community = &kiosk.community;
 
-            let changed_members: Option<Vec<i64>> = match since {
-                None => None,
-                Some(since) => {
-                    let mut stmt = tx.prepare_cached(
-                        "SELECT member_key FROM attendance WHERE seq > ?1 AND member_key IS NOT NULL
-                         UNION
-                         SELECT a.member_key FROM voids v JOIN attendance a ON a.record_id = v.record_id
-                         WHERE v.seq > ?1 AND a.member_key IS NOT NULL",
-                    )?;
-                    let rows = stmt.query_map([since], |r| r.get(0))?;
-                    Some(rows.collect::<rusqlite::Result<_>>()?)
-                }
-            };
-            let standings = standings(tx, policy, changed_members.as_deref())?;
-            let mut ids = tx.prepare_cached("SELECT member_id FROM members WHERE member_key = ?1")?;
+            let changed_members = members_with_new_points(tx, community, since)?;
+            let standings = standings(tx, policy, Some(&changed_members))?;
+            let mut ids =
+                tx.prepare_cached("SELECT member_id FROM members WHERE member_key = ?1")?;
             let mut points = Vec::new();
             for ((key, standing_year), standing) in standings {
                 if standing_year == year {
@@ -55,15 +56,16 @@ impl Store {
             Ok(Snapshot {
                 server_time: now,
                 cursor: u64::try_from(cursor).unwrap_or_default(),
+                epoch: current_epoch,
                 full: since.is_none(),
-                community: kiosk.community.clone(),
+                community: community.clone(),
                 policy: *policy,
-                members: members::roster_since(tx, since)?,
+                members: members::roster_since(tx, community, since)?,
                 revoked_serials: cards::revoked_since(tx, since)?,
                 card_keys: cards::card_keys(tx)?,
                 activities: activities::in_window(
                     tx,
-                    &kiosk.community,
+                    community,
                     now - Duration::days(1),
                     now + Duration::days(DAYS_AHEAD),
                 )?,
@@ -71,4 +73,45 @@ impl Store {
             })
         })
     }
+
+    /// Whether `kiosk` may see `member_key`'s data.
+    pub(super) fn in_scope(
+        tx: &Transaction<'_>,
+        community: &Community,
+        member_key: i64,
+    ) -> Result<bool> {
+        Ok(tx
+            .prepare_cached(&format!("SELECT 1 FROM ({SCOPE}) WHERE member_key = ?2"))?
+            .exists(rusqlite::params![community.as_str(), member_key])?)
+    }
+}
+
+/// Members in the kiosk's scope whose points may have changed after
+/// `since` (all of them when `None`).
+fn members_with_new_points(
+    tx: &Transaction<'_>,
+    community: &Community,
+    since: Option<i64>,
+) -> Result<Vec<i64>> {
+    let sql = match since {
+        None => SCOPE.to_owned(),
+        Some(_) => format!(
+            "SELECT member_key FROM attendance WHERE seq > ?2 AND member_key IS NOT NULL
+             UNION
+             SELECT a.member_key FROM voids v
+             JOIN attendance a ON a.record_id = v.record_id AND a.community = v.community
+             WHERE v.seq > ?2 AND a.member_key IS NOT NULL
+             INTERSECT {SCOPE}"
+        ),
+    };
+    let mut stmt = tx.prepare_cached(&sql)?;
+    let mut rows = match since {
+        None => stmt.query([community.as_str()])?,
+        Some(since) => stmt.query(rusqlite::params![community.as_str(), since])?,
+    };
+    let mut keys = Vec::new();
+    while let Some(row) = rows.next()? {
+        keys.push(row.get(0)?);
+    }
+    Ok(keys)
 }

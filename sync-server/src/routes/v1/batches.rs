@@ -1,22 +1,24 @@
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode, header};
 use baodao_shared::protocol::{BatchReceipt, BatchRequest, ErrorBody};
 use chrono::{Duration, Utc};
 
 use super::blocking;
 use crate::AppState;
+use crate::domain::upload::{Envelope, Upload, parse_items};
 use crate::error::{Error, Result};
-use crate::routes::{ApiJson, KioskAuth};
+use crate::routes::KioskAuth;
 use crate::store::attendance::Intake;
-
-/// Longest void reason kept.
-const MAX_REASON_CHARS: usize = 500;
 
 /// Upload attendance records and voids from a kiosk's outbox.
 ///
 /// Idempotent: sending the same batch again, any number of times, changes
-/// nothing and answers `already_received` for each record.
+/// nothing and answers `already_received` for each record. A record or
+/// void that is wrong by itself is answered `rejected` with its reason; the
+/// rest of the batch goes through.
 #[utoipa::path(
     post,
     path = "/api/v1/attendance/batches",
@@ -26,46 +28,96 @@ const MAX_REASON_CHARS: usize = 500;
         (status = 200, description = "What happened to each record", body = BatchReceipt),
         (status = 401, description = "Missing, unknown or revoked token", body = ErrorBody),
         (status = 413, description = "Body or batch too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "Malformed batch", body = ErrorBody),
+        (status = 429, description = "Too many requests; see Retry-After", body = ErrorBody),
     )
 )]
 pub async fn post(
     State(state): State<AppState>,
     KioskAuth(kiosk): KioskAuth,
-    ApiJson(batch): ApiJson<BatchRequest>,
+    headers: HeaderMap,
+    body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<BatchReceipt>> {
-    let limit = state.settings.limits.batch_records;
-    if batch.records.len() + batch.voids.len() > limit {
+    let body = body.map_err(|rejection| {
+        let status = rejection.status();
+        Error::BadRequest {
+            status,
+            code: if status == StatusCode::PAYLOAD_TOO_LARGE {
+                "payload_too_large"
+            } else {
+                "unreadable_body"
+            },
+            message: rejection.body_text(),
+        }
+    })?;
+    let upload = parse(&headers, &body, state.settings.limits.batch_records)?;
+    let receipt = blocking(move || {
+        let cards: Vec<Option<&str>> = upload
+            .records
+            .iter()
+            .map(|r| r.valid().and_then(|r| r.card.as_deref()))
+            .collect();
+        let decoded = state.cards.decode_all(&cards);
+        let settings = &state.settings;
+        let intake = Intake {
+            kiosk: &kiosk,
+            received_at: Utc::now(),
+            policy: &settings.policy,
+            grace: Duration::minutes(settings.hold_grace_minutes),
+            max_clock_offset: Duration::minutes(settings.max_clock_offset_minutes),
+            manual_limit: settings.max_manual_per_activity,
+        };
+        state.store.ingest(&intake, &upload, &decoded)
+    })
+    .await?;
+    Ok(Json(receipt))
+}
+
+/// The request's own problems (not JSON, no envelope, too many items) fail
+/// it whole; an item's problems are the item's. A send time out of range is
+/// a kiosk clock not to be trusted: its records are held, not refused.
+fn parse(headers: &HeaderMap, body: &[u8], limit: usize) -> Result<Upload> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            let v = v.trim();
+            v.eq_ignore_ascii_case("application/json")
+                || (v.starts_with("application/") && v.ends_with("+json"))
+        });
+    if !is_json {
+        return Err(Error::BadRequest {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code: "unsupported_media_type",
+            message: "expected a body of Content-Type: application/json".into(),
+        });
+    }
+    let envelope: Envelope<'_> = serde_json::from_slice(body).map_err(|e| {
+        let message = format!("the batch is not valid: {e}");
+        if e.is_syntax() || e.is_eof() {
+            Error::BadRequest {
+                status: StatusCode::BAD_REQUEST,
+                code: "malformed_json",
+                message,
+            }
+        } else {
+            Error::bad_request("malformed_json", message)
+        }
+    })?;
+    if envelope.records.len() + envelope.voids.len() > limit {
         return Err(Error::BadRequest {
             status: StatusCode::PAYLOAD_TOO_LARGE,
             code: "batch_too_large",
             message: format!("at most {limit} records and voids a batch; split the upload"),
         });
     }
-    if let Some(void) = batch
-        .voids
-        .iter()
-        .find(|v| v.reason.trim().is_empty() || v.reason.chars().count() > MAX_REASON_CHARS)
-    {
-        return Err(Error::bad_request(
-            "invalid_void",
-            format!(
-                "void of {} needs a reason of 1 to {MAX_REASON_CHARS} characters",
-                void.record_id
-            ),
-        ));
-    }
-    let receipt = blocking(move || {
-        let cards: Vec<Option<&str>> = batch.records.iter().map(|r| r.card.as_deref()).collect();
-        let decoded = state.cards.decode_all(&cards);
-        let intake = Intake {
-            kiosk: &kiosk,
-            received_at: Utc::now(),
-            policy: &state.settings.policy,
-            grace: Duration::minutes(state.settings.hold_grace_minutes),
-        };
-        state.store.ingest(&intake, &batch, &decoded)
+    let malformed = |e: String| Error::bad_request("malformed_json", e);
+    Ok(Upload {
+        batch_id: envelope.batch_id,
+        sent_at: envelope.sent_at,
+        records: parse_items("record", &envelope.records).map_err(malformed)?,
+        voids: parse_items("void", &envelope.voids).map_err(malformed)?,
     })
-    .await?;
-    Ok(Json(receipt))
 }

@@ -1,7 +1,7 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use baodao_shared::MemberId;
 use baodao_shared::protocol::{ErrorBody, MemberPoints, PointsQuery};
+use baodao_shared::{MemberId, bounds};
 use chrono::Utc;
 
 use super::blocking;
@@ -9,7 +9,8 @@ use crate::AppState;
 use crate::error::{Error, Result};
 use crate::routes::KioskAuth;
 
-/// A member's points in a year (this year by default).
+/// A member's points in a year (this year by default). A kiosk sees only
+/// members of its community and members who attended there; others are 404.
 #[utoipa::path(
     get,
     path = "/api/v1/members/{member_id}/points",
@@ -23,7 +24,7 @@ use crate::routes::KioskAuth;
 )]
 pub async fn get(
     State(state): State<AppState>,
-    KioskAuth(_): KioskAuth,
+    KioskAuth(kiosk): KioskAuth,
     Path(member_id): Path<String>,
     query: std::result::Result<Query<PointsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<MemberPoints>> {
@@ -33,13 +34,14 @@ pub async fn get(
     })?;
     let policy = state.settings.policy;
     let year = query.year.unwrap_or_else(|| policy.year_of(Utc::now()));
-    if !(2000..=2200).contains(&year) {
-        return Err(Error::bad_request(
-            "invalid_year",
-            format!("year {year} is out of range"),
-        ));
-    }
-    let points = blocking(move || state.store.member_points(&member_id, year, &policy)).await?;
+    let year =
+        bounds::check_year(year).map_err(|e| Error::bad_request("invalid_year", e.to_string()))?;
+    let points = blocking(move || {
+        state
+            .store
+            .member_points(&member_id, Some(&kiosk.community), year, &policy)
+    })
+    .await?;
     points
         .map(Json)
         .ok_or_else(|| Error::NotFound("member".into()))

@@ -27,9 +27,13 @@ pub async fn get(
 ) -> Result<Json<Snapshot>> {
     let Query(query) = query.map_err(|e| Error::bad_request("invalid_query", e.body_text()))?;
     let snapshot = blocking(move || {
-        state
-            .store
-            .snapshot(&kiosk, query.since, Utc::now(), &state.settings.policy)
+        state.store.snapshot(
+            &kiosk,
+            query.since,
+            query.epoch,
+            Utc::now(),
+            &state.settings.policy,
+        )
     })
     .await?;
     Ok(Json(snapshot))
