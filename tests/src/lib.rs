@@ -175,6 +175,23 @@ impl TestServer {
             .await?)
     }
 
+    /// Posts any JSON as a batch; the status and the body as JSON.
+    pub async fn post_raw(
+        &self,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> anyhow::Result<(u16, serde_json::Value)> {
+        let response = self
+            .client
+            .post(self.url(BATCHES_PATH))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        Ok((status, response.json().await?))
+    }
+
     /// One integer read straight from the SQLite file.
     pub fn query_one(&self, sql: &str) -> anyhow::Result<i64> {
         let conn = rusqlite::Connection::open_with_flags(

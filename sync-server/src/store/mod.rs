@@ -151,3 +151,28 @@ where
         rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_inside_a_write_rolls_back_and_leaves_the_writer_usable() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        let seq = || store.read(|tx| current_seq(tx)).unwrap();
+        let before = seq();
+        let crash = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = store.write(|tx| -> Result<()> {
+                next_seq(tx)?;
+                panic!("a bug in the middle of a write");
+            });
+        }));
+        assert!(crash.is_err());
+        assert!(store.writer.is_poisoned());
+        assert_eq!(seq(), before, "the half-done write was rolled back");
+        store.write(next_seq).unwrap();
+        assert_eq!(seq(), before + 1);
+        assert!(!store.writer.is_poisoned());
+    }
+}
