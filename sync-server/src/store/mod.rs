@@ -160,7 +160,7 @@ mod tests {
     fn a_panic_inside_a_write_rolls_back_and_leaves_the_writer_usable() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
-        let seq = || store.read(|tx| current_seq(tx)).unwrap();
+        let seq = || store.read(current_seq).unwrap();
         let before = seq();
         let crash = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let _ = store.write(|tx| -> Result<()> {
