@@ -2,6 +2,9 @@
 //! no input stops it, no kiosk mints or erases points or reads beyond its
 //! community. Each test here failed on the server before these defences.
 
+// Test code: a failed step should fail the test on the spot.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use baodao_shared::Void;
 use baodao_shared::protocol::{Reason, RecordStatus, VoidStatus};
 use baodao_tests::{TestServer, batch, open_now, record};
