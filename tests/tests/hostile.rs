@@ -252,6 +252,7 @@ async fn a_record_id_of_another_kiosk_is_a_conflict_not_a_retry() {
 
 #[tokio::test]
 async fn manual_check_ins_the_kiosk_alone_vouches_for_are_held() {
+    use RecordStatus::{Accepted, Held};
     let (server, c01, _) = district().await;
     let now = Utc::now();
     let yesterday = now - Duration::days(1) - Duration::minutes(30);
@@ -275,7 +276,6 @@ async fn manual_check_ins_the_kiosk_alone_vouches_for_are_held() {
         .iter()
         .map(|r| (r.status, r.reason))
         .collect();
-    use RecordStatus::{Accepted, Held};
     assert_eq!(
         got,
         vec![
