@@ -3,7 +3,7 @@
 # with Chinese names, an activity open now, and a simulated camera showing
 # demo cards (valid ones, a repeat, a forged one, an expired one).
 # Extra arguments go to the kiosk: `--windowed`, `--camera auto`, ...
-# The staff PIN of the demo is 1234.
+# The staff PIN of the demo is 246810.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh demo

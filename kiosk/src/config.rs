@@ -93,6 +93,11 @@ pub struct Config {
     pub activity: ActivityChoice,
     pub sync_interval_secs: u64,
     pub replay_fps: f32,
+    /// Extra trusted roots (PEM): the office's own CA, beside the system's.
+    pub ca_file: Option<PathBuf>,
+    /// Where staff may export CSV (a USB stick's mount point); exports go
+    /// nowhere else.
+    pub export_dir: PathBuf,
 }
 
 impl std::fmt::Debug for Config {
@@ -110,6 +115,8 @@ impl std::fmt::Debug for Config {
             )
             .field("activity", &self.activity)
             .field("sync_interval_secs", &self.sync_interval_secs)
+            .field("ca_file", &self.ca_file)
+            .field("export_dir", &self.export_dir)
             .finish_non_exhaustive()
     }
 }
@@ -129,6 +136,9 @@ struct FileKeys {
     activity: Option<String>,
     sync_interval_secs: Option<u64>,
     replay_fps: Option<f32>,
+    allow_insecure_http: Option<bool>,
+    ca_file: Option<PathBuf>,
+    export_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -163,6 +173,15 @@ impl Config {
         if let Some(v) = var("BAODAO_DATA_DIR") {
             f.data_dir = Some(v.into());
         }
+        if let Some(v) = var("BAODAO_CA_FILE") {
+            f.ca_file = Some(v.into());
+        }
+        if let Some(v) = var("BAODAO_EXPORT_DIR") {
+            f.export_dir = Some(v.into());
+        }
+        if let Some(v) = var("BAODAO_ALLOW_INSECURE_HTTP") {
+            f.allow_insecure_http = Some(matches!(v.as_str(), "1" | "true" | "yes"));
+        }
         if let Some(v) = var("BAODAO_SYNC_INTERVAL_SECS") {
             f.sync_interval_secs = Some(
                 v.parse()
@@ -172,12 +191,15 @@ impl Config {
 
         let token = match (f.token, f.token_file) {
             (Some(token), _) => Some(token),
-            (None, Some(file)) => Some(
-                std::fs::read_to_string(&file)
-                    .map_err(Error::io(format!("reading token_file {}", file.display())))?
-                    .trim()
-                    .to_owned(),
-            ),
+            (None, Some(file)) => {
+                crate::files::check_private(&file)?;
+                Some(
+                    std::fs::read_to_string(&file)
+                        .map_err(Error::io(format!("reading token_file {}", file.display())))?
+                        .trim()
+                        .to_owned(),
+                )
+            }
             (None, None) => None,
         };
         let community = f
@@ -191,12 +213,8 @@ impl Config {
             Some(id) => ActivityChoice::Fixed(id.parse()?),
         };
         let server_url = f.server_url.map(|url| url.trim_end_matches('/').to_owned());
-        if let Some(url) = &server_url
-            && !(url.starts_with("http://") || url.starts_with("https://"))
-        {
-            return Err(Error::Config(format!(
-                "server_url: {url:?} must start with http:// or https://"
-            )));
+        if let Some(url) = &server_url {
+            check_server_url(url, f.allow_insecure_http.unwrap_or(false))?;
         }
         Ok(Self {
             server_url,
@@ -211,11 +229,44 @@ impl Config {
             activity,
             sync_interval_secs: f.sync_interval_secs.unwrap_or(30).max(1),
             replay_fps: f.replay_fps.unwrap_or(10.0).clamp(0.1, 120.0),
+            ca_file: f.ca_file,
+            export_dir: f.export_dir.unwrap_or_else(|| PathBuf::from("/media")),
         })
     }
 
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("kiosk.sqlite")
+    }
+}
+
+/// HTTPS, or plain HTTP to this machine. Plain HTTP across a network shows
+/// the token and the roster to anyone on the way, and lets them swap the
+/// card keys: only with `allow_insecure_http = true`, for a closed network.
+fn check_server_url(url: &str, allow_insecure_http: bool) -> Result<()> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| Error::Config(format!("server_url: {url:?} is not a URL: {e}")))?;
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" => {
+            let host = parsed.host_str().unwrap_or_default();
+            let loopback = host.eq_ignore_ascii_case("localhost")
+                || host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            if loopback || allow_insecure_http {
+                Ok(())
+            } else {
+                Err(Error::Config(format!(
+                    "server_url: {url:?} is plain HTTP to another machine: the token and the roster \
+                     would travel in clear. Use https://, or set allow_insecure_http = true on a closed network"
+                )))
+            }
+        }
+        _ => Err(Error::Config(format!(
+            "server_url: {url:?} must start with http:// or https://"
+        ))),
     }
 }
 
@@ -234,6 +285,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("kiosk.toml");
         std::fs::write(dir.path().join("token"), "bdk_secret\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let private = std::fs::Permissions::from_mode(0o600);
+            std::fs::set_permissions(dir.path().join("token"), private).unwrap();
+        }
         std::fs::write(
             &path,
             format!(
@@ -276,6 +333,14 @@ mod tests {
                 "community = \"C01\"\nserver_url = \"ftp://x\"\n",
                 "server_url",
             ),
+            (
+                "community = \"C01\"\nserver_url = \"http://office.example:8420\"\n",
+                "allow_insecure_http",
+            ),
+            (
+                "community = \"C01\"\nserver_url = \"http://10.0.0.5\"\n",
+                "in clear",
+            ),
         ] {
             std::fs::write(&path, text).unwrap();
             let err = Config::from_sources(Some(&path), |_| None)
@@ -283,5 +348,45 @@ mod tests {
                 .to_string();
             assert!(err.contains(needle), "{err}");
         }
+        for (url, extra) in [
+            ("https://office.example", ""),
+            ("http://127.0.0.1:8420", ""),
+            ("http://localhost:8420", ""),
+            ("http://[::1]:8420", ""),
+            ("http://10.0.0.5:8420", "allow_insecure_http = true\n"),
+        ] {
+            std::fs::write(
+                &path,
+                format!("community = \"C01\"\nserver_url = \"{url}\"\n{extra}"),
+            )
+            .unwrap();
+            assert!(Config::from_sources(Some(&path), |_| None).is_ok(), "{url}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_token_file_others_can_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("token");
+        std::fs::write(&token, "bdk_secret\n").unwrap();
+        std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let path = dir.path().join("kiosk.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "community = \"C01\"\ntoken_file = \"{}\"\n",
+                token.display()
+            ),
+        )
+        .unwrap();
+        let err = Config::from_sources(Some(&path), |_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("chmod 600"), "{err}");
+        std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let config = Config::from_sources(Some(&path), |_| None).unwrap();
+        assert_eq!(config.token.as_deref(), Some("bdk_secret"));
     }
 }

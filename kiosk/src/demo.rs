@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 static MEMBERS: &str = include_str!("../../assets/demo/members.csv");
 
 /// The staff PIN of the demo, shown on screen and in the log.
-pub const DEMO_PIN: &str = "1234";
+pub const DEMO_PIN: &str = "246810";
 
 pub struct Demo {
     pub config: Config,

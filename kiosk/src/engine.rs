@@ -10,7 +10,7 @@ use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use baodao_shared::{AttendanceRecord, MemberId, Method};
+use baodao_shared::{AttendanceRecord, MemberId, Method, bounds};
 use chrono::{Datelike, Utc};
 use crossbeam_channel::{Receiver as Inbox, Sender as Outbox, bounded, select};
 use uuid::Uuid;
@@ -107,6 +107,7 @@ impl Engine {
                     database: database.clone(),
                     community: config.community.clone(),
                     interval: Duration::from_secs(config.sync_interval_secs),
+                    ca_file: config.ca_file.clone(),
                 },
                 Arc::clone(&offline),
             )?))
@@ -346,7 +347,14 @@ impl ScanWorker {
             Command::Void { record_id, reason } => {
                 let mut outcome = Outcome::new(OutcomeKind::Voided, Utc::now());
                 outcome.record_id = Some(record_id);
-                match self.store.void(record_id, &reason, Utc::now()) {
+                let Ok(reason) = bounds::check_text("reason", &reason, bounds::MAX_REASON_CHARS)
+                else {
+                    outcome.outcome = OutcomeKind::Rejected;
+                    outcome.reason = Some("invalid_reason".into());
+                    self.emit(outcome);
+                    return;
+                };
+                match self.store.void(record_id, reason, Utc::now()) {
                     Ok(true) => {
                         self.emit(outcome);
                         self.nudge_sync();

@@ -21,6 +21,8 @@ pub enum Error {
     Server(String),
     #[error("network: {0}")]
     Network(String),
+    #[error("the server is busy: try again in {} s", .0.as_secs().max(1))]
+    RateLimited(std::time::Duration),
     #[error(transparent)]
     Domain(#[from] baodao_shared::Error),
     #[error("internal: {0}")]

@@ -14,6 +14,7 @@ pub mod camera;
 pub mod demo;
 pub mod engine;
 pub mod export;
+pub mod files;
 pub mod headless;
 pub mod outcome;
 pub mod store;

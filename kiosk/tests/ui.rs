@@ -18,7 +18,7 @@ use common::Fixture;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
-const PIN: &str = "2468";
+const PIN: &str = "246810";
 
 fn fixture() -> Fixture {
     let hash = baodao_kiosk::app::pin::hash(PIN).unwrap();

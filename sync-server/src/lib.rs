@@ -7,6 +7,7 @@ pub mod domain;
 pub mod error;
 pub mod import;
 pub mod keys;
+pub mod net;
 pub mod office;
 pub mod openapi;
 pub mod routes;
@@ -32,6 +33,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub store: Arc<Store>,
     pub cards: Arc<CardDecoder>,
+    pub limiters: Arc<net::Limiters>,
 }
 
 impl AppState {
@@ -40,6 +42,7 @@ impl AppState {
             settings: Arc::new(office.settings().clone()),
             store: office.store(),
             cards: Arc::new(CardDecoder::new(office.keyring()?)),
+            limiters: Arc::new(net::Limiters::new(&office.settings().net)),
         })
     }
 }
@@ -55,21 +58,70 @@ pub async fn launch(
     let addr = listener
         .local_addr()
         .map_err(Error::io("reading the listening address"))?;
-    tracing::info!(%addr, data_dir = %office.settings().data_dir.display(), "serving");
-    serve(listener, state, shutdown)
+    let settings = office.settings();
+    let tls = settings
+        .net
+        .tls
+        .clone()
+        .map(|files| net::tls::Tls::load(files).map(Arc::new))
+        .transpose()?;
+    match &tls {
+        Some(_) => tracing::info!(%addr, data_dir = %settings.data_dir.display(), "serving HTTPS"),
+        None if addr.ip().is_loopback() => {
+            tracing::info!(%addr, data_dir = %settings.data_dir.display(), "serving plain HTTP on loopback (put a TLS proxy in front, or set tls_cert and tls_key)");
+        }
+        None => tracing::warn!(
+            %addr,
+            data_dir = %settings.data_dir.display(),
+            "serving plain HTTP: tokens and rosters travel in clear; set tls_cert and tls_key (or --tls-cert/--tls-key), or put a TLS proxy in front"
+        ),
+    }
+    if let Some(tls) = &tls {
+        reload_on_sighup(Arc::clone(tls));
+    }
+    serve_tls(listener, state, tls, shutdown)
         .await
         .map_err(Error::io("serving HTTP"))
 }
 
-/// Serves `state` on `listener` until `shutdown` completes.
+/// Serves `state` over plain HTTP on `listener` until `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_tls(listener, state, None, shutdown).await
+}
+
+/// Serves `state` on `listener`, over TLS when `tls` is given.
+pub async fn serve_tls(
+    listener: TcpListener,
+    state: AppState,
+    tls: Option<Arc<net::tls::Tls>>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let net = state.settings.net.clone();
+    net::serve(listener, router(state), &net, tls, shutdown).await
+}
+
+/// Reads the certificate again on each SIGHUP.
+fn reload_on_sighup(tls: Arc<net::tls::Tls>) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP; certificate reloads need a restart");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            match tls.reload() {
+                Ok(()) => tracing::info!("reloaded the TLS certificate"),
+                Err(e) => tracing::error!(error = %e, "kept the old TLS certificate"),
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = tls;
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -42,6 +42,12 @@ enum Command {
         /// Address to listen on, e.g. 0.0.0.0:8420.
         #[arg(long)]
         listen: Option<String>,
+        /// Serve HTTPS with this certificate chain (PEM); reloaded on SIGHUP.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Import members from CSV: member_id,name,organization,community.
     Members {
@@ -165,12 +171,20 @@ fn office(common: &Common) -> Result<Office> {
 fn run(cli: Cli) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match cli.command {
-        Command::Serve { common, listen } => {
+        Command::Serve {
+            common,
+            listen,
+            tls_cert,
+            tls_key,
+        } => {
             let mut settings = Settings::load(&common.data_dir, common.config.as_deref())?;
             if let Some(listen) = listen {
                 settings.listen = listen
                     .parse()
                     .with_context(|| format!("--listen {listen:?}"))?;
+            }
+            if let (Some(cert), Some(key)) = (tls_cert, tls_key) {
+                settings.net.tls = Some(baodao_sync_server::settings::TlsFiles { cert, key });
             }
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

@@ -8,6 +8,7 @@ use baodao_shared::points::parse_time_zone;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+pub use crate::net::tls::TlsFiles;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -15,6 +16,7 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub policy: Policy,
     pub limits: Limits,
+    pub net: Net,
     /// Records whose corrected scan time is further than this outside their
     /// activity are held for review.
     pub hold_grace_minutes: i64,
@@ -45,6 +47,37 @@ impl Default for Limits {
     }
 }
 
+/// Connections: TLS, time limits, caps and request rates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Net {
+    pub tls: Option<TlsFiles>,
+    /// How long a client may take to send a request's head; also how long
+    /// an idle connection stays open.
+    pub header_read_timeout_secs: u64,
+    /// Connections served at once; more are closed on arrival.
+    pub max_connections: usize,
+    /// Requests per minute of one kiosk token (bursts of a quarter of it).
+    pub kiosk_requests_per_minute: u32,
+    /// Requests per minute from one client address.
+    pub address_requests_per_minute: u32,
+    /// Behind a reverse proxy (which sets `X-Forwarded-For`): limit by the
+    /// address it names, not the proxy's own.
+    pub behind_proxy: bool,
+}
+
+impl Default for Net {
+    fn default() -> Self {
+        Self {
+            tls: None,
+            header_read_timeout_secs: 10,
+            max_connections: 4096,
+            kiosk_requests_per_minute: 240,
+            address_requests_per_minute: 1200,
+            behind_proxy: false,
+        }
+    }
+}
+
 impl Settings {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Self {
@@ -52,6 +85,7 @@ impl Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8420)),
             policy: Policy::default(),
             limits: Limits::default(),
+            net: Net::default(),
             hold_grace_minutes: 120,
             card_validity_days: 3 * 365,
             max_clock_offset_minutes: 24 * 60,
@@ -115,6 +149,35 @@ impl Settings {
         }
         if let Some(v) = o.card_validity_days {
             self.card_validity_days = v;
+        }
+        match (o.tls_cert, o.tls_key) {
+            (Some(cert), Some(key)) => {
+                self.net.tls = Some(TlsFiles {
+                    cert: cert.into(),
+                    key: key.into(),
+                });
+            }
+            (None, None) => {}
+            _ => {
+                return Err(Error::Config(
+                    "tls_cert and tls_key go together: set both or neither".into(),
+                ));
+            }
+        }
+        if let Some(v) = o.header_read_timeout_secs {
+            self.net.header_read_timeout_secs = v;
+        }
+        if let Some(v) = o.max_connections {
+            self.net.max_connections = v;
+        }
+        if let Some(v) = o.kiosk_requests_per_minute {
+            self.net.kiosk_requests_per_minute = v;
+        }
+        if let Some(v) = o.address_requests_per_minute {
+            self.net.address_requests_per_minute = v;
+        }
+        if let Some(v) = o.behind_proxy {
+            self.net.behind_proxy = v;
         }
         if let Some(v) = o.max_clock_offset_minutes {
             self.max_clock_offset_minutes = v;
@@ -205,6 +268,13 @@ struct Overrides {
     card_validity_days: Option<u32>,
     max_clock_offset_minutes: Option<i64>,
     max_manual_per_activity: Option<u32>,
+    tls_cert: Option<String>,
+    tls_key: Option<String>,
+    header_read_timeout_secs: Option<u64>,
+    max_connections: Option<usize>,
+    kiosk_requests_per_minute: Option<u32>,
+    address_requests_per_minute: Option<u32>,
+    behind_proxy: Option<bool>,
 }
 
 impl Overrides {
@@ -247,6 +317,23 @@ impl Overrides {
                 "BAODAO_MAX_MANUAL_PER_ACTIVITY",
                 var("BAODAO_MAX_MANUAL_PER_ACTIVITY"),
             )?,
+            tls_cert: var("BAODAO_TLS_CERT"),
+            tls_key: var("BAODAO_TLS_KEY"),
+            header_read_timeout_secs: number(
+                "BAODAO_HEADER_READ_TIMEOUT_SECS",
+                var("BAODAO_HEADER_READ_TIMEOUT_SECS"),
+            )?,
+            max_connections: number("BAODAO_MAX_CONNECTIONS", var("BAODAO_MAX_CONNECTIONS"))?,
+            kiosk_requests_per_minute: number(
+                "BAODAO_KIOSK_REQUESTS_PER_MINUTE",
+                var("BAODAO_KIOSK_REQUESTS_PER_MINUTE"),
+            )?,
+            address_requests_per_minute: number(
+                "BAODAO_ADDRESS_REQUESTS_PER_MINUTE",
+                var("BAODAO_ADDRESS_REQUESTS_PER_MINUTE"),
+            )?,
+            behind_proxy: var("BAODAO_BEHIND_PROXY")
+                .map(|v| matches!(v.as_str(), "1" | "true" | "yes")),
         })
     }
 }

@@ -45,7 +45,8 @@ fn any_text() -> impl Strategy<Value = Value> {
         "\\PC{0,40}".prop_map(Value::from),
         "[A-Za-z0-9_.-]{1,40}".prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
         Just(Value::Null),
         Just(json!(["nested", {"x": 1}])),
     ]
@@ -57,8 +58,16 @@ fn any_record(ids: Vec<uuid::Uuid>) -> impl Strategy<Value = Value> {
         any_text(),
         any_text(),
         any_time(),
-        prop_oneof![Just(json!("qr")), Just(json!("manual")), Just(json!("keyboard")), any_text()],
-        prop::option::of(prop_oneof![any_text(), "BD1:[0-9A-Z $%*+./:-]{0,300}".prop_map(Value::from)]),
+        prop_oneof![
+            Just(json!("qr")),
+            Just(json!("manual")),
+            Just(json!("keyboard")),
+            any_text()
+        ],
+        prop::option::of(prop_oneof![
+            any_text(),
+            "BD1:[0-9A-Z $%*+./:-]{0,300}".prop_map(Value::from)
+        ]),
     )
         .prop_map(|(id, member, activity, at, method, card)| {
             let mut r = json!({"record_id": id, "member_id": member, "activity_id": activity,
@@ -104,7 +113,10 @@ async fn post(app: &axum::Router, token: &str, body: &Value) -> (u16, Value) {
         .await
         .unwrap()
         .to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 /// What must hold whatever was sent.
@@ -117,22 +129,32 @@ fn check_invariants(server: &TestServer, cap: u32) {
         "a counting record outside its activity's community"
     );
     assert_eq!(
-        one("SELECT COUNT(*) FROM attendance WHERE status IN ('accepted', 'repeat') AND (member_key IS NULL OR activity_key IS NULL)"),
+        one(
+            "SELECT COUNT(*) FROM attendance WHERE status IN ('accepted', 'repeat') AND (member_key IS NULL OR activity_key IS NULL)"
+        ),
         0,
         "a counting record of an unknown member or activity"
     );
     assert_eq!(
-        one("SELECT COUNT(*) FROM attendance a JOIN kiosks k ON k.kiosk_id = a.kiosk_id WHERE k.community <> a.community"),
+        one(
+            "SELECT COUNT(*) FROM attendance a JOIN kiosks k ON k.kiosk_id = a.kiosk_id WHERE k.community <> a.community"
+        ),
         0,
         "a record filed under another community than its kiosk's"
     );
     assert_eq!(
-        one("SELECT COUNT(*) FROM (SELECT member_key, activity_key FROM attendance
-             WHERE status = 'accepted' GROUP BY 1, 2 HAVING COUNT(*) > 1)"),
+        one(
+            "SELECT COUNT(*) FROM (SELECT member_key, activity_key FROM attendance
+             WHERE status = 'accepted' GROUP BY 1, 2 HAVING COUNT(*) > 1)"
+        ),
         0,
         "one member accepted twice at one activity"
     );
-    for row in server.office.points_report(Policy::default().year_of(Utc::now())).unwrap() {
+    for row in server
+        .office
+        .points_report(Policy::default().year_of(Utc::now()))
+        .unwrap()
+    {
         assert!(row.points <= cap, "{row:?}");
     }
 }
@@ -147,7 +169,10 @@ fn arbitrary_batches_never_harm_the_server() {
     let (server, app, c01, c02, card) = runtime.block_on(async {
         let server = TestServer::start(|_| {}).await.unwrap();
         let members: Vec<_> = (1..=5).map(|i| format!("M{i:03}")).collect();
-        let rows: Vec<_> = members.iter().map(|m| (m.as_str(), "張偉", "C01")).collect();
+        let rows: Vec<_> = members
+            .iter()
+            .map(|m| (m.as_str(), "張偉", "C01"))
+            .collect();
         server.import_members(&rows).unwrap();
         let (start, end) = open_now();
         server
@@ -179,7 +204,8 @@ fn arbitrary_batches_never_harm_the_server() {
     });
     // After all that, an ordinary check-in is accepted.
     let normal = batch(vec![record("M002", "A1", Utc::now(), Some(&card))], vec![]);
-    let (status, answer) = runtime.block_on(post(&app, &c01, &serde_json::to_value(&normal).unwrap()));
+    let (status, answer) =
+        runtime.block_on(post(&app, &c01, &serde_json::to_value(&normal).unwrap()));
     assert_eq!(status, 200, "{answer}");
     let receipt: BatchReceipt = serde_json::from_value(answer).unwrap();
     assert!(matches!(

@@ -199,6 +199,8 @@ fn entry(text: Text) -> [&'static str; 3] {
 }
 
 /// A refusal or server reason, in plain words.
+// A table: one arm a reason, however many there are.
+#[allow(clippy::too_many_lines)]
 pub fn reason(language: Language, code: &str) -> &'static str {
     let [simplified, traditional, english] = match code {
         "not_baodao_card" => [
@@ -258,6 +260,48 @@ pub fn reason(language: Language, code: &str) -> &'static str {
             "No such check-in, or already voided",
         ],
         "unknown_activity" => ["活动不存在", "活動不存在", "Unknown activity"],
+        "invalid_reason" => [
+            "作废原因须为1至500字",
+            "作廢原因須為1至500字",
+            "A reason of 1 to 500 characters is needed",
+        ],
+        "malformed_record" => ["记录格式错误", "記錄格式錯誤", "Malformed record"],
+        "invalid_time" => ["时间无效", "時間無效", "Invalid time"],
+        "record_id_conflict" => [
+            "记录编号冲突",
+            "記錄編號衝突",
+            "Record id already used elsewhere",
+        ],
+        "scanned_in_future" => [
+            "签到时间晚于服务器时间",
+            "簽到時間晚於伺服器時間",
+            "Scan time is in the server's future",
+        ],
+        "clock_untrusted" => [
+            "本机时钟偏差过大",
+            "本機時鐘偏差過大",
+            "This kiosk's clock is too far off",
+        ],
+        "manual_after_activity" => [
+            "活动结束后补登，待审核",
+            "活動結束後補登，待審核",
+            "Entered by hand after the activity",
+        ],
+        "manual_for_other_community" => [
+            "非本社区党员的手工签到",
+            "非本社區黨員的手工簽到",
+            "Manual check-in of another community's member",
+        ],
+        "manual_limit" => [
+            "手工签到超过上限",
+            "手工簽到超過上限",
+            "More manual check-ins than allowed",
+        ],
+        "attended_elsewhere" => [
+            "同一时段已在其他社区签到",
+            "同一時段已在其他社區簽到",
+            "Checked in at another community at the same time",
+        ],
         "other_community" => [
             "非本社区活动",
             "非本社區活動",

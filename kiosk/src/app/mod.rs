@@ -136,10 +136,13 @@ impl KioskApp {
             screen: Screen::Scan,
             overlay: None,
             staff: StaffState {
-                export_path: default_export_path(),
+                export_path: default_export_path(&config.export_dir),
                 ..StaffState::default()
             },
-            pin_gate: PinGate::default(),
+            pin_gate: store
+                .as_ref()
+                .and_then(|s| s.pin_gate().ok())
+                .unwrap_or_default(),
             sounds,
             scanner: String::new(),
             last_touch: Instant::now(),
@@ -376,7 +379,10 @@ impl KioskApp {
                     return;
                 };
                 let hash = self.engine.config().staff_pin_hash.clone();
-                let result = self.pin_gate.check(entry, hash.as_deref(), Instant::now());
+                let result = self.pin_gate.check(entry, hash.as_deref(), Utc::now());
+                if let Some(Err(e)) = self.store.as_ref().map(|s| s.save_pin_gate(&self.pin_gate)) {
+                    tracing::warn!(error = %e, "cannot save the PIN lockout");
+                }
                 let language = self.language;
                 let message = |text| Some(i18n::t(language, text).to_owned());
                 self.screen = match result {
@@ -449,7 +455,18 @@ impl KioskApp {
     /// Writes the attendance list to the chosen path (a USB stick) as CSV,
     /// on its own thread.
     fn export(&mut self) {
-        let path = std::path::PathBuf::from(self.staff.export_path.trim());
+        let config = self.engine.config();
+        let path = match crate::export::target(
+            &config.export_dir,
+            &config.data_dir,
+            &self.staff.export_path,
+        ) {
+            Ok(path) => path,
+            Err(e) => {
+                self.staff.message = Some(e.to_string());
+                return;
+            }
+        };
         let database = self.engine.database().to_owned();
         let (done_tx, done) = std::sync::mpsc::sync_channel(1);
         let spawned = std::thread::Builder::new()
@@ -502,10 +519,14 @@ fn find_cameras() -> Vec<(u32, String)> {
     Vec::new()
 }
 
-fn default_export_path() -> String {
+fn default_export_path(export_dir: &std::path::Path) -> String {
     let day = Utc::now().format("%Y%m%d");
     // A USB stick mounts under /media on most kiosks.
-    format!("/media/usb/baodao-attendance-{day}.csv")
+    export_dir
+        .join("usb")
+        .join(format!("baodao-attendance-{day}.csv"))
+        .display()
+        .to_string()
 }
 
 /// Shared handle for the repaint callback.

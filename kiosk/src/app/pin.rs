@@ -1,7 +1,11 @@
 //! The staff PIN: an argon2 hash in the configuration, and a lockout after
-//! repeated failures so a PIN cannot be guessed at the door.
+//! repeated failures so a PIN cannot be guessed at the door. The lockout is
+//! kept in the kiosk's database: pulling the plug does not reset it.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
@@ -9,6 +13,9 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 pub const ATTEMPTS: u32 = 5;
 /// The first lockout; each further one doubles, up to an hour.
 pub const FIRST_LOCKOUT: Duration = Duration::from_mins(1);
+/// The shortest PIN `hash-pin` accepts: a million guesses at five a
+/// lockout is years at the door.
+pub const MIN_PIN_DIGITS: usize = 6;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PinCheck {
@@ -18,18 +25,20 @@ pub enum PinCheck {
     NotConfigured,
 }
 
-#[derive(Debug, Default)]
+/// Failures and lockouts so far; stored as JSON in the kiosk database.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PinGate {
     failures: u32,
     lockouts: u32,
-    locked_until: Option<Instant>,
+    locked_until: Option<DateTime<Utc>>,
 }
 
 impl PinGate {
-    pub fn check(&mut self, pin: &str, hash: Option<&str>, now: Instant) -> PinCheck {
+    pub fn check(&mut self, pin: &str, hash: Option<&str>, now: DateTime<Utc>) -> PinCheck {
         if let Some(until) = self.locked_until.filter(|until| *until > now) {
+            let left = until.signed_duration_since(now).num_seconds();
             return PinCheck::Locked {
-                for_secs: until.duration_since(now).as_secs().max(1),
+                for_secs: u64::try_from(left).unwrap_or(1).max(1),
             };
         }
         let Some(hash) = hash else {
@@ -41,14 +50,16 @@ impl PinGate {
             self.locked_until = None;
             return PinCheck::Unlocked;
         }
-        self.failures += 1;
+        self.failures = self.failures.saturating_add(1);
         if self.failures >= ATTEMPTS {
             let lockout = FIRST_LOCKOUT
                 .saturating_mul(1 << self.lockouts.min(6))
                 .min(Duration::from_hours(1));
-            self.lockouts += 1;
+            self.lockouts = self.lockouts.saturating_add(1);
             self.failures = 0;
-            self.locked_until = Some(now + lockout);
+            self.locked_until = chrono::Duration::from_std(lockout)
+                .ok()
+                .and_then(|lockout| now.checked_add_signed(lockout));
             return PinCheck::Locked {
                 for_secs: lockout.as_secs(),
             };
@@ -67,8 +78,13 @@ fn verify(pin: &str, hash: &str) -> bool {
     })
 }
 
-/// The hash to put in `staff_pin_hash` for a PIN.
+/// The hash to put in `staff_pin_hash` for a PIN of at least six digits.
 pub fn hash(pin: &str) -> crate::Result<String> {
+    if pin.chars().count() < MIN_PIN_DIGITS || !pin.chars().all(|c| c.is_ascii_digit()) {
+        return Err(crate::Error::Config(format!(
+            "a staff PIN is at least {MIN_PIN_DIGITS} digits (0-9)"
+        )));
+    }
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt)
         .map_err(|e| crate::Error::Internal(format!("no OS randomness: {e}")))?;
@@ -81,42 +97,53 @@ pub fn hash(pin: &str) -> crate::Result<String> {
 
 #[cfg(test)]
 mod tests {
+    use chrono::TimeZone;
+
     use super::*;
 
     #[test]
     fn locks_after_five_wrong_pins_and_unlocks_with_the_right_one() {
-        let hash = hash("2468").unwrap();
+        let hash = hash("246810").unwrap();
         let mut gate = PinGate::default();
-        let t0 = Instant::now();
-        assert_eq!(gate.check("2468", Some(&hash), t0), PinCheck::Unlocked);
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap();
+        let secs = |s| t0 + chrono::Duration::seconds(s);
+        assert_eq!(gate.check("246810", Some(&hash), t0), PinCheck::Unlocked);
         for left in (1..ATTEMPTS).rev() {
             assert_eq!(
-                gate.check("0000", Some(&hash), t0),
+                gate.check("000000", Some(&hash), t0),
                 PinCheck::Wrong {
                     attempts_left: left
                 }
             );
         }
         assert_eq!(
-            gate.check("0000", Some(&hash), t0),
+            gate.check("000000", Some(&hash), t0),
             PinCheck::Locked { for_secs: 60 }
         );
+        // A restart reads the same state back: the lockout holds.
+        let stored = serde_json::to_string(&gate).unwrap();
+        let mut gate: PinGate = serde_json::from_str(&stored).unwrap();
         // Even the right PIN waits out the lockout.
         assert!(matches!(
-            gate.check("2468", Some(&hash), t0 + Duration::from_secs(30)),
+            gate.check("246810", Some(&hash), secs(30)),
             PinCheck::Locked { .. }
         ));
         assert_eq!(
-            gate.check("2468", Some(&hash), t0 + Duration::from_secs(61)),
+            gate.check("246810", Some(&hash), secs(61)),
             PinCheck::Unlocked
         );
+        assert_eq!(gate.check("1", None, secs(61)), PinCheck::NotConfigured);
         assert_eq!(
-            gate.check("1", None, t0 + Duration::from_secs(61)),
-            PinCheck::NotConfigured
-        );
-        assert_eq!(
-            gate.check("1", Some("not a hash"), t0 + Duration::from_secs(61)),
+            gate.check("1", Some("not a hash"), secs(61)),
             PinCheck::Wrong { attempts_left: 4 }
         );
+    }
+
+    #[test]
+    fn short_or_non_digit_pins_are_refused() {
+        for pin in ["", "1234", "12345", "abcdef", "12345a", "１２３４５６"] {
+            assert!(hash(pin).is_err(), "{pin:?}");
+        }
+        assert!(hash("123456").is_ok());
     }
 }

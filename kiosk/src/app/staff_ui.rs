@@ -200,6 +200,8 @@ fn attendance(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Ve
             ui.label(RichText::new(t(language, Text::VoidReason)).size(unit * 1.8));
             ui.add(
                 egui::TextEdit::singleline(&mut app.staff.void_reason)
+                    // No more than the server keeps: a longer one would be refused.
+                    .char_limit(baodao_shared::bounds::MAX_REASON_CHARS)
                     .font(egui::FontId::proportional(unit * 1.8))
                     .desired_width(unit * 30.0),
             );

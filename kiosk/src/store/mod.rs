@@ -15,7 +15,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 pub use checkins::{CheckIn, CheckInRow};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// One connection; each thread that needs the store opens its own.
 pub struct Store {
@@ -31,9 +31,9 @@ impl std::fmt::Debug for Store {
 impl Store {
     pub fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(Error::io(format!("creating {}", dir.display())))?;
+            crate::files::create_private_dir(dir)?;
         }
+        crate::files::ensure_private_file(path)?;
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -47,6 +47,24 @@ impl Store {
             .conn
             .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
             .optional()?)
+    }
+
+    /// The staff PIN's failures and lockout, as last saved.
+    pub fn pin_gate(&self) -> Result<crate::app::pin::PinGate> {
+        Ok(self
+            .meta("pin_gate")?
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default())
+    }
+
+    pub fn save_pin_gate(&self, gate: &crate::app::pin::PinGate) -> Result<()> {
+        let json =
+            serde_json::to_string(gate).map_err(|e| crate::Error::Internal(e.to_string()))?;
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('pin_gate', ?1) ON CONFLICT (key) DO UPDATE SET value = ?1",
+            [json],
+        )?;
+        Ok(())
     }
 
     /// Notes a sync event for the staff screen; keeps the last 1000.

@@ -1,5 +1,6 @@
 //! The HTTP side of sync.
 
+use std::path::Path;
 use std::time::Duration;
 
 use baodao_shared::protocol::{
@@ -24,20 +25,38 @@ impl std::fmt::Debug for SyncClient {
 }
 
 impl SyncClient {
-    /// A client for `base` (e.g. `https://office.example`). Fails, rather
-    /// than panics, on a machine without CA certificates.
-    pub fn new(base: &str, token: &str) -> Result<Self> {
+    /// A client for `base` (e.g. `https://office.example`), trusting the
+    /// system's roots and those in `ca_file` (the office's own CA). Fails,
+    /// rather than panics, on a machine without CA certificates.
+    pub fn new(base: &str, token: &str, ca_file: Option<&Path>) -> Result<Self> {
         install_crypto_provider();
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_mins(1))
-            .user_agent(concat!("baodao-kiosk/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                Error::Network(format!(
-                    "cannot set up HTTPS (are CA certificates installed?): {e}"
+            .https_only(!is_plain_http(base))
+            .user_agent(concat!("baodao-kiosk/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = ca_file {
+            let pem = std::fs::read(path)
+                .map_err(Error::io(format!("reading ca_file {}", path.display())))?;
+            let roots = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                Error::Config(format!(
+                    "ca_file {}: not PEM certificates: {e}",
+                    path.display()
                 ))
             })?;
+            if roots.is_empty() {
+                return Err(Error::Config(format!(
+                    "ca_file {}: no certificate in it",
+                    path.display()
+                )));
+            }
+            builder = builder.tls_certs_merge(roots);
+        }
+        let http = builder.build().map_err(|e| {
+            Error::Network(format!(
+                "cannot set up HTTPS (are CA certificates installed?): {e}"
+            ))
+        })?;
         Ok(Self {
             http,
             base: base.trim_end_matches('/').to_owned(),
@@ -93,17 +112,59 @@ fn network(e: reqwest::Error) -> Error {
     })
 }
 
+/// Whether `base` is plain HTTP (which the configuration allows only to
+/// this machine, or with `allow_insecure_http`). An HTTPS base never
+/// follows a redirect to plain HTTP.
+fn is_plain_http(base: &str) -> bool {
+    reqwest::Url::parse(base).is_ok_and(|url| url.scheme() == "http")
+}
+
+/// The largest answer read: a full snapshot of a large community is a few
+/// megabytes; a server (or something in its place) sending more is cut off.
+const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
+
+async fn body(mut response: reqwest::Response) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| Error::Network(format!("the answer was cut off: {e}")))?
+    {
+        if out.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(Error::Server(format!(
+                "the answer is larger than {} MiB; refused",
+                MAX_ANSWER_BYTES >> 20
+            )));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
 async fn read<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> Result<T> {
     let status = response.status();
     if status.is_success() {
-        return response
-            .json()
-            .await
+        let bytes = body(response).await?;
+        return serde_json::from_slice(&bytes)
             .map_err(|e| Error::Network(format!("the answer was cut off or garbled: {e}")));
     }
-    let detail = match response.json::<ErrorBody>().await {
-        Ok(body) => format!("{} ({})", body.error.message, body.error.code),
-        Err(_) => "no details".into(),
+    if status.as_u16() == 429 {
+        let secs = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(60)
+            .clamp(1, 3600);
+        return Err(Error::RateLimited(Duration::from_secs(secs)));
+    }
+    let detail = match body(response)
+        .await
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<ErrorBody>(&bytes).ok())
+    {
+        Some(body) => format!("{} ({})", body.error.message, body.error.code),
+        None => "no details".into(),
     };
     Err(Error::Server(match status.as_u16() {
         401 => format!(

@@ -75,6 +75,8 @@ pub struct SyncSetup {
     pub database: PathBuf,
     pub community: Community,
     pub interval: Duration,
+    /// Extra trusted roots for the server's certificate.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl SyncHandle {
@@ -150,6 +152,7 @@ fn run(
         }
     };
     let mut failures = 0u32;
+    let mut retry_after = Duration::ZERO;
     let mut store = None;
     let mut client = None;
     while !stop.load(Ordering::Relaxed) {
@@ -158,7 +161,11 @@ fn run(
                 store = Some(Store::open(&setup.database)?);
             }
             if client.is_none() {
-                client = Some(SyncClient::new(&setup.server_url, &setup.token)?);
+                client = Some(SyncClient::new(
+                    &setup.server_url,
+                    &setup.token,
+                    setup.ca_file.as_deref(),
+                )?);
             }
             let (Some(store), Some(client)) = (store.as_mut(), client.as_ref()) else {
                 return Err(Error::Internal("sync not set up".into()));
@@ -190,6 +197,11 @@ fn run(
             }
             Err(e) => {
                 failures = failures.saturating_add(1);
+                // The server asked for a pause: honour it, whatever the backoff says.
+                retry_after = match &e {
+                    Error::RateLimited(wait) => *wait,
+                    _ => Duration::ZERO,
+                };
                 let message = e.to_string();
                 tracing::warn!(error = %message, failures, "sync failed; will retry");
                 if let Some(store) = &store {
@@ -207,15 +219,19 @@ fn run(
                 s.refused = refused;
             });
         }
+        let not_before = Instant::now() + retry_after;
         let until = Instant::now()
             + if failures == 0 {
                 setup.interval
             } else {
-                backoff::delay(failures - 1, backoff::random_jitter())
+                backoff::delay(failures - 1, backoff::random_jitter()).max(retry_after)
             };
         loop {
             match wake.recv_timeout(until.saturating_duration_since(Instant::now())) {
                 Ok(Wake::Nudge) if failures > 0 && !stop.load(Ordering::Relaxed) => {}
+                // Not even staff's "sync now" comes before the server's Retry-After.
+                Ok(Wake::Force) if Instant::now() < not_before && !stop.load(Ordering::Relaxed) => {
+                }
                 Ok(_) | Err(RecvTimeoutError::Timeout) => break,
                 Err(RecvTimeoutError::Disconnected) => return,
             }

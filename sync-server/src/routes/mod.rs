@@ -4,6 +4,7 @@ mod extract;
 mod health;
 pub mod v1;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -35,6 +36,10 @@ pub fn router(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(limits.request_timeout_secs),
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state.limiters),
+            crate::net::limit_rate,
         ))
         .with_state(state);
     guarded(api)
