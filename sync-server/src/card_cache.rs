@@ -4,9 +4,10 @@
 //! against current data every time.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock};
 
-use baodao_shared::card::{self, Card, CardRefusal, Keyring};
+use baodao_shared::card::{self, Card, CardKey, CardRefusal, Keyring};
 
 /// Enough for every card of a large district; cleared when full.
 const CAPACITY: usize = 200_000;
@@ -19,16 +20,52 @@ type Decoded = Result<Card, CardRefusal>;
 
 #[derive(Debug)]
 pub struct CardDecoder {
-    keyring: Keyring,
+    /// The keys in force and the keyring made of them; swapped whole when
+    /// the office rotates or retires a key.
+    keyring: RwLock<(Vec<CardKey>, Keyring)>,
     cache: Mutex<HashMap<String, Decoded>>,
+    /// Bumped by each refresh: answers checked under older keys are not
+    /// remembered.
+    generation: AtomicU64,
 }
 
 impl CardDecoder {
     pub fn new(keyring: Keyring) -> Self {
         Self {
-            keyring,
+            keyring: RwLock::new((Vec::new(), keyring)),
             cache: Mutex::new(HashMap::new()),
+            generation: AtomicU64::new(0),
         }
+    }
+
+    /// A decoder trusting `keys`.
+    pub fn with_keys(keys: Vec<CardKey>) -> Result<Self, baodao_shared::Error> {
+        let keyring = Keyring::new(&keys)?;
+        Ok(Self {
+            keyring: RwLock::new((keys, keyring)),
+            cache: Mutex::new(HashMap::new()),
+            generation: AtomicU64::new(0),
+        })
+    }
+
+    /// Trusts `keys` from now on; `true` when they changed. Remembered
+    /// answers are forgotten then: a card of a retired key must stop
+    /// verifying at once.
+    pub fn refresh(&self, keys: Vec<CardKey>) -> Result<bool, baodao_shared::Error> {
+        if self.keyring.read().is_ok_and(|current| current.0 == keys) {
+            return Ok(false);
+        }
+        let keyring = Keyring::new(&keys)?;
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        *self
+            .keyring
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = (keys, keyring);
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+        Ok(true)
     }
 
     pub fn decode(&self, payload: &str) -> Decoded {
@@ -39,6 +76,7 @@ impl CardDecoder {
     /// Decodes the cards of a batch, in order. New cards are checked on all
     /// cores: a kiosk back after weeks offline sends thousands at once.
     pub fn decode_all(&self, payloads: &[Option<&str>]) -> Vec<Option<Decoded>> {
+        let generation = self.generation.load(Ordering::SeqCst);
         let known: HashMap<&str, Decoded> = {
             let cache = self.cache.lock().ok();
             payloads
@@ -56,7 +94,9 @@ impl CardDecoder {
             .into_iter()
             .collect();
         let checked = self.check_all(&new);
-        if let Ok(mut cache) = self.cache.lock() {
+        if let Ok(mut cache) = self.cache.lock()
+            && self.generation.load(Ordering::SeqCst) == generation
+        {
             if cache.len() + checked.len() > CAPACITY {
                 cache.clear();
             }
@@ -117,7 +157,11 @@ impl CardDecoder {
                 CardRefusal::NotBaodao
             });
         }
-        card::decode(payload, &self.keyring)
+        let keys = self
+            .keyring
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        card::decode(payload, &keys.1)
     }
 }
 
@@ -150,7 +194,7 @@ mod tests {
         let all = decoder.decode_all(&payloads);
         assert_eq!(all.len(), payloads.len());
         for (payload, result) in payloads.iter().zip(&all) {
-            let expected = payload.map(|p| card::decode(p, &decoder.keyring));
+            let expected = payload.map(|p| card::decode(p, &decoder.keyring.read().unwrap().1));
             assert_eq!(result, &expected);
         }
         // From the cache, the same answers.
@@ -159,5 +203,33 @@ mod tests {
             decoder.decode(&"x".repeat(1000)),
             Err(CardRefusal::NotBaodao)
         );
+    }
+
+    #[test]
+    fn a_refreshed_keyring_takes_effect_at_once() {
+        let first = CardSigner::from_seed(1, &[3; 32]);
+        let second = CardSigner::from_seed(2, &[4; 32]);
+        let decoder = CardDecoder::with_keys(vec![first.public_key()]).unwrap();
+        let expires = NaiveDate::from_ymd_opt(2030, 1, 1).unwrap();
+        let old = first.sign(&"M1".parse().unwrap(), 1, expires).unwrap();
+        let new = second.sign(&"M1".parse().unwrap(), 2, expires).unwrap();
+        assert!(decoder.decode(&old).is_ok());
+        assert_eq!(decoder.decode(&new), Err(CardRefusal::UnknownKey(2)));
+        // Rotated: both verify.
+        assert!(
+            decoder
+                .refresh(vec![first.public_key(), second.public_key()])
+                .unwrap()
+        );
+        assert!(
+            !decoder
+                .refresh(vec![first.public_key(), second.public_key()])
+                .unwrap()
+        );
+        assert!(decoder.decode(&old).is_ok() && decoder.decode(&new).is_ok());
+        // Key 1 retired: its cards stop verifying, cached or not.
+        assert!(decoder.refresh(vec![second.public_key()]).unwrap());
+        assert_eq!(decoder.decode(&old), Err(CardRefusal::UnknownKey(1)));
+        assert!(decoder.decode(&new).is_ok());
     }
 }

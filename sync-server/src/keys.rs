@@ -1,5 +1,6 @@
 //! The office's card signing key, kept in the data directory with mode 0600
-//! and created on first use.
+//! and created on first use. Only the office's card commands read it: the
+//! server itself needs the public keys alone, which are in the database.
 
 use std::io::Write;
 use std::path::Path;
@@ -11,27 +12,51 @@ use crate::error::{Error, Result};
 
 const HEADER: &str = "baodao card signing key v1";
 
-/// Loads the key at `path`, creating a new one when there is none.
+/// Loads the key at `path`, creating a new one (with id 1) when there is none.
 pub fn load_or_create(path: &Path) -> Result<CardSigner> {
+    match load(path)? {
+        Some(signer) => Ok(signer),
+        None => create(path, 1),
+    }
+}
+
+/// The key at `path`, or `None` when there is no file.
+pub fn load(path: &Path) -> Result<Option<CardSigner>> {
     match std::fs::read_to_string(path) {
         Ok(text) => {
             check_private(path)?;
-            parse(&text).ok_or_else(|| {
+            parse(&text).map(Some).ok_or_else(|| {
                 Error::Config(format!(
                     "{} is not a Baodao card signing key",
                     path.display()
                 ))
             })
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => create(path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::io(format!("reading {}", path.display()))(e)),
     }
 }
 
-fn create(path: &Path) -> Result<CardSigner> {
+/// Replaces the key at `path` by a new one with `key_id`. The old file is
+/// kept beside it as `NAME.ID.old` (0600) until the office deletes it:
+/// cards it signed keep verifying by its public key, which the database
+/// holds, so nothing needs the old private key any more.
+pub fn rotate(path: &Path, old_id: KeyId, key_id: KeyId) -> Result<CardSigner> {
+    let aside = path.with_extension(format!("{old_id}.old"));
+    std::fs::rename(path, &aside).map_err(Error::io(format!(
+        "moving {} aside to {}",
+        path.display(),
+        aside.display()
+    )))?;
+    create(path, key_id).inspect_err(|_| {
+        // Put the old key back rather than leave the office with none.
+        let _ = std::fs::rename(&aside, path);
+    })
+}
+
+fn create(path: &Path, key_id: KeyId) -> Result<CardSigner> {
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).map_err(|e| Error::Internal(format!("no OS randomness: {e}")))?;
-    let key_id: KeyId = 1;
     let text = format!(
         "{HEADER}\nkey_id = {key_id}\nseed = {}\n",
         hex::encode(&seed)

@@ -41,7 +41,7 @@ impl AppState {
         Ok(Self {
             settings: Arc::new(office.settings().clone()),
             store: office.store(),
-            cards: Arc::new(CardDecoder::new(office.keyring()?)),
+            cards: Arc::new(CardDecoder::with_keys(office.store().card_keys()?)?),
             limiters: Arc::new(net::Limiters::new(&office.settings().net)),
         })
     }
@@ -101,7 +101,31 @@ pub async fn serve_tls(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let net = state.settings.net.clone();
-    net::serve(listener, router(state), &net, tls, shutdown).await
+    let refresh = tokio::spawn(refresh_keys(state.clone()));
+    let served = net::serve(listener, router(state), &net, tls, shutdown).await;
+    refresh.abort();
+    served
+}
+
+/// Reads the card keys again every `key_refresh_secs` (30): a key rotated
+/// or retired by the office is in force within that long, no restart.
+async fn refresh_keys(state: AppState) {
+    let period = std::time::Duration::from_secs(state.settings.key_refresh_secs);
+    let mut every = tokio::time::interval(period);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let store = Arc::clone(&state.store);
+        match tokio::task::spawn_blocking(move || store.card_keys()).await {
+            Ok(Ok(keys)) => match state.cards.refresh(keys) {
+                Ok(true) => tracing::info!("card keys changed; now in force"),
+                Ok(false) => {}
+                Err(e) => tracing::error!(error = %e, "a card key in the database is unusable"),
+            },
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot read the card keys"),
+            Err(e) => tracing::warn!(error = %e, "reading the card keys failed"),
+        }
+    }
 }
 
 /// Reads the certificate again on each SIGHUP.

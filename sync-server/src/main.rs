@@ -69,6 +69,11 @@ enum Command {
         #[command(subcommand)]
         command: CardCommand,
     },
+    /// The card signing keys: rotate to a new one, retire an old one.
+    Keys {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
     /// Print every member's points for a year.
     Points {
         #[command(flatten)]
@@ -135,6 +140,28 @@ enum CardCommand {
         common: Common,
         #[arg(long)]
         serial: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Make a new signing key with the next id: new cards use it, cards of
+    /// the old key keep verifying (a running server sees it within a minute).
+    Rotate {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Stop accepting cards signed with a key (not the one in use).
+    Retire {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        key_id: u8,
+    },
+    /// List the keys: id, public key, created, retired.
+    List {
+        #[command(flatten)]
+        common: Common,
     },
 }
 
@@ -225,6 +252,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Kiosks { command } => kiosks(command, &mut out),
         Command::Cards { command } => cards(command, &mut out),
+        Command::Keys { command } => keys(command, &mut out),
         Command::Points {
             common,
             year,
@@ -283,6 +311,42 @@ fn kiosks(command: KioskCommand, out: &mut impl Write) -> Result<()> {
                         .map_or_else(|| "never".to_owned(), |t| t.to_rfc3339()),
                     k.last_clock_offset_ms
                         .map_or_else(|| "-".to_owned(), |ms| format!("{ms} ms")),
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn keys(command: KeyCommand, out: &mut impl Write) -> Result<()> {
+    match command {
+        KeyCommand::Rotate { common } => {
+            let key = office(&common)?.rotate_key()?;
+            writeln!(
+                out,
+                "card signing key {} is now in use (public key {}); older cards keep verifying until their key is retired",
+                key.key_id, key.public_key
+            )?;
+        }
+        KeyCommand::Retire { common, key_id } => {
+            office(&common)?.retire_key(key_id)?;
+            writeln!(
+                out,
+                "retired card key {key_id}: cards signed with it are refused from now on"
+            )?;
+        }
+        KeyCommand::List { common } => {
+            for k in office(&common)?.store().card_key_list()? {
+                writeln!(
+                    out,
+                    "{}\t{}\tcreated {}\t{}",
+                    k.key.key_id,
+                    k.key.public_key,
+                    k.created_at.to_rfc3339(),
+                    k.retired_at.map_or_else(
+                        || "in force".to_owned(),
+                        |t| format!("retired {}", t.to_rfc3339())
+                    ),
                 )?;
             }
         }

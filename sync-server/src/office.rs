@@ -2,9 +2,9 @@
 //! subcommands, the tests and the kiosk demo call.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use baodao_shared::card::{CardSigner, Keyring};
+use baodao_shared::card::{CardKey, CardSigner, KeyId};
 use baodao_shared::{Community, KioskId, MemberId};
 use chrono::{Days, NaiveDate, Utc};
 
@@ -18,7 +18,8 @@ use crate::store::{ImportSummary, Registration, ReportRow, Store};
 pub struct Office {
     settings: Settings,
     store: Arc<Store>,
-    signer: CardSigner,
+    /// Read on first use: serving never needs it.
+    signer: Mutex<Option<Arc<CardSigner>>>,
 }
 
 /// A card written to disk.
@@ -39,12 +40,10 @@ impl Office {
             settings.data_dir.display()
         )))?;
         let store = Store::open(&settings.database_path())?;
-        let signer = crate::keys::load_or_create(&settings.signing_key_path())?;
-        store.register_card_key(&signer.public_key(), Utc::now())?;
         Ok(Self {
             settings,
             store: Arc::new(store),
-            signer,
+            signer: Mutex::new(None),
         })
     }
 
@@ -56,13 +55,70 @@ impl Office {
         Arc::clone(&self.store)
     }
 
-    /// Every key a card in use may be signed with.
-    pub fn keyring(&self) -> Result<Keyring> {
-        Ok(Keyring::new(&self.store.card_keys()?)?)
+    /// The card signing key, read (or, the first time, created) and checked
+    /// against the public keys in the database.
+    pub fn signer(&self) -> Result<Arc<CardSigner>> {
+        let mut slot = self
+            .signer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(signer) = slot.as_ref() {
+            return Ok(Arc::clone(signer));
+        }
+        let signer = crate::keys::load_or_create(&self.settings.signing_key_path())?;
+        self.store
+            .register_card_key(&signer.public_key(), Utc::now())?;
+        if self
+            .store
+            .card_key_list()?
+            .iter()
+            .any(|k| k.key.key_id == signer.key_id() && k.retired_at.is_some())
+        {
+            return Err(Error::Config(format!(
+                "the card signing key {} is retired; run: baodao-sync-server keys rotate",
+                signer.key_id()
+            )));
+        }
+        let signer = Arc::new(signer);
+        *slot = Some(Arc::clone(&signer));
+        Ok(signer)
     }
 
-    pub fn signer(&self) -> &CardSigner {
-        &self.signer
+    /// Makes a new signing key with the next id; new cards use it, cards
+    /// signed with the old one keep verifying until it is retired.
+    pub fn rotate_key(&self) -> Result<CardKey> {
+        let path = self.settings.signing_key_path();
+        let old = crate::keys::load(&path)?;
+        let key_id = self.store.next_key_id()?;
+        let signer = match &old {
+            Some(old) => {
+                // The old key must be known before it is moved aside.
+                self.store
+                    .register_card_key(&old.public_key(), Utc::now())?;
+                crate::keys::rotate(&path, old.key_id(), key_id)?
+            }
+            None => crate::keys::load_or_create(&path)?,
+        };
+        let public = signer.public_key();
+        self.store.register_card_key(&public, Utc::now())?;
+        *self
+            .signer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::new(signer));
+        Ok(public)
+    }
+
+    /// Stops accepting cards signed with `key_id`; refused for the key in
+    /// use (rotate first).
+    pub fn retire_key(&self, key_id: KeyId) -> Result<()> {
+        if let Some(current) = crate::keys::load(&self.settings.signing_key_path())?
+            && current.key_id() == key_id
+        {
+            return Err(Error::Invalid(format!(
+                "key {key_id} signs new cards; run `keys rotate` first, then retire it"
+            )));
+        }
+        self.store.retire_card_key(key_id, Utc::now())
     }
 
     pub fn import_members(&self, file: &Path) -> Result<ImportSummary> {
@@ -108,11 +164,12 @@ impl Office {
                 .checked_add_days(Days::new(u64::from(self.settings.card_validity_days)))
                 .ok_or_else(|| Error::Invalid("card validity too long".into()))?,
         };
+        let signer = self.signer()?;
         let mut payload = String::new();
         let issued =
             self.store
-                .issue_card(member_id, self.signer.key_id(), expires_on, now, |serial| {
-                    payload = self.signer.sign(member_id, serial, expires_on)?;
+                .issue_card(member_id, signer.key_id(), expires_on, now, |serial| {
+                    payload = signer.sign(member_id, serial, expires_on)?;
                     let image = render(&CardFace {
                         payload: &payload,
                         name: &member.name,

@@ -28,6 +28,8 @@ pub struct Settings {
     /// Counting manual check-ins one kiosk may make for one activity; more
     /// are held for review.
     pub max_manual_per_activity: u32,
+    /// How often a running server reads the card keys again.
+    pub key_refresh_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -90,6 +92,7 @@ impl Settings {
             card_validity_days: 3 * 365,
             max_clock_offset_minutes: 24 * 60,
             max_manual_per_activity: 50,
+            key_refresh_secs: 30,
         }
     }
 
@@ -185,6 +188,9 @@ impl Settings {
         if let Some(v) = o.max_manual_per_activity {
             self.max_manual_per_activity = v;
         }
+        if let Some(v) = o.key_refresh_secs {
+            self.key_refresh_secs = v;
+        }
         self.check()
     }
 
@@ -275,6 +281,7 @@ struct Overrides {
     kiosk_requests_per_minute: Option<u32>,
     address_requests_per_minute: Option<u32>,
     behind_proxy: Option<bool>,
+    key_refresh_secs: Option<u64>,
 }
 
 impl Overrides {
@@ -332,6 +339,7 @@ impl Overrides {
                 "BAODAO_ADDRESS_REQUESTS_PER_MINUTE",
                 var("BAODAO_ADDRESS_REQUESTS_PER_MINUTE"),
             )?,
+            key_refresh_secs: number("BAODAO_KEY_REFRESH_SECS", var("BAODAO_KEY_REFRESH_SECS"))?,
             behind_proxy: var("BAODAO_BEHIND_PROXY")
                 .map(|v| matches!(v.as_str(), "1" | "true" | "yes")),
         })

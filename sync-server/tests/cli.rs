@@ -247,6 +247,14 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
     use std::io::{BufRead, BufReader, Read, Write};
 
     let dir = tempfile::tempdir().unwrap();
+    // `serve` never reads the private signing key: a key file it would
+    // refuse (others may read it) does not stop it, and stays untouched.
+    let key = dir.path().join("card-signing-key");
+    std::fs::write(&key, "not even a key").unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
     let mut child = Command::new(env!("CARGO_BIN_EXE_baodao-sync-server"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path())
@@ -284,4 +292,39 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
     );
     let status = child.wait().unwrap();
     assert!(status.success(), "exit after SIGTERM: {status}");
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), "not even a key");
+}
+
+#[test]
+fn keys_rotate_list_and_retire() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let rotated = stdout(&run(&data, &["keys", "rotate"]));
+    assert!(
+        rotated.contains("card signing key 1 is now in use"),
+        "{rotated}"
+    );
+    let rotated = stdout(&run(&data, &["keys", "rotate"]));
+    assert!(
+        rotated.contains("card signing key 2 is now in use"),
+        "{rotated}"
+    );
+    assert!(data.join("card-signing-key.1.old").exists());
+    let in_use = run(&data, &["keys", "retire", "--key-id", "2"]);
+    assert!(!in_use.status.success());
+    assert!(String::from_utf8_lossy(&in_use.stderr).contains("keys rotate"));
+    stdout(&run(&data, &["keys", "retire", "--key-id", "1"]));
+    let listed = stdout(&run(&data, &["keys", "list"]));
+    let lines: Vec<_> = listed.lines().collect();
+    assert_eq!(lines.len(), 2, "{listed}");
+    assert!(
+        lines[0].starts_with("1\t") && lines[0].contains("retired"),
+        "{listed}"
+    );
+    assert!(
+        lines[1].starts_with("2\t") && lines[1].contains("in force"),
+        "{listed}"
+    );
+    let again = run(&data, &["keys", "retire", "--key-id", "1"]);
+    assert!(!again.status.success());
 }

@@ -125,8 +125,8 @@ impl TestServer {
             .payload)
     }
 
-    pub fn signer(&self) -> &CardSigner {
-        self.office.signer()
+    pub fn signer(&self) -> std::sync::Arc<CardSigner> {
+        self.office.signer().expect("the office signing key")
     }
 
     pub async fn post_batch(

@@ -3,8 +3,16 @@ use baodao_shared::card::{CardKey, KeyId};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{Store, next_seq, to_ms};
+use super::{Store, from_ms, next_seq, to_ms};
 use crate::error::{Error, Result};
+
+/// A signing key as the office sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyInfo {
+    pub key: CardKey,
+    pub created_at: DateTime<Utc>,
+    pub retired_at: Option<DateTime<Utc>>,
+}
 
 /// A card the office just issued.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,8 +48,54 @@ impl Store {
         })
     }
 
+    /// The keys cards may be signed with: every key not retired.
     pub fn card_keys(&self) -> Result<Vec<CardKey>> {
         self.read(card_keys)
+    }
+
+    /// Every key ever registered, retired ones included, by id.
+    pub fn card_key_list(&self) -> Result<Vec<KeyInfo>> {
+        self.read(|tx| {
+            let mut stmt = tx.prepare(
+                "SELECT key_id, public_key, created_at, retired_at FROM card_keys ORDER BY key_id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(KeyInfo {
+                    key: CardKey {
+                        key_id: r.get(0)?,
+                        public_key: r.get(1)?,
+                    },
+                    created_at: from_ms(r.get(2)?)?,
+                    retired_at: r.get::<_, Option<i64>>(3)?.map(from_ms).transpose()?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// The id a new signing key gets: one past every id used so far.
+    pub fn next_key_id(&self) -> Result<KeyId> {
+        self.read(|tx| {
+            let max: Option<i64> =
+                tx.query_row("SELECT MAX(key_id) FROM card_keys", [], |r| r.get(0))?;
+            KeyId::try_from(max.unwrap_or(0) + 1)
+                .map_err(|_| Error::Invalid("every key id (1 to 255) is used".into()))
+        })
+    }
+
+    /// Stops accepting cards signed with `key_id`.
+    pub fn retire_card_key(&self, key_id: KeyId, now: DateTime<Utc>) -> Result<()> {
+        self.write(|tx| {
+            let changed = tx.execute(
+                "UPDATE card_keys SET retired_at = ?2 WHERE key_id = ?1 AND retired_at IS NULL",
+                params![key_id, to_ms(now)],
+            )?;
+            if changed == 0 {
+                return Err(Error::NotFound(format!("card key {key_id} in use")));
+            }
+            next_seq(tx)?;
+            Ok(())
+        })
     }
 
     /// Issues a new card to a member and revokes their previous one. `finish`
@@ -108,7 +162,9 @@ fn revoke(tx: &Transaction<'_>, serial: u32, now: DateTime<Utc>, seq: i64) -> Re
 }
 
 pub(super) fn card_keys(tx: &Transaction<'_>) -> Result<Vec<CardKey>> {
-    let mut stmt = tx.prepare_cached("SELECT key_id, public_key FROM card_keys ORDER BY key_id")?;
+    let mut stmt = tx.prepare_cached(
+        "SELECT key_id, public_key FROM card_keys WHERE retired_at IS NULL ORDER BY key_id",
+    )?;
     let rows = stmt.query_map([], |r| {
         Ok(CardKey {
             key_id: r.get(0)?,

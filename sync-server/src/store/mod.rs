@@ -18,6 +18,7 @@ use std::sync::{Mutex, MutexGuard};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
+pub use cards::KeyInfo;
 pub use kiosks::{Kiosk, KioskInfo, Registration};
 pub use members::ImportSummary;
 pub use points::ReportRow;
