@@ -41,6 +41,9 @@ impl TestServer {
         settings.net.address_requests_per_minute = 1_000_000;
         configure(&mut settings);
         let office = Office::open(settings)?;
+        // The office has made its signing key before the server starts, so
+        // the server trusts it from the first request.
+        office.signer()?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
