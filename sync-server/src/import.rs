@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::io::Read;
 
-use baodao_shared::{Activity, Member};
+use baodao_shared::{Activity, Member, bounds};
 use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result, RowError};
@@ -63,20 +63,21 @@ pub fn read_activities(input: impl Read) -> Result<Vec<Activity>> {
     })
 }
 
-fn required(field: &str, value: &str) -> Result<String, String> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Err(format!("{field} is empty"));
-    }
-    Ok(value.to_owned())
+/// A name, title or organisation: 1 to 200 characters, no line breaks or
+/// other control characters (they would break every CSV and screen).
+fn required(field: &'static str, value: &str) -> Result<String, String> {
+    bounds::check_text(field, value, bounds::MAX_NAME_CHARS)
+        .map(str::to_owned)
+        .map_err(|e| e.to_string())
 }
 
-fn time(field: &str, value: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(value.trim())
+fn time(field: &'static str, value: &str) -> Result<DateTime<Utc>, String> {
+    let at = DateTime::parse_from_rfc3339(value.trim())
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| {
             format!("{field} {value:?} is not an RFC 3339 time such as 2026-12-05T09:00:00+08:00")
-        })
+        })?;
+    bounds::check_time(field, at).map_err(|e| e.to_string())
 }
 
 fn read_rows<T, const N: usize>(
@@ -211,6 +212,26 @@ mod tests {
         assert_eq!(
             activities[0].starts_at.to_rfc3339(),
             "2026-12-05T01:00:00+00:00"
+        );
+    }
+
+    #[test]
+    fn values_at_the_edges_are_refused_by_line() {
+        let csv = "activity_id,title,kind,community,starts_at,ends_at\n\
+                   A1,x,sanitation,C01,-262143-01-01T00:00:00Z,2026-12-05T11:00:00+08:00\n\
+                   A2,x,sanitation,C01,2026-12-05T09:00:00+08:00,9999-12-31T23:59:59Z\n\
+                   A3,x,sanitation,C01,1970-01-01T00:00:00+14:00,2026-12-05T11:00:00+08:00\n";
+        assert_eq!(
+            lines(read_activities(csv.as_bytes()).unwrap_err()),
+            vec![2, 3, 4]
+        );
+        let long = "名".repeat(201);
+        let members = format!(
+            "member_id,name,organization,community\nM1,{long},局,C01\nM2,\"張\n三\",局,C01\nM3,張三,{long},C01\n"
+        );
+        assert_eq!(
+            lines(read_members(members.as_bytes()).unwrap_err()),
+            vec![2, 3, 5]
         );
     }
 }

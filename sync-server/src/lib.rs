@@ -10,6 +10,7 @@ pub mod keys;
 pub mod net;
 pub mod office;
 pub mod openapi;
+pub mod reports;
 pub mod routes;
 pub mod settings;
 pub mod store;

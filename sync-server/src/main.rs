@@ -264,13 +264,7 @@ fn run(cli: Cli) -> Result<()> {
                     serde_json::to_writer_pretty(&mut out, &rows)?;
                     writeln!(out)?;
                 }
-                Format::Csv => {
-                    let mut csv = csv::Writer::from_writer(&mut out);
-                    for row in &rows {
-                        csv.serialize(row)?;
-                    }
-                    csv.flush()?;
-                }
+                Format::Csv => baodao_sync_server::reports::points_csv(&mut out, &rows)?,
             }
             Ok(())
         }
