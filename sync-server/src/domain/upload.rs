@@ -56,6 +56,38 @@ pub struct Envelope<'a> {
     pub voids: Vec<&'a RawValue>,
 }
 
+/// Why a body is not a batch at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not JSON.
+    Syntax(String),
+    /// JSON, but not a batch, or an item without a record id.
+    Shape(String),
+    /// More items than `limit`.
+    TooMany { limit: usize },
+}
+
+/// A request body as an upload; each item parsed on its own.
+pub fn parse(body: &[u8], limit: usize) -> Result<Upload, Refusal> {
+    let envelope: Envelope<'_> = serde_json::from_slice(body).map_err(|e| {
+        let message = format!("the batch is not valid: {e}");
+        if e.is_syntax() || e.is_eof() {
+            Refusal::Syntax(message)
+        } else {
+            Refusal::Shape(message)
+        }
+    })?;
+    if envelope.records.len() + envelope.voids.len() > limit {
+        return Err(Refusal::TooMany { limit });
+    }
+    Ok(Upload {
+        batch_id: envelope.batch_id,
+        sent_at: envelope.sent_at,
+        records: parse_items("record", &envelope.records).map_err(Refusal::Shape)?,
+        voids: parse_items("void", &envelope.voids).map_err(Refusal::Shape)?,
+    })
+}
+
 #[derive(Deserialize)]
 struct JustTheId {
     record_id: Uuid,

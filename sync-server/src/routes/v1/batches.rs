@@ -8,7 +8,7 @@ use chrono::{Duration, Utc};
 
 use super::blocking;
 use crate::AppState;
-use crate::domain::upload::{Envelope, Upload, parse_items};
+use crate::domain::upload::{self, Refusal, Upload};
 use crate::error::{Error, Result};
 use crate::routes::KioskAuth;
 use crate::store::attendance::Intake;
@@ -26,10 +26,11 @@ use crate::store::attendance::Intake;
     security(("kiosk_token" = [])),
     responses(
         (status = 200, description = "What happened to each record", body = BatchReceipt),
+        (status = 400, description = "Not JSON", body = ErrorBody),
         (status = 401, description = "Missing, unknown or revoked token", body = ErrorBody),
         (status = 413, description = "Body or batch too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "Malformed batch", body = ErrorBody),
+        (status = 415, description = "Not sent as application/json", body = ErrorBody),
+        (status = 422, description = "JSON, but not a batch (or an item without a record id)", body = ErrorBody),
         (status = 429, description = "Too many requests; see Retry-After", body = ErrorBody),
     )
 )]
@@ -94,30 +95,17 @@ fn parse(headers: &HeaderMap, body: &[u8], limit: usize) -> Result<Upload> {
             message: "expected a body of Content-Type: application/json".into(),
         });
     }
-    let envelope: Envelope<'_> = serde_json::from_slice(body).map_err(|e| {
-        let message = format!("the batch is not valid: {e}");
-        if e.is_syntax() || e.is_eof() {
-            Error::BadRequest {
-                status: StatusCode::BAD_REQUEST,
-                code: "malformed_json",
-                message,
-            }
-        } else {
-            Error::bad_request("malformed_json", message)
-        }
-    })?;
-    if envelope.records.len() + envelope.voids.len() > limit {
-        return Err(Error::BadRequest {
+    upload::parse(body, limit).map_err(|refusal| match refusal {
+        Refusal::Syntax(message) => Error::BadRequest {
+            status: StatusCode::BAD_REQUEST,
+            code: "malformed_json",
+            message,
+        },
+        Refusal::Shape(message) => Error::bad_request("malformed_json", message),
+        Refusal::TooMany { limit } => Error::BadRequest {
             status: StatusCode::PAYLOAD_TOO_LARGE,
             code: "batch_too_large",
             message: format!("at most {limit} records and voids a batch; split the upload"),
-        });
-    }
-    let malformed = |e: String| Error::bad_request("malformed_json", e);
-    Ok(Upload {
-        batch_id: envelope.batch_id,
-        sent_at: envelope.sent_at,
-        records: parse_items("record", &envelope.records).map_err(malformed)?,
-        voids: parse_items("void", &envelope.voids).map_err(malformed)?,
+        },
     })
 }

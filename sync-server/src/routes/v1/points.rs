@@ -18,8 +18,10 @@ use crate::routes::KioskAuth;
     security(("kiosk_token" = [])),
     responses(
         (status = 200, body = MemberPoints),
-        (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody),
+        (status = 401, description = "Missing, unknown or revoked token", body = ErrorBody),
+        (status = 404, description = "No such member in this kiosk's community", body = ErrorBody),
+        (status = 422, description = "Not a member id, or a year outside 2000-2100", body = ErrorBody),
+        (status = 429, description = "Too many requests; see Retry-After", body = ErrorBody),
     )
 )]
 pub async fn get(

@@ -16,8 +16,9 @@ use crate::routes::KioskAuth;
     security(("kiosk_token" = [])),
     responses(
         (status = 200, body = Snapshot),
-        (status = 401, body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 401, description = "Missing, unknown or revoked token", body = ErrorBody),
+        (status = 422, description = "A query that is not a cursor and an epoch", body = ErrorBody),
+        (status = 429, description = "Too many requests; see Retry-After", body = ErrorBody),
     )
 )]
 pub async fn get(
