@@ -6,7 +6,12 @@ set -euo pipefail
 packages=(
   gcc libc6-dev     # C parts of crates (bundled SQLite)
   libclang1-14      # bindgen, for the camera crate (V4L2 bindings)
+  ca-certificates   # the kiosk's HTTPS client reads the system's roots
 )
+if [ "${1:-}" = "ci" ]; then
+  # cargo fuzz (libFuzzer is C++), and schemathesis' helper script.
+  packages+=(g++ curl python3-pip)
+fi
 if [ "${1:-}" = "demo" ]; then
   # What the window opens at run time: X11/Wayland, keyboard, OpenGL (Mesa).
   packages+=(libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon0 libxkbcommon-x11-0

@@ -40,7 +40,7 @@ done
 [ -n "$addr" ] || { cat "$work/server.log" >&2; echo "schemathesis: the server did not start" >&2; exit 1; }
 
 status=0
-schemathesis --no-color run "http://$addr/api/openapi.json" \
+python3 -m schemathesis.cli --no-color run "http://$addr/api/openapi.json" \
   --header "Authorization: Bearer $token" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --max-examples "${SCHEMATHESIS_EXAMPLES:-200}" \

@@ -74,6 +74,23 @@ enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
+    /// Copy the database, consistently, while the server runs.
+    Backup {
+        #[command(flatten)]
+        common: Common,
+        /// Where to write the copy (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Replace the database by a backup (stop the server first). Kiosks
+    /// then pull a full snapshot: their cursors belong to the lost state.
+    Restore {
+        #[command(flatten)]
+        common: Common,
+        /// A copy made by `backup`.
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Print every member's points for a year.
     Points {
         #[command(flatten)]
@@ -247,6 +264,21 @@ fn run(cli: Cli) -> Result<()> {
                 out,
                 "activities: {} added, {} updated, {} unchanged",
                 summary.added, summary.updated, summary.unchanged
+            )?;
+            Ok(())
+        }
+        Command::Backup { common, out: file } => {
+            office(&common)?.store().backup(&file)?;
+            writeln!(out, "wrote a copy of the database to {}", file.display())?;
+            Ok(())
+        }
+        Command::Restore { common, from } => {
+            let settings = Settings::load(&common.data_dir, common.config.as_deref())?;
+            let (_, epoch) = Office::restore(settings, &from)?;
+            writeln!(
+                out,
+                "restored {}; new database epoch {epoch}: every kiosk pulls a full snapshot next",
+                from.display()
             )?;
             Ok(())
         }

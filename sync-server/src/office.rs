@@ -188,6 +188,32 @@ impl Office {
         })
     }
 
+    /// Replaces the database with `backup` (a copy made by `backup`) and
+    /// gives it a new epoch. The server must be stopped.
+    pub fn restore(settings: Settings, backup: &Path) -> Result<(Self, u64)> {
+        // Check it is a Baodao database before anything is replaced.
+        drop(Store::open(backup)?);
+        let database = settings.database_path();
+        std::fs::create_dir_all(&settings.data_dir).map_err(Error::io(format!(
+            "creating {}",
+            settings.data_dir.display()
+        )))?;
+        let staged = database.with_extension("restoring");
+        std::fs::copy(backup, &staged).map_err(Error::io(format!(
+            "copying {} to {}",
+            backup.display(),
+            staged.display()
+        )))?;
+        for stale in ["sqlite-wal", "sqlite-shm"] {
+            let _ = std::fs::remove_file(database.with_extension(stale));
+        }
+        std::fs::rename(&staged, &database)
+            .map_err(Error::io(format!("replacing {}", database.display())))?;
+        let office = Self::open(settings)?;
+        let epoch = office.store.new_epoch()?;
+        Ok((office, epoch))
+    }
+
     pub fn revoke_card(&self, serial: u32) -> Result<()> {
         self.store.revoke_card(serial, Utc::now())
     }

@@ -10,7 +10,11 @@ use baodao_shared::card::{self, CardKey, Keyring};
 
 fn run(data_dir: &Path, args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_baodao-sync-server"));
-    let (group, rest) = args.split_at(if args[0] == "points" { 1 } else { 2 });
+    let (group, rest) = args.split_at(if matches!(args[0], "points" | "backup" | "restore") {
+        1
+    } else {
+        2
+    });
     command
         .args(group)
         .arg("--data-dir")

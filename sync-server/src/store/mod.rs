@@ -127,6 +127,31 @@ fn current_seq(tx: &Transaction<'_>) -> Result<i64> {
     )
 }
 
+impl Store {
+    /// Writes a consistent copy of the database to `out` while it is in use.
+    pub fn backup(&self, out: &Path) -> Result<()> {
+        let target = out
+            .to_str()
+            .ok_or_else(|| Error::Invalid(format!("{} is not a UTF-8 path", out.display())))?;
+        lock(&self.writer).execute("VACUUM INTO ?1", [target])?;
+        Ok(())
+    }
+
+    /// Gives the database a new identity: every kiosk's cursor becomes
+    /// foreign and its next snapshot is a full one. Run after a restore,
+    /// when cursors kiosks hold may point past what the database has.
+    pub fn new_epoch(&self) -> Result<u64> {
+        self.write(|tx| {
+            let value: i64 = tx.query_row(
+                "UPDATE meta SET value = abs(random() % 4294967295) + 1 WHERE key = 'epoch' RETURNING value",
+                [],
+                |r| r.get(0),
+            )?;
+            Ok(u64::try_from(value).unwrap_or_default())
+        })
+    }
+}
+
 /// The database's identity, which snapshot cursors carry.
 fn epoch(tx: &Transaction<'_>) -> Result<u64> {
     let value: i64 = tx.query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |row| {
