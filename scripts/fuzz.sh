@@ -18,10 +18,10 @@ cargo fuzz build -O --target-dir "$target_dir"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 for target in "${targets[@]}"; do
-  mkdir -p "corpus/$target"
+  mkdir -p "corpus/$target" "seeds/$target"
   echo "fuzz: $target for ${seconds}s"
   status=0
-  cargo fuzz run -O --target-dir "$target_dir" "$target" "corpus/$target" -- \
+  cargo fuzz run -O --target-dir "$target_dir" "$target" "corpus/$target" "seeds/$target" -- \
     -max_total_time="$seconds" -rss_limit_mb=4096 -max_len=65536 -print_final_stats=1 \
     >"$log" 2>&1 || status=$?
   grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb)|Done [0-9]+ runs' "$log" || true
