@@ -123,9 +123,8 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn quotes_what_needs_quoting_and_fails_cleanly() {
-        let row = CheckInRow {
+    fn row(name: &str, voided: &str) -> CheckInRow {
+        CheckInRow {
             record: AttendanceRecord {
                 record_id: uuid::Uuid::nil(),
                 member_id: "M1".parse().unwrap(),
@@ -134,11 +133,16 @@ mod tests {
                 method: Method::Manual,
                 card: None,
             },
-            member_name: "歐陽曉嵐".into(),
+            member_name: name.into(),
             server_status: None,
             server_reason: None,
-            voided: Some("scanned the wrong person, \"twice\"".into()),
-        };
+            voided: Some(voided.into()),
+        }
+    }
+
+    #[test]
+    fn quotes_what_needs_quoting_and_fails_cleanly() {
+        let row = row("歐陽曉嵐", "scanned the wrong person, \"twice\"");
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.csv");
         assert_eq!(write_csv(&path, std::slice::from_ref(&row)).unwrap(), 1);
@@ -152,20 +156,7 @@ mod tests {
 
     #[test]
     fn formulas_in_names_and_reasons_stay_text() {
-        let row = CheckInRow {
-            record: AttendanceRecord {
-                record_id: uuid::Uuid::nil(),
-                member_id: "M1".parse().unwrap(),
-                activity_id: "A1".parse().unwrap(),
-                scanned_at: Utc::now(),
-                method: Method::Manual,
-                card: None,
-            },
-            member_name: "=HYPERLINK(\"http://evil.example\",\"點我\")".into(),
-            server_status: None,
-            server_reason: None,
-            voided: Some("@SUM(1+1)".into()),
-        };
+        let row = row("=HYPERLINK(\"http://evil.example\",\"點我\")", "@SUM(1+1)");
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.csv");
         write_csv(&path, &[row]).unwrap();

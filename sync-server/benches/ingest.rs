@@ -14,6 +14,7 @@ use baodao_shared::protocol::{BATCHES_PATH, BatchRequest, RecordStatus};
 use baodao_shared::{Activity, ActivityKind, AttendanceRecord, Member, Method};
 use baodao_sync_server::card_cache::CardDecoder;
 use baodao_sync_server::domain::upload::Upload;
+use baodao_sync_server::net::tls::{Tls, TlsFiles};
 use baodao_sync_server::store::attendance::Intake;
 use baodao_sync_server::{AppState, Office, Settings};
 use chrono::{Duration as Span, NaiveDate, Utc};
@@ -34,7 +35,12 @@ struct Data {
 }
 
 fn office(dir: &Path, data: &Data) -> Office {
-    let office = Office::open(Settings::new(dir)).unwrap();
+    let mut settings = Settings::new(dir);
+    // One kiosk sends every batch back to back: the rate limits would be
+    // measured instead of ingest.
+    settings.net.kiosk_requests_per_minute = 1_000_000;
+    settings.net.address_requests_per_minute = 1_000_000;
+    let office = Office::open(settings).unwrap();
     office.store().upsert_members(&data.members).unwrap();
     office.store().upsert_activities(&data.activities).unwrap();
     office
@@ -201,8 +207,34 @@ fn store_ingest(dir: &Path, data: &Data, signer: &CardSigner, warm: bool) -> Dur
     start.elapsed()
 }
 
-/// The whole path: HTTP on loopback, JSON, auth, ingest.
-fn http_ingest(dir: &Path, data: &Data, signer: &CardSigner) -> Duration {
+/// A CA and a certificate for `localhost` it signed, as the PEM files the
+/// server reads, and the CA for the client.
+fn certificates(dir: &Path) -> (TlsFiles, reqwest::Certificate) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    std::fs::create_dir_all(dir).unwrap();
+    let files = TlsFiles {
+        cert: dir.join("cert.pem"),
+        key: dir.join("key.pem"),
+    };
+    std::fs::write(&files.cert, cert.pem()).unwrap();
+    std::fs::write(&files.key, key.serialize_pem()).unwrap();
+    (
+        files,
+        reqwest::Certificate::from_pem(ca.pem().as_bytes()).unwrap(),
+    )
+}
+
+/// The whole path: HTTP (or HTTPS) on loopback, JSON, auth, ingest. One
+/// client, connections kept alive, as a kiosk draining its outbox.
+fn http_ingest(dir: &Path, data: &Data, signer: &CardSigner, https: bool) -> Duration {
     let office = office(dir, data);
     // Cards in this run are signed by the bench key; trust it as key 0.
     let store = office.store();
@@ -218,16 +250,34 @@ fn http_ingest(dir: &Path, data: &Data, signer: &CardSigner) -> Duration {
         .enable_all()
         .build()
         .unwrap();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let (tls, client) = if https {
+        let (files, ca) = certificates(&dir.join("tls"));
+        let tls = std::sync::Arc::new(Tls::load(files).unwrap());
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .tls_certs_only([ca])
+            .build()
+            .unwrap();
+        (Some(tls), client)
+    } else {
+        (None, reqwest::Client::builder().no_proxy().build().unwrap())
+    };
     runtime.block_on(async {
         let state = AppState::new(&office).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}{BATCHES_PATH}", listener.local_addr().unwrap());
-        tokio::spawn(baodao_sync_server::serve(
+        let port = listener.local_addr().unwrap().port();
+        let url = if https {
+            format!("https://localhost:{port}{BATCHES_PATH}")
+        } else {
+            format!("http://127.0.0.1:{port}{BATCHES_PATH}")
+        };
+        tokio::spawn(baodao_sync_server::serve_tls(
             listener,
             state,
+            tls,
             std::future::pending(),
         ));
-        let client = reqwest::Client::builder().no_proxy().build().unwrap();
         let start = Instant::now();
         for batch in &data.batches {
             let response = client
@@ -264,6 +314,7 @@ fn main() {
     let mut store = vec![];
     let mut warm = vec![];
     let mut http = vec![];
+    let mut https = vec![];
     for _ in 0..RUNS {
         let dir = tempfile::tempdir_in(
             std::env::var("BENCH_DIR").unwrap_or_else(|_| env!("CARGO_TARGET_TMPDIR").into()),
@@ -283,10 +334,15 @@ fn main() {
         ));
         http.push(rate(
             total,
-            http_ingest(&dir.path().join("http"), &data, &signer),
+            http_ingest(&dir.path().join("http"), &data, &signer, false),
+        ));
+        https.push(rate(
+            total,
+            http_ingest(&dir.path().join("https"), &data, &signer, true),
         ));
     }
-    let (raw, store, warm, http) = (median(raw), median(store), median(warm), median(http));
+    let (raw, store, warm) = (median(raw), median(store), median(warm));
+    let (http, https) = (median(http), median(https));
     println!("| path | records/s | vs raw SQLite |");
     println!("|---|---:|---:|");
     println!("| raw SQLite prepared INSERT, same rows, same pragmas (peer) | {raw:.0} | 100% |");
@@ -301,5 +357,10 @@ fn main() {
     println!(
         "| HTTP POST /api/v1/attendance/batches on loopback, every card new | {http:.0} | {:.0}% |",
         100.0 * http / raw
+    );
+    println!(
+        "| HTTPS (rustls, TLS 1.3) POST on loopback, every card new | {https:.0} | {:.0}% ({:.0}% of HTTP) |",
+        100.0 * https / raw,
+        100.0 * https / http
     );
 }

@@ -248,7 +248,7 @@ fn kiosk_tokens_and_the_points_report() {
 #[cfg(unix)]
 #[test]
 fn serve_answers_and_stops_cleanly_on_sigterm() {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::{Read, Write};
 
     let dir = tempfile::tempdir().unwrap();
     // `serve` never reads the private signing key: a key file it would
@@ -259,24 +259,7 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
     }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_baodao-sync-server"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
-        .env("RUST_LOG", "info")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut addr = None;
-    let mut line = String::new();
-    while addr.is_none() && stderr.read_line(&mut line).unwrap() > 0 {
-        addr = line
-            .split_whitespace()
-            .find_map(|word| word.strip_prefix("addr="))
-            .map(str::to_owned);
-        line.clear();
-    }
-    let addr = addr.expect("the server logs its address");
+    let (mut child, addr, _log) = spawn_server(dir.path(), &[]);
     let mut stream = std::net::TcpStream::connect(&addr).unwrap();
     stream
         .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
@@ -331,4 +314,151 @@ fn keys_rotate_list_and_retire() {
     );
     let again = run(&data, &["keys", "retire", "--key-id", "1"]);
     assert!(!again.status.success());
+}
+
+/// Reads the server's address from its log.
+#[cfg(unix)]
+fn spawn_server(
+    dir: &Path,
+    extra: &[&str],
+) -> (std::process::Child, String, std::thread::JoinHandle<String>) {
+    use std::io::{BufRead, BufReader, Read};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_baodao-sync-server"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .args(extra)
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut addr = None;
+    let mut seen = String::new();
+    let mut line = String::new();
+    while addr.is_none() && stderr.read_line(&mut line).unwrap() > 0 {
+        seen.push_str(&line);
+        addr = line
+            .split_whitespace()
+            .find_map(|word| word.strip_prefix("addr="))
+            .map(str::to_owned);
+        line.clear();
+    }
+    let rest = std::thread::Builder::new()
+        .name("server-log".into())
+        .spawn(move || {
+            let mut rest = String::new();
+            let _ = stderr.read_to_string(&mut rest);
+            seen + &rest
+        })
+        .unwrap();
+    (child, addr.expect("the server logs its address"), rest)
+}
+
+#[cfg(unix)]
+#[test]
+fn plain_http_says_so_and_https_reloads_its_certificate_on_sighup() {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+
+    let dir = tempfile::tempdir().unwrap();
+    // Plain HTTP on a non-loopback address is announced as such.
+    let mut plain = Command::new(env!("CARGO_BIN_EXE_baodao-sync-server"))
+        .args(["serve", "--listen", "0.0.0.0:0", "--data-dir"])
+        .arg(dir.path().join("plain"))
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = String::new();
+    {
+        use std::io::{BufRead, BufReader};
+        let mut stderr = BufReader::new(plain.stderr.take().unwrap());
+        while !log.contains("addr=") && stderr.read_line(&mut log).unwrap() > 0 {}
+    }
+    plain.kill().unwrap();
+    let _ = plain.wait();
+    assert!(
+        log.contains("plain HTTP") && log.contains("in clear"),
+        "{log}"
+    );
+
+    // A new CA and a certificate it signed, written over cert.pem/key.pem.
+    let write_cert = || -> String {
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+        let key = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(vec!["localhost".to_owned()])
+            .unwrap()
+            .signed_by(&key, &ca)
+            .unwrap();
+        std::fs::write(dir.path().join("cert.pem"), cert.pem()).unwrap();
+        std::fs::write(dir.path().join("key.pem"), key.serialize_pem()).unwrap();
+        ca.pem()
+    };
+    let first_ca = write_cert();
+    let cert = dir.path().join("cert.pem");
+    let key = dir.path().join("key.pem");
+    let (mut child, addr, log) = spawn_server(
+        &dir.path().join("tls"),
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let port = addr.rsplit(':').next().unwrap().to_owned();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let get = |ca: &str| {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .tls_certs_only([reqwest::Certificate::from_pem(ca.as_bytes()).unwrap()])
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            client
+                .get(format!("https://localhost:{port}/healthz"))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        })
+    };
+    assert_eq!(get(&first_ca).unwrap(), 200);
+
+    let second_ca = write_cert();
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut renewed = false;
+    for _ in 0..50 {
+        if get(&second_ca).is_ok_and(|s| s == 200) {
+            renewed = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(renewed, "the renewed certificate is served after SIGHUP");
+    assert!(get(&first_ca).is_err(), "the old one is not");
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(child.wait().unwrap().success());
+    let log = log.join().unwrap();
+    assert!(
+        log.contains("serving HTTPS") && log.contains("reloaded the TLS certificate"),
+        "{log}"
+    );
 }

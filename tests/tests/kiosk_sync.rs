@@ -378,3 +378,93 @@ async fn records_the_office_refuses_are_kept_with_their_reasons() {
     .await
     .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_void_reason_of_501_characters_never_blocks_the_outbox() {
+    let server = TestServer::start(|_| {}).await.unwrap();
+    server
+        .import_members(&[("M001", "張偉", "C01"), ("M002", "李娜", "C01")])
+        .unwrap();
+    let (start, end) = open_now();
+    server
+        .import_activities(&[("A1", "C01", start, end)])
+        .unwrap();
+    let token = server.register_kiosk("C01").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_owned();
+    let server = std::sync::Arc::new(server);
+    let (server2, token2, path2) = (server.clone(), token.clone(), path.clone());
+    tokio::task::spawn_blocking(move || first_sync(&path2, &server2, &token2, 2))
+        .await
+        .unwrap();
+
+    let url = server.url("");
+    tokio::task::spawn_blocking(move || {
+        let kiosk = engine(config(&path, "http://127.0.0.1:9", &token));
+        assert!(kiosk.send(Command::SetActivity(ActivityChoice::Fixed(
+            "A1".parse().unwrap()
+        ))));
+        let first = send(&kiosk, &Command::Manual("M001".parse().unwrap()));
+        let record_id = first.record_id.unwrap();
+        // Today's kiosk refuses a reason the server would not keep ...
+        let refused = send(
+            &kiosk,
+            &Command::Void {
+                record_id,
+                reason: "字".repeat(501),
+            },
+        );
+        assert_eq!(
+            (refused.outcome, refused.reason.as_deref()),
+            (OutcomeKind::Rejected, Some("invalid_reason"))
+        );
+        drop(kiosk);
+        // ... and one already in an older kiosk's outbox is answered by
+        // itself: the check-in after it still syncs.
+        store_void(
+            &path.join("data/kiosk.sqlite"),
+            record_id,
+            &"字".repeat(501),
+        );
+        let kiosk = engine(config(&path, "http://127.0.0.1:9", &token));
+        assert!(kiosk.send(Command::SetActivity(ActivityChoice::Fixed(
+            "A1".parse().unwrap()
+        ))));
+        let later = send(&kiosk, &Command::Manual("M002".parse().unwrap()));
+        assert_eq!(later.outcome, OutcomeKind::Accepted);
+        drop(kiosk);
+        let kiosk = sync_all(&path, &url, &token);
+        drop(kiosk);
+        let store = Store::open(&path.join("data/kiosk.sqlite")).unwrap();
+        assert_eq!(store.pending_count().unwrap(), 0, "nothing left to resend");
+    })
+    .await
+    .unwrap();
+    let policy = baodao_shared::Policy::default();
+    let year = policy.year_of(start);
+    let points = |m: &str| {
+        let store = server.office.store();
+        store
+            .member_points(&m.parse().unwrap(), None, year, &policy)
+            .unwrap()
+            .unwrap()
+            .points
+    };
+    assert_eq!(points("M002"), 1, "the check-in after the bad void counted");
+    assert_eq!(points("M001"), 1, "the bad void did not apply");
+}
+
+/// Puts a void in the kiosk's outbox as an older kiosk, which did not bound
+/// reasons, would have.
+fn store_void(database: &Path, record_id: uuid::Uuid, reason: &str) {
+    let conn = rusqlite::Connection::open(database).unwrap();
+    conn.execute(
+        "INSERT INTO voids (record_id, reason, voided_at) VALUES (?1, ?2, ?3)",
+        rusqlite::params![
+            record_id.as_bytes().as_slice(),
+            reason,
+            chrono::Utc::now().timestamp_millis()
+        ],
+    )
+    .unwrap();
+}

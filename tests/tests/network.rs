@@ -55,6 +55,41 @@ async fn a_thousand_clients_that_never_finish_their_headers_block_nobody() {
     server.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_over_the_cap_are_closed_on_arrival() {
+    let server = TestServer::start(|s| {
+        s.net.max_connections = 5;
+        s.net.header_read_timeout_secs = 2;
+    })
+    .await
+    .unwrap();
+    let mut idle = Vec::new();
+    for _ in 0..5 {
+        idle.push(tokio::net::TcpStream::connect(server.addr).await.unwrap());
+    }
+    // Give the server a moment to accept all five.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut sixth = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    sixth
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .ok();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), sixth.read_to_end(&mut answer)).await;
+    assert!(answer.is_empty(), "over the cap: closed without an answer");
+    // When the idle ones are gone (the header timeout), there is room again.
+    drop(idle);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let response = server
+        .client
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn a_token_that_floods_is_slowed_and_another_kiosk_is_not() {
     let server = TestServer::start(|s| s.net.kiosk_requests_per_minute = 60)
@@ -185,4 +220,32 @@ async fn https_with_the_offices_own_ca_and_a_certificate_renewed_in_place() {
 
     let _ = stop.send(());
     task.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_answer_is_cut_off_not_read_into_memory() {
+    // Something in the server's place answers a snapshot with no end.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let impostor = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = [0u8; 4096];
+        let _ = socket.read(&mut request).await;
+        socket
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n[")
+            .await
+            .unwrap();
+        let chunk = vec![b' '; 1 << 20];
+        // 80 MiB, more than the kiosk reads, unless it hangs up first.
+        for _ in 0..80 {
+            if socket.write_all(&chunk).await.is_err() {
+                return true;
+            }
+        }
+        false
+    });
+    let client = SyncClient::new(&format!("http://{addr}"), "bdk_token", None).unwrap();
+    let err = client.snapshot(None).await.unwrap_err().to_string();
+    assert!(err.contains("larger than 64 MiB"), "{err}");
+    assert!(impostor.await.unwrap(), "the kiosk hung up before the end");
 }
