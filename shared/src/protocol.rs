@@ -87,6 +87,12 @@ impl RecordStatus {
         }
     }
 
+    /// Whether a record with this status counts toward points (once per
+    /// member and activity, voids aside): the one place that says so.
+    pub fn counts(self) -> bool {
+        matches!(self, Self::Accepted | Self::Repeat)
+    }
+
     pub fn from_code(code: &str) -> Self {
         [
             Self::Accepted,

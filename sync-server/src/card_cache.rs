@@ -121,7 +121,11 @@ impl CardDecoder {
     }
 
     fn check_all<'p>(&self, payloads: &[&'p str]) -> HashMap<&'p str, Decoded> {
-        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        // Asked once: on Linux each call reads the cgroup files.
+        static THREADS: std::sync::LazyLock<usize> = std::sync::LazyLock::new(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+        });
+        let threads = *THREADS;
         if payloads.len() < PARALLEL_FROM || threads < 2 {
             return payloads.iter().map(|p| (*p, self.check(p))).collect();
         }

@@ -5,13 +5,23 @@ use baodao_shared::protocol::{Reason, RecordStatus};
 use baodao_shared::{Activity, AttendanceRecord, Community, Method};
 use chrono::{DateTime, Duration, Utc};
 
+/// Where the record's member is registered, as seen from the kiosk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Membership {
+    /// The office never registered the member.
+    Unknown,
+    /// A member of the kiosk's community.
+    Local,
+    /// A member of another community (a paired agency's, say).
+    Visitor,
+}
+
 /// Everything the server knows about a record when it decides.
 #[derive(Debug)]
 pub struct Facts<'a> {
     pub record: &'a AttendanceRecord,
     pub kiosk_community: &'a Community,
-    /// The member's community; `None` for a member the office never registered.
-    pub member_community: Option<&'a Community>,
+    pub member: Membership,
     pub activity: Option<&'a Activity>,
     /// The card after signature, revocation and expiry checks, when the
     /// record carries one.
@@ -52,9 +62,9 @@ pub fn judge(facts: &Facts<'_>) -> (RecordStatus, Option<Reason>) {
     if &activity.community != facts.kiosk_community {
         return (Rejected, Some(Reason::OtherCommunity));
     }
-    let Some(member_community) = facts.member_community else {
+    if facts.member == Membership::Unknown {
         return (Rejected, Some(Reason::UnknownMember));
-    };
+    }
     match facts.card {
         None if facts.record.method.needs_card() => return (Rejected, Some(Reason::CardMissing)),
         Some(Ok(card)) if card.member_id != facts.record.member_id => {
@@ -85,7 +95,7 @@ pub fn judge(facts: &Facts<'_>) -> (RecordStatus, Option<Reason>) {
         if activity.is_over_at(facts.received_at, facts.grace) {
             return (Held, Some(Reason::ManualAfterActivity));
         }
-        if member_community != facts.kiosk_community {
+        if facts.member == Membership::Visitor {
             return (Held, Some(Reason::ManualForOtherCommunity));
         }
         if !facts.already_attended && facts.manual_so_far >= facts.manual_limit {
@@ -189,7 +199,11 @@ mod tests {
             judge(&Facts {
                 record: &self.record,
                 kiosk_community: &self.kiosk,
-                member_community: self.member.as_ref(),
+                member: match &self.member {
+                    None => Membership::Unknown,
+                    Some(c) if c == &self.kiosk => Membership::Local,
+                    Some(_) => Membership::Visitor,
+                },
                 activity: Some(&activity),
                 card: self.card.as_ref(),
                 corrected_at: self.corrected_at,
@@ -317,7 +331,7 @@ mod tests {
         let facts = Facts {
             record: &qr,
             kiosk_community: &community,
-            member_community: Some(&community),
+            member: Membership::Local,
             activity: None,
             card: None,
             corrected_at: qr.scanned_at,

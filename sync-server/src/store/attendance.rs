@@ -7,15 +7,13 @@ use baodao_shared::card::{self, Card, CardRefusal, CardStatus};
 use baodao_shared::protocol::{
     BatchReceipt, Reason, RecordReceipt, RecordStatus, VoidReceipt, VoidStatus,
 };
-use baodao_shared::{
-    Activity, ActivityId, AttendanceRecord, Community, MemberId, Method, Policy, Void,
-};
+use baodao_shared::{Activity, ActivityId, AttendanceRecord, MemberId, Method, Policy, Void};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 use uuid::Uuid;
 
 use super::{Kiosk, Store, activities, cards, next_seq, to_ms};
-use crate::domain::judge::{Facts, judge};
+use crate::domain::judge::{Facts, Membership, judge};
 use crate::domain::upload::{Item, Upload};
 use crate::error::Result;
 
@@ -71,7 +69,10 @@ impl CardStatus for Known {
 struct MemberRow {
     key: i64,
     card_serial: Option<u32>,
-    community: Community,
+    /// Registered with the kiosk's community.
+    local: bool,
+    /// Has counted at a community other than their own.
+    visits_elsewhere: bool,
 }
 
 impl Store {
@@ -188,12 +189,13 @@ impl BatchTx<'_, '_> {
         Ok(())
     }
 
-    fn activity(&mut self, id: &ActivityId) -> Result<Option<(i64, Activity)>> {
+    /// Looks an activity up once a batch.
+    fn cache_activity(&mut self, id: &ActivityId) -> Result<()> {
         if !self.activities.contains_key(id) {
             let found = activity_key(self.tx, id)?;
             self.activities.insert(id.clone(), found);
         }
-        Ok(self.activities.get(id).cloned().flatten())
+        Ok(())
     }
 
     fn record(
@@ -222,17 +224,23 @@ impl BatchTx<'_, '_> {
         }
         let member: Option<MemberRow> = tx
             .prepare_cached(
-                "SELECT member_key, card_serial, community FROM members WHERE member_id = ?1",
+                "SELECT member_key, card_serial, community = ?2, visits_elsewhere FROM members
+                 WHERE member_id = ?1",
             )?
-            .query_row([record.member_id.as_str()], |r| {
+            .query_row(params![record.member_id.as_str(), self.community()], |r| {
                 Ok(MemberRow {
                     key: r.get(0)?,
                     card_serial: r.get(1)?,
-                    community: super::parse_column(2, &r.get::<_, String>(2)?)?,
+                    local: r.get(2)?,
+                    visits_elsewhere: r.get(3)?,
                 })
             })
             .optional()?;
-        let activity = self.activity(&record.activity_id)?;
+        self.cache_activity(&record.activity_id)?;
+        let activity = self
+            .activities
+            .get(&record.activity_id)
+            .and_then(Option::as_ref);
         let card_text = record
             .card
             .as_deref()
@@ -250,13 +258,8 @@ impl BatchTx<'_, '_> {
                     .scanned_at
                     .checked_add_signed(self.offset)
                     .unwrap_or(record.scanned_at);
-                let (status, reason) = self.decide(
-                    record,
-                    member.as_ref(),
-                    activity.as_ref(),
-                    decoded,
-                    corrected_at,
-                )?;
+                let (status, reason) =
+                    self.decide(record, member.as_ref(), activity, decoded, corrected_at)?;
                 (status, reason, corrected_at)
             };
         tx.prepare_cached(
@@ -272,7 +275,7 @@ impl BatchTx<'_, '_> {
             record.member_id.as_str(),
             record.activity_id.as_str(),
             member.as_ref().map(|m| m.key),
-            activity.as_ref().map(|(key, _)| *key),
+            activity.map(|(key, _)| *key),
             to_ms(record.scanned_at),
             to_ms(corrected_at),
             record.method.code(),
@@ -283,6 +286,21 @@ impl BatchTx<'_, '_> {
             self.seq,
             self.community(),
         ])?;
+        if let Some(member) = member.as_ref().filter(|m| !m.local)
+            && status.counts()
+        {
+            self.tx
+                .prepare_cached(
+                    "INSERT INTO visitors (community, member_key, seq) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (community, member_key) DO UPDATE SET seq = excluded.seq",
+                )?
+                .execute(params![self.community(), member.key, self.seq])?;
+            self.tx
+                .prepare_cached(
+                    "UPDATE members SET visits_elsewhere = 1 WHERE member_key = ?1 AND visits_elsewhere = 0",
+                )?
+                .execute([member.key])?;
+        }
         Ok(receipt(record.record_id, status, reason))
     }
 
@@ -324,7 +342,10 @@ impl BatchTx<'_, '_> {
                      AND status IN ('accepted', 'repeat')",
                 )?
                 .exists([member.key, *activity_key])?;
-            if !already_attended {
+            // One card counted at two communities at once needs a member who
+            // counts away from home: this record, or an earlier one. Only
+            // then are the member's other records looked at.
+            if !already_attended && (!member.local || member.visits_elsewhere) {
                 attended_elsewhere = tx
                     .prepare_cached(
                         "SELECT 1 FROM attendance a JOIN activities x ON x.activity_key = a.activity_key
@@ -343,8 +364,8 @@ impl BatchTx<'_, '_> {
             if record.method == Method::Manual {
                 let n: i64 = tx
                     .prepare_cached(
-                        "SELECT COUNT(*) FROM attendance WHERE activity_key = ?1 AND kiosk_id = ?2
-                         AND method = 'manual' AND status IN ('accepted', 'repeat')",
+                        "SELECT COUNT(*) FROM attendance WHERE method = 'manual' AND activity_key = ?1
+                         AND kiosk_id = ?2 AND status IN ('accepted', 'repeat')",
                     )?
                     .query_row(params![activity_key, self.kiosk_id()], |r| r.get(0))?;
                 manual_so_far = u32::try_from(n).unwrap_or(u32::MAX);
@@ -353,7 +374,11 @@ impl BatchTx<'_, '_> {
         Ok(judge(&Facts {
             record,
             kiosk_community: &self.intake.kiosk.community,
-            member_community: member.map(|m| &m.community),
+            member: match member {
+                None => Membership::Unknown,
+                Some(m) if m.local => Membership::Local,
+                Some(_) => Membership::Visitor,
+            },
             activity: activity.map(|(_, a)| a),
             card: card.as_ref(),
             corrected_at,

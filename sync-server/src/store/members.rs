@@ -89,13 +89,9 @@ pub(super) fn roster_since(
         "SELECT member_id, name, organization, community, card_serial FROM members m
          WHERE m.seq > ?2 AND m.community = ?1
          UNION
-         SELECT member_id, name, organization, community, card_serial FROM members m
-         WHERE m.seq > ?2
-           AND EXISTS (SELECT 1 FROM attendance a WHERE a.community = ?1 AND a.member_key = m.member_key)
-         UNION
          SELECT m.member_id, m.name, m.organization, m.community, m.card_serial
-         FROM attendance a JOIN members m ON m.member_key = a.member_key
-         WHERE a.community = ?1 AND a.seq > ?2
+         FROM visitors v JOIN members m ON m.member_key = v.member_key
+         WHERE v.community = ?1 AND (m.seq > ?2 OR v.seq > ?2)
          ORDER BY 1",
     )?;
     let rows = stmt.query_map(

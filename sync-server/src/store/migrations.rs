@@ -109,8 +109,28 @@ CREATE INDEX voids_seq ON voids (seq);
 ALTER TABLE attendance ADD COLUMN community TEXT NOT NULL DEFAULT '';
 UPDATE attendance SET community =
     COALESCE((SELECT k.community FROM kiosks k WHERE k.kiosk_id = attendance.kiosk_id), '');
-CREATE INDEX attendance_community_member ON attendance (community, member_key);
-CREATE INDEX attendance_activity_kiosk ON attendance (activity_key, kiosk_id);
+-- Members who attended at a community other than their own: a kiosk's
+-- snapshot carries its community's members and these (a paired agency's
+-- member checking in with their own card). Written only for such visits,
+-- so ingest pays nothing for the common case.
+CREATE TABLE visitors (
+    community  TEXT NOT NULL,
+    member_key INTEGER NOT NULL,
+    seq        INTEGER NOT NULL,
+    PRIMARY KEY (community, member_key)
+) WITHOUT ROWID;
+INSERT INTO visitors (community, member_key, seq)
+    SELECT a.community, a.member_key, MAX(a.seq)
+    FROM attendance a JOIN members m ON m.member_key = a.member_key
+    WHERE a.status IN ('accepted', 'repeat') AND a.community <> m.community
+    GROUP BY a.community, a.member_key;
+-- Set once a member counts somewhere other than at home: only then can one
+-- card be counted at two communities at once, so only then does ingest
+-- look at all of the member's records.
+ALTER TABLE members ADD COLUMN visits_elsewhere INTEGER NOT NULL DEFAULT 0;
+UPDATE members SET visits_elsewhere = 1 WHERE member_key IN (SELECT member_key FROM visitors);
+-- Only manual check-ins are counted per kiosk and activity.
+CREATE INDEX attendance_manual ON attendance (activity_key, kiosk_id) WHERE method = 'manual';
 CREATE INDEX members_community ON members (community);
 
 CREATE TABLE voids_scoped (

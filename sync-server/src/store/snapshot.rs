@@ -17,7 +17,7 @@ const DAYS_AHEAD: i64 = 30;
 /// one of its community's activities (a paired agency's member checking in
 /// with their own card).
 const SCOPE: &str = "SELECT member_key FROM members WHERE community = ?1
-     UNION SELECT member_key FROM attendance WHERE community = ?1 AND member_key IS NOT NULL";
+     UNION SELECT member_key FROM visitors WHERE community = ?1";
 
 impl Store {
     pub fn snapshot(
