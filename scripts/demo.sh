@@ -8,4 +8,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh demo
 cargo build --locked --release -p baodao-kiosk
-exec target/release/baodao-kiosk --demo "$@"
+exec "${CARGO_TARGET_DIR:-target}/release/baodao-kiosk" --demo "$@"
