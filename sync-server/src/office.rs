@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use baodao_shared::card::{CardKey, CardSigner, KeyId};
-use baodao_shared::{Community, KioskId, MemberId};
+use baodao_shared::{Community, KioskId, MemberId, bounds};
 use chrono::{Days, NaiveDate, Utc};
 
 use crate::card_image::{CardFace, png, render};
@@ -132,6 +132,7 @@ impl Office {
     }
 
     pub fn register_kiosk(&self, name: &str, community: &Community) -> Result<Registration> {
+        let name = bounds::check_text("kiosk name", name, bounds::MAX_NAME_CHARS)?;
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret)
             .map_err(|e| Error::Internal(format!("no OS randomness: {e}")))?;
@@ -219,6 +220,7 @@ impl Office {
     }
 
     pub fn points_report(&self, year: i32) -> Result<Vec<ReportRow>> {
+        let year = bounds::check_year(year)?;
         self.store.points_report(year, &self.settings.policy)
     }
 }

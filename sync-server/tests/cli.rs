@@ -462,3 +462,32 @@ fn plain_http_says_so_and_https_reloads_its_certificate_on_sighup() {
         "{log}"
     );
 }
+
+#[test]
+fn command_line_values_at_their_edges_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for (args, needle) in [
+        (
+            vec!["kiosks", "register", "--name", "", "--community", "C01"],
+            "kiosk name",
+        ),
+        (
+            vec!["kiosks", "register", "--name", "a\nb", "--community", "C01"],
+            "kiosk name",
+        ),
+        (
+            vec!["kiosks", "register", "--name", "x", "--community", "東湖"],
+            "community",
+        ),
+        (vec!["points", "--year", "99999"], "year"),
+        (vec!["points", "--year", "-2147483648"], "year"),
+        (vec!["keys", "retire", "--key-id", "300"], "300"),
+    ] {
+        let output = run(&data, &args);
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
