@@ -259,7 +259,7 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
     }
-    let (mut child, addr, _log) = spawn_server(dir.path(), &[]);
+    let (mut child, addr, _log) = spawn_server(dir.path(), "127.0.0.1:0", &[]);
     let mut stream = std::net::TcpStream::connect(&addr).unwrap();
     stream
         .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
@@ -320,11 +320,12 @@ fn keys_rotate_list_and_retire() {
 #[cfg(unix)]
 fn spawn_server(
     dir: &Path,
+    listen: &str,
     extra: &[&str],
 ) -> (std::process::Child, String, std::thread::JoinHandle<String>) {
     use std::io::{BufRead, BufReader, Read};
     let mut child = Command::new(env!("CARGO_BIN_EXE_baodao-sync-server"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .args(["serve", "--listen", listen, "--data-dir"])
         .arg(dir)
         .args(extra)
         .env("RUST_LOG", "info")
@@ -361,21 +362,10 @@ fn plain_http_says_so_and_https_reloads_its_certificate_on_sighup() {
 
     let dir = tempfile::tempdir().unwrap();
     // Plain HTTP on a non-loopback address is announced as such.
-    let mut plain = Command::new(env!("CARGO_BIN_EXE_baodao-sync-server"))
-        .args(["serve", "--listen", "0.0.0.0:0", "--data-dir"])
-        .arg(dir.path().join("plain"))
-        .env("RUST_LOG", "info")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut log = String::new();
-    {
-        use std::io::{BufRead, BufReader};
-        let mut stderr = BufReader::new(plain.stderr.take().unwrap());
-        while !log.contains("addr=") && stderr.read_line(&mut log).unwrap() > 0 {}
-    }
+    let (mut plain, _, log) = spawn_server(&dir.path().join("plain"), "0.0.0.0:0", &[]);
     plain.kill().unwrap();
     let _ = plain.wait();
+    let log = log.join().unwrap();
     assert!(
         log.contains("plain HTTP") && log.contains("in clear"),
         "{log}"
@@ -400,6 +390,7 @@ fn plain_http_says_so_and_https_reloads_its_certificate_on_sighup() {
     let key = dir.path().join("key.pem");
     let (mut child, addr, log) = spawn_server(
         &dir.path().join("tls"),
+        "127.0.0.1:0",
         &[
             "--tls-cert",
             cert.to_str().unwrap(),
