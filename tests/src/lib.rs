@@ -110,6 +110,21 @@ impl TestServer {
         Ok(())
     }
 
+    /// Members `M{i:03}` for each `i` in `ids` of community `C01`, one
+    /// activity `A1` of it open now, and a registered kiosk: where most
+    /// tests start. Returns the kiosk's token.
+    pub fn open_activity(&self, ids: impl IntoIterator<Item = usize>) -> anyhow::Result<String> {
+        let members: Vec<String> = ids.into_iter().map(|i| format!("M{i:03}")).collect();
+        let rows: Vec<_> = members
+            .iter()
+            .map(|m| (m.as_str(), "張偉", "C01"))
+            .collect();
+        self.import_members(&rows)?;
+        let (start, end) = open_now();
+        self.import_activities(&[("A1", "C01", start, end)])?;
+        self.register_kiosk("C01")
+    }
+
     pub fn register_kiosk(&self, community: &str) -> anyhow::Result<String> {
         let community: Community = community.parse()?;
         Ok(self.office.register_kiosk("test kiosk", &community)?.token)

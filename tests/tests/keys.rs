@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use baodao_shared::protocol::{Reason, RecordStatus};
-use baodao_tests::{TestServer, batch, open_now, record};
+use baodao_tests::{TestServer, batch, record};
 use chrono::Utc;
 
 async fn status_of(
@@ -41,17 +41,7 @@ async fn eventually<F: std::future::Future<Output = bool>>(mut check: impl FnMut
 #[tokio::test]
 async fn a_rotated_key_signs_new_cards_and_a_retired_one_stops_old_cards() {
     let server = TestServer::start(|s| s.key_refresh_secs = 1).await.unwrap();
-    let members: Vec<_> = (1..=4).map(|i| format!("M{i:03}")).collect();
-    let rows: Vec<_> = members
-        .iter()
-        .map(|m| (m.as_str(), "張偉", "C01"))
-        .collect();
-    server.import_members(&rows).unwrap();
-    let (start, end) = open_now();
-    server
-        .import_activities(&[("A1", "C01", start, end)])
-        .unwrap();
-    let token = server.register_kiosk("C01").unwrap();
+    let token = server.open_activity(1..=4).unwrap();
 
     let old = server.issue_card("M001", None).unwrap();
     let old_key = server.signer().key_id();

@@ -221,16 +221,7 @@ async fn lossy_proxy(
 async fn answers_lost_mid_batch_are_retried_without_double_counting() {
     let server = TestServer::start(|_| {}).await.unwrap();
     let members: Vec<String> = (0..30).map(|i| format!("M{i:03}")).collect();
-    let rows: Vec<_> = members
-        .iter()
-        .map(|m| (m.as_str(), "李娜", "C01"))
-        .collect();
-    server.import_members(&rows).unwrap();
-    let (start, end) = open_now();
-    server
-        .import_activities(&[("A1", "C01", start, end)])
-        .unwrap();
-    let token = server.register_kiosk("C01").unwrap();
+    let token = server.open_activity(0..30).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (proxy, connections) = lossy_proxy(server.addr, 3).await;
 
@@ -272,7 +263,7 @@ async fn answers_lost_mid_batch_are_retried_without_double_counting() {
         server.table_counts().unwrap().into_iter().collect();
     assert_eq!(counts["attendance"], 30, "each record stored once");
     assert!(counts["batches"] >= 2, "the batch was sent more than once");
-    let year = baodao_shared::Policy::default().year_of(start);
+    let year = baodao_shared::Policy::default().year_of(open_now().0);
     for m in &members {
         assert_eq!(
             server.points(&token, m, year).await.unwrap().points,
