@@ -81,10 +81,10 @@ fn main() {
             .unwrap();
         }
         let mut r = tx
-            .prepare("INSERT INTO attendance (record_id, kiosk_id, batch_id, member_id, activity_id, member_key, activity_key, scanned_at, corrected_at, method, received_at, status, seq) VALUES (?1, 'K0001', x'00', 'M', 'A', ?2, ?3, 0, 0, 'qr', 0, ?4, 1)")
+            .prepare("INSERT INTO attendance (record_id, kiosk_id, batch_id, member_id, activity_id, member_key, activity_key, scanned_at, corrected_at, method, received_at, status, seq, community) VALUES (?1, 'K0001', x'00', 'M', 'A', ?2, ?3, 0, 0, 'qr', 0, ?4, 1, 'C01')")
             .unwrap();
         let mut v = tx
-            .prepare("INSERT INTO voids (record_id, kiosk_id, batch_id, reason, received_at, seq) VALUES (?1, 'K0001', x'00', 'bench', 0, 1)")
+            .prepare("INSERT INTO voids (record_id, community, kiosk_id, batch_id, reason, received_at, seq) VALUES (?1, 'C01', 'K0001', x'00', 'bench', 0, 1)")
             .unwrap();
         let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
         for i in 0..records as u64 {
@@ -124,7 +124,7 @@ fn main() {
         let total: i64 = conn
             .query_row(
                 "SELECT SUM(n) FROM (SELECT a.member_key, COUNT(DISTINCT a.activity_key) AS n
-                 FROM attendance a LEFT JOIN voids v ON v.record_id = a.record_id
+                 FROM attendance a LEFT JOIN voids v ON v.record_id = a.record_id AND v.community = a.community
                  WHERE a.status IN ('accepted', 'repeat') AND v.record_id IS NULL
                  GROUP BY a.member_key)",
                 [],
