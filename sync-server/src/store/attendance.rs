@@ -337,23 +337,26 @@ impl BatchTx<'_, '_> {
         let (mut already_attended, mut attended_elsewhere, mut manual_so_far) = (false, false, 0);
         if let (Some(member), Some((activity_key, activity))) = (member, activity) {
             already_attended = tx
-                .prepare_cached(
+                .prepare_cached(concat!(
                     "SELECT 1 FROM attendance WHERE member_key = ?1 AND activity_key = ?2
-                     AND status IN ('accepted', 'repeat')",
-                )?
+                     AND status IN ",
+                    counting!()
+                ))?
                 .exists([member.key, *activity_key])?;
             // One card counted at two communities at once needs a member who
             // counts away from home: this record, or an earlier one. Only
             // then are the member's other records looked at.
             if !already_attended && (!member.local || member.visits_elsewhere) {
                 attended_elsewhere = tx
-                    .prepare_cached(
+                    .prepare_cached(concat!(
                         "SELECT 1 FROM attendance a JOIN activities x ON x.activity_key = a.activity_key
-                         WHERE a.member_key = ?1 AND a.status IN ('accepted', 'repeat') AND a.community <> ?2
+                         WHERE a.member_key = ?1 AND a.status IN ",
+                        counting!(),
+                        " AND a.community <> ?2
                            AND x.starts_at <= ?4 AND x.ends_at >= ?3
                            AND NOT EXISTS (SELECT 1 FROM voids v
                                            WHERE v.record_id = a.record_id AND v.community = a.community)",
-                    )?
+                    ))?
                     .exists(params![
                         member.key,
                         self.community(),
@@ -363,10 +366,11 @@ impl BatchTx<'_, '_> {
             }
             if record.method == Method::Manual {
                 let n: i64 = tx
-                    .prepare_cached(
+                    .prepare_cached(concat!(
                         "SELECT COUNT(*) FROM attendance WHERE method = 'manual' AND activity_key = ?1
-                         AND kiosk_id = ?2 AND status IN ('accepted', 'repeat')",
-                    )?
+                         AND kiosk_id = ?2 AND status IN ",
+                        counting!()
+                    ))?
                     .query_row(params![activity_key, self.kiosk_id()], |r| r.get(0))?;
                 manual_so_far = u32::try_from(n).unwrap_or(u32::MAX);
             }

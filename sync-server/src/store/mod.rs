@@ -2,6 +2,16 @@
 //! anyway) and a few readers, all used from blocking threads. WAL mode lets
 //! the admin commands work on the data directory while the server runs.
 
+/// The statuses that count toward points, as an SQL list for `status IN`.
+/// The rule is `RecordStatus::counts` in `shared`; a test holds this list
+/// to it. (A macro, so that queries stay `&'static str` for the statement
+/// cache; defined before the modules below, which see it.)
+macro_rules! counting {
+    () => {
+        "('accepted', 'repeat')"
+    };
+}
+
 mod activities;
 pub mod attendance;
 mod cards;
@@ -187,7 +197,31 @@ where
 
 #[cfg(test)]
 mod tests {
+    use baodao_shared::protocol::RecordStatus;
+
     use super::*;
+
+    #[test]
+    fn the_sql_list_of_counting_statuses_is_the_shared_rule() {
+        let listed: Vec<&str> = counting!()
+            .trim_matches(['(', ')'])
+            .split(',')
+            .map(|s| s.trim().trim_matches('\''))
+            .collect();
+        let counting: Vec<&str> = [
+            RecordStatus::Accepted,
+            RecordStatus::AlreadyReceived,
+            RecordStatus::Repeat,
+            RecordStatus::Held,
+            RecordStatus::Rejected,
+            RecordStatus::Unknown,
+        ]
+        .into_iter()
+        .filter(|s| s.counts())
+        .map(RecordStatus::code)
+        .collect();
+        assert_eq!(listed, counting);
+    }
 
     #[test]
     fn a_panic_inside_a_write_rolls_back_and_leaves_the_writer_usable() {

@@ -24,9 +24,12 @@ pub struct ReportRow {
     pub points: u32,
 }
 
-const COUNTING: &str = "SELECT a.member_key, a.activity_key, v.record_id IS NOT NULL
+const COUNTING: &str = concat!(
+    "SELECT a.member_key, a.activity_key, v.record_id IS NOT NULL
      FROM attendance a LEFT JOIN voids v ON v.record_id = a.record_id AND v.community = a.community
-     WHERE a.status IN ('accepted', 'repeat')";
+     WHERE a.status IN ",
+    counting!()
+);
 
 impl Store {
     /// One member's standing in `year`; `None` for an unknown member, or
