@@ -1,5 +1,6 @@
 //! The server's decisions, as plain functions: no I/O, tested without it.
 
+pub mod ingest;
 pub mod judge;
 pub mod token;
 pub mod upload;

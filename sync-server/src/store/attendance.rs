@@ -1,25 +1,22 @@
 //! Batch ingest: one transaction per batch, idempotent by record id.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use baodao_shared::bounds::{self, MAX_REASON_CHARS};
-use baodao_shared::card::{self, Card, CardRefusal, CardStatus};
+use baodao_shared::card::{Card, CardRefusal};
 use baodao_shared::protocol::{
     BatchReceipt, Reason, RecordReceipt, RecordStatus, VoidReceipt, VoidStatus,
 };
-use baodao_shared::{Activity, ActivityId, AttendanceRecord, MemberId, Method, Policy, Void};
+use baodao_shared::{Activity, ActivityId, AttendanceRecord, MemberId, Policy, Void};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 use uuid::Uuid;
 
 use super::{Kiosk, Store, activities, cards, next_seq, to_ms};
-use crate::domain::judge::{Facts, Membership, judge};
+use crate::domain::ingest::{self, Arrival, Lookup, MAX_CARD_CHARS, MemberFacts, Verdict};
 use crate::domain::upload::{Item, Upload};
 use crate::error::Result;
-
-/// Longest card text stored; longer is no card (a 32-character member id
-/// gives 162 characters).
-const MAX_CARD_CHARS: usize = 256;
 
 /// The server's side of an upload.
 #[derive(Debug, Clone, Copy)]
@@ -47,32 +44,6 @@ impl Intake<'_> {
         let bound = self.max_clock_offset;
         (raw.clamp(-bound, bound), raw.abs() <= bound)
     }
-}
-
-/// What the card checks inside the transaction see of the roster.
-struct Known {
-    current: Option<u32>,
-    revoked: bool,
-}
-
-impl CardStatus for Known {
-    fn current_serial(&self, _: &MemberId) -> Option<u32> {
-        self.current
-    }
-    fn is_revoked(&self, _: u32) -> bool {
-        self.revoked
-    }
-}
-
-/// A member as ingest sees them.
-#[derive(Debug, Clone)]
-struct MemberRow {
-    key: i64,
-    card_serial: Option<u32>,
-    /// Registered with the kiosk's community.
-    local: bool,
-    /// Has counted at a community other than their own.
-    visits_elsewhere: bool,
 }
 
 impl Store {
@@ -147,7 +118,9 @@ struct BatchTx<'t, 'a> {
     batch_key: &'a [u8; 16],
     offset: Duration,
     clock_trusted: bool,
-    activities: HashMap<ActivityId, Option<(i64, Activity)>>,
+    /// Activities looked up so far; shared so a record's decision can hold
+    /// one while the transaction answers questions.
+    activities: HashMap<ActivityId, Option<(i64, Rc<Activity>)>>,
 }
 
 impl BatchTx<'_, '_> {
@@ -189,10 +162,45 @@ impl BatchTx<'_, '_> {
         Ok(())
     }
 
+    fn member(&self, id: &MemberId) -> Result<Option<MemberFacts<i64>>> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT member_key, card_serial, community = ?2, visits_elsewhere FROM members
+                 WHERE member_id = ?1",
+            )?
+            .query_row(params![id.as_str(), self.community()], |r| {
+                Ok(MemberFacts {
+                    handle: r.get(0)?,
+                    card_serial: r.get(1)?,
+                    local: r.get(2)?,
+                    visits_elsewhere: r.get(3)?,
+                })
+            })
+            .optional()?)
+    }
+
+    /// A member counted away from home: the community's kiosks now carry
+    /// them, and their later records are checked for two places at once.
+    fn note_visit(&self, member: i64) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO visitors (community, member_key, seq) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (community, member_key) DO UPDATE SET seq = excluded.seq",
+            )?
+            .execute(params![self.community(), member, self.seq])?;
+        self.tx
+            .prepare_cached(
+                "UPDATE members SET visits_elsewhere = 1 WHERE member_key = ?1 AND visits_elsewhere = 0",
+            )?
+            .execute([member])?;
+        Ok(())
+    }
+
     /// Looks an activity up once a batch.
     fn cache_activity(&mut self, id: &ActivityId) -> Result<()> {
         if !self.activities.contains_key(id) {
-            let found = activity_key(self.tx, id)?;
+            let found = activity_key(self.tx, id)?.map(|(key, a)| (key, Rc::new(a)));
             self.activities.insert(id.clone(), found);
         }
         Ok(())
@@ -222,46 +230,38 @@ impl BatchTx<'_, '_> {
                 original_status: Some(earlier.status),
             });
         }
-        let member: Option<MemberRow> = tx
-            .prepare_cached(
-                "SELECT member_key, card_serial, community = ?2, visits_elsewhere FROM members
-                 WHERE member_id = ?1",
-            )?
-            .query_row(params![record.member_id.as_str(), self.community()], |r| {
-                Ok(MemberRow {
-                    key: r.get(0)?,
-                    card_serial: r.get(1)?,
-                    local: r.get(2)?,
-                    visits_elsewhere: r.get(3)?,
-                })
-            })
-            .optional()?;
+        let member = self.member(&record.member_id)?;
         self.cache_activity(&record.activity_id)?;
         let activity = self
             .activities
             .get(&record.activity_id)
-            .and_then(Option::as_ref);
+            .and_then(Option::as_ref)
+            .cloned();
         let card_text = record
             .card
             .as_deref()
             .filter(|c| c.chars().count() <= MAX_CARD_CHARS);
-
-        let (status, reason, corrected_at) =
-            if bounds::check_time("scanned_at", record.scanned_at).is_err() {
-                (
-                    RecordStatus::Rejected,
-                    Some(Reason::InvalidTime),
-                    record.scanned_at,
-                )
-            } else {
-                let corrected_at = record
-                    .scanned_at
-                    .checked_add_signed(self.offset)
-                    .unwrap_or(record.scanned_at);
-                let (status, reason) =
-                    self.decide(record, member.as_ref(), activity, decoded, corrected_at)?;
-                (status, reason, corrected_at)
-            };
+        let arrival = Arrival {
+            kiosk_community: &self.intake.kiosk.community,
+            received_at: self.intake.received_at,
+            policy: self.intake.policy,
+            grace: self.intake.grace,
+            offset: self.offset,
+            clock_trusted: self.clock_trusted,
+            manual_limit: self.intake.manual_limit,
+        };
+        let Verdict {
+            status,
+            reason,
+            corrected_at,
+        } = ingest::decide(
+            record,
+            member.as_ref(),
+            activity.as_ref().map(|(key, a)| (key, a.as_ref())),
+            decoded,
+            &arrival,
+            self,
+        )?;
         tx.prepare_cached(
             "INSERT INTO attendance (record_id, kiosk_id, batch_id, member_id, activity_id, member_key,
                  activity_key, scanned_at, corrected_at, method, card, received_at, status, reason, seq,
@@ -274,8 +274,8 @@ impl BatchTx<'_, '_> {
             self.batch_key.as_slice(),
             record.member_id.as_str(),
             record.activity_id.as_str(),
-            member.as_ref().map(|m| m.key),
-            activity.map(|(key, _)| *key),
+            member.as_ref().map(|m| m.handle),
+            activity.as_ref().map(|(key, _)| *key),
             to_ms(record.scanned_at),
             to_ms(corrected_at),
             record.method.code(),
@@ -289,111 +289,9 @@ impl BatchTx<'_, '_> {
         if let Some(member) = member.as_ref().filter(|m| !m.local)
             && status.counts()
         {
-            self.tx
-                .prepare_cached(
-                    "INSERT INTO visitors (community, member_key, seq) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (community, member_key) DO UPDATE SET seq = excluded.seq",
-                )?
-                .execute(params![self.community(), member.key, self.seq])?;
-            self.tx
-                .prepare_cached(
-                    "UPDATE members SET visits_elsewhere = 1 WHERE member_key = ?1 AND visits_elsewhere = 0",
-                )?
-                .execute([member.key])?;
+            self.note_visit(member.handle)?;
         }
         Ok(receipt(record.record_id, status, reason))
-    }
-
-    /// Gathers the facts `judge` needs; the costlier look-ups only when
-    /// they can change the answer.
-    fn decide(
-        &self,
-        record: &AttendanceRecord,
-        member: Option<&MemberRow>,
-        activity: Option<&(i64, Activity)>,
-        decoded: Option<Result<Card, CardRefusal>>,
-        corrected_at: DateTime<Utc>,
-    ) -> Result<(RecordStatus, Option<Reason>)> {
-        let tx = self.tx;
-        let decoded = match (record.card.as_deref(), decoded) {
-            (Some(text), _) if text.chars().count() > MAX_CARD_CHARS => {
-                Some(Err(CardRefusal::Malformed))
-            }
-            (_, decoded) => decoded,
-        };
-        let card = match decoded {
-            Some(Ok(card)) => {
-                let known = Known {
-                    current: member.and_then(|m| m.card_serial),
-                    revoked: cards::is_revoked(tx, card.serial)?,
-                };
-                let today = corrected_at
-                    .with_timezone(&self.intake.policy.time_zone)
-                    .date_naive();
-                Some(card::check(card, today, &known))
-            }
-            other => other,
-        };
-        let (mut already_attended, mut attended_elsewhere, mut manual_so_far) = (false, false, 0);
-        if let (Some(member), Some((activity_key, activity))) = (member, activity) {
-            already_attended = tx
-                .prepare_cached(concat!(
-                    "SELECT 1 FROM attendance WHERE member_key = ?1 AND activity_key = ?2
-                     AND status IN ",
-                    counting!()
-                ))?
-                .exists([member.key, *activity_key])?;
-            // One card counted at two communities at once needs a member who
-            // counts away from home: this record, or an earlier one. Only
-            // then are the member's other records looked at.
-            if !already_attended && (!member.local || member.visits_elsewhere) {
-                attended_elsewhere = tx
-                    .prepare_cached(concat!(
-                        "SELECT 1 FROM attendance a JOIN activities x ON x.activity_key = a.activity_key
-                         WHERE a.member_key = ?1 AND a.status IN ",
-                        counting!(),
-                        " AND a.community <> ?2
-                           AND x.starts_at <= ?4 AND x.ends_at >= ?3
-                           AND NOT EXISTS (SELECT 1 FROM voids v
-                                           WHERE v.record_id = a.record_id AND v.community = a.community)",
-                    ))?
-                    .exists(params![
-                        member.key,
-                        self.community(),
-                        to_ms(activity.starts_at),
-                        to_ms(activity.ends_at)
-                    ])?;
-            }
-            if record.method == Method::Manual {
-                let n: i64 = tx
-                    .prepare_cached(concat!(
-                        "SELECT COUNT(*) FROM attendance WHERE method = 'manual' AND activity_key = ?1
-                         AND kiosk_id = ?2 AND status IN ",
-                        counting!()
-                    ))?
-                    .query_row(params![activity_key, self.kiosk_id()], |r| r.get(0))?;
-                manual_so_far = u32::try_from(n).unwrap_or(u32::MAX);
-            }
-        }
-        Ok(judge(&Facts {
-            record,
-            kiosk_community: &self.intake.kiosk.community,
-            member: match member {
-                None => Membership::Unknown,
-                Some(m) if m.local => Membership::Local,
-                Some(_) => Membership::Visitor,
-            },
-            activity: activity.map(|(_, a)| a),
-            card: card.as_ref(),
-            corrected_at,
-            received_at: self.intake.received_at,
-            clock_trusted: self.clock_trusted,
-            grace: self.intake.grace,
-            already_attended,
-            attended_elsewhere,
-            manual_so_far,
-            manual_limit: self.intake.manual_limit,
-        }))
     }
 
     fn void(&self, void: &Void) -> Result<VoidReceipt> {
@@ -442,6 +340,64 @@ impl BatchTx<'_, '_> {
             },
             reason: None,
         })
+    }
+}
+
+/// The questions of `domain::ingest`, answered inside the batch's transaction.
+impl Lookup for BatchTx<'_, '_> {
+    type Member = i64;
+    type Activity = i64;
+
+    fn is_revoked(&mut self, serial: u32) -> Result<bool> {
+        cards::is_revoked(self.tx, serial)
+    }
+
+    fn already_attended(&mut self, member: &i64, activity: &i64) -> Result<bool> {
+        Ok(self
+            .tx
+            .prepare_cached(concat!(
+                "SELECT 1 FROM attendance WHERE member_key = ?1 AND activity_key = ?2
+                 AND status IN ",
+                counting!()
+            ))?
+            .exists([member, activity])?)
+    }
+
+    fn attended_elsewhere(
+        &mut self,
+        member: &i64,
+        starts: DateTime<Utc>,
+        ends: DateTime<Utc>,
+    ) -> Result<bool> {
+        Ok(self
+            .tx
+            .prepare_cached(concat!(
+                "SELECT 1 FROM attendance a JOIN activities x ON x.activity_key = a.activity_key
+                 WHERE a.member_key = ?1 AND a.status IN ",
+                counting!(),
+                " AND a.community <> ?2
+                   AND x.starts_at <= ?4 AND x.ends_at >= ?3
+                   AND NOT EXISTS (SELECT 1 FROM voids v
+                                   WHERE v.record_id = a.record_id AND v.community = a.community)",
+            ))?
+            .exists(params![
+                member,
+                self.community(),
+                to_ms(starts),
+                to_ms(ends)
+            ])?)
+    }
+
+    fn manual_so_far(&mut self, activity: &i64) -> Result<u32> {
+        let n: i64 = self
+            .tx
+            .prepare_cached(concat!(
+                "SELECT COUNT(*) FROM attendance WHERE method = 'manual' AND activity_key = ?1
+                 AND kiosk_id = ?2 AND status IN ",
+                counting!()
+            ))?
+            .query_row(params![activity, self.kiosk_id()], |r| r.get(0))?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 }
 
