@@ -26,8 +26,9 @@ pub enum Error {
     Config(String),
     #[error(transparent)]
     Domain(#[from] baodao_shared::Error),
+    /// A storage backend's failure; which driver is the store's business.
     #[error("database: {0}")]
-    Database(#[from] rusqlite::Error),
+    Database(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
     #[error("{context}: {source}")]
     Io {
         context: String,

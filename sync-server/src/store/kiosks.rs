@@ -39,11 +39,18 @@ impl Store {
     ) -> Result<Registration> {
         let token = format_token(secret);
         self.write(|tx| {
-            let number: i64 = tx.query_row("SELECT COUNT(*) + 1 FROM kiosks", [], |r| r.get(0))?;
+            // The number comes from the row SQLite allocates, not from a
+            // count read beforehand: two registrations never get one id.
+            let hash = hash_token(&token);
+            tx.execute(
+                "INSERT INTO kiosks (kiosk_id, name, community, token_hash, created_at) VALUES (?1, ?2, ?3, ?1, ?4)",
+                params![hash, name, community.as_str(), to_ms(now)],
+            )?;
+            let number = tx.last_insert_rowid();
             let kiosk_id = KioskId::new(format!("K{number:04}"))?;
             tx.execute(
-                "INSERT INTO kiosks (kiosk_id, name, community, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![kiosk_id.as_str(), name, community.as_str(), hash_token(&token), to_ms(now)],
+                "UPDATE kiosks SET kiosk_id = ?1 WHERE rowid = ?2",
+                params![kiosk_id.as_str(), number],
             )?;
             Ok(Registration {
                 kiosk: Kiosk {

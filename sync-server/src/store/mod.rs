@@ -91,6 +91,12 @@ impl Store {
     }
 }
 
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::Database(Box::new(e))
+    }
+}
+
 /// Locks a connection, recovering one that a panicking request left behind:
 /// its transaction was rolled back as the panic unwound (or is rolled back
 /// here), so the next request finds the database as it was. A poisoned
