@@ -373,14 +373,7 @@ async fn records_the_office_refuses_are_kept_with_their_reasons() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_void_reason_of_501_characters_never_blocks_the_outbox() {
     let server = TestServer::start(|_| {}).await.unwrap();
-    server
-        .import_members(&[("M001", "張偉", "C01"), ("M002", "李娜", "C01")])
-        .unwrap();
-    let (start, end) = open_now();
-    server
-        .import_activities(&[("A1", "C01", start, end)])
-        .unwrap();
-    let token = server.register_kiosk("C01").unwrap();
+    let token = server.open_activity(1..=2).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_owned();
     let server = std::sync::Arc::new(server);
@@ -432,7 +425,7 @@ async fn a_void_reason_of_501_characters_never_blocks_the_outbox() {
     .await
     .unwrap();
     let policy = baodao_shared::Policy::default();
-    let year = policy.year_of(start);
+    let year = policy.year_of(open_now().0);
     let points = |m: &str| {
         let store = server.office.store();
         store

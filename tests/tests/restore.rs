@@ -5,20 +5,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use baodao_sync_server::{Office, Settings};
-use baodao_tests::{TestServer, open_now};
+use baodao_tests::TestServer;
 use chrono::Utc;
 
 #[tokio::test]
 async fn after_a_restore_every_kiosk_gets_a_full_snapshot() {
     let server = TestServer::start(|_| {}).await.unwrap();
-    server
-        .import_members(&[("M001", "張偉", "C01"), ("M002", "李娜", "C01")])
-        .unwrap();
-    let (start, end) = open_now();
-    server
-        .import_activities(&[("A1", "C01", start, end)])
-        .unwrap();
-    let token = server.register_kiosk("C01").unwrap();
+    let token = server.open_activity(1..=2).unwrap();
     server.issue_card("M001", None).unwrap();
     let keep = tempfile::tempdir().unwrap();
     let backup = keep.path().join("backup.sqlite");
