@@ -270,13 +270,7 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
     assert!(response.contains("\"status\":\"ok\""), "{response}");
 
     let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    signal(&pid, "-TERM");
     let status = child.wait().unwrap();
     assert!(status.success(), "exit after SIGTERM: {status}");
     assert_eq!(std::fs::read_to_string(&key).unwrap(), "not even a key");
@@ -422,13 +416,7 @@ fn plain_http_says_so_and_https_reloads_its_certificate_on_sighup() {
 
     let second_ca = write_cert();
     let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-HUP", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    signal(&pid, "-HUP");
     let mut renewed = false;
     for _ in 0..50 {
         if get(&second_ca).is_ok_and(|s| s == 200) {
@@ -439,13 +427,7 @@ fn plain_http_says_so_and_https_reloads_its_certificate_on_sighup() {
     }
     assert!(renewed, "the renewed certificate is served after SIGHUP");
     assert!(get(&first_ca).is_err(), "the old one is not");
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    signal(&pid, "-TERM");
     assert!(child.wait().unwrap().success());
     let log = log.join().unwrap();
     assert!(
@@ -481,4 +463,15 @@ fn command_line_values_at_their_edges_are_refused_by_name() {
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
+}
+
+#[cfg(unix)]
+fn signal(pid: &str, name: &str) {
+    assert!(
+        Command::new("kill")
+            .args([name, pid])
+            .status()
+            .unwrap()
+            .success()
+    );
 }

@@ -51,7 +51,7 @@ pub struct MemberFacts<M> {
     pub visits_elsewhere: bool,
 }
 
-/// What holds for every record of one arrival.
+/// What holds for every record of one upload.
 #[derive(Debug, Clone, Copy)]
 pub struct Arrival<'a> {
     pub kiosk_community: &'a Community,

@@ -59,17 +59,29 @@ impl Store {
         decoded: &[Option<Result<Card, CardRefusal>>],
     ) -> Result<BatchReceipt> {
         let (offset, clock_trusted) = intake.clock_offset(upload.sent_at);
+        let raw_offset_ms = intake
+            .received_at
+            .signed_duration_since(upload.sent_at)
+            .num_milliseconds();
+        let arrival = Arrival {
+            kiosk_community: &intake.kiosk.community,
+            received_at: intake.received_at,
+            policy: intake.policy,
+            grace: intake.grace,
+            offset,
+            clock_trusted,
+            manual_limit: intake.manual_limit,
+        };
         self.write(|tx| {
             let mut batch_tx = BatchTx {
                 tx,
                 intake,
+                arrival,
                 seq: next_seq(tx)?,
                 batch_key: upload.batch_id.as_bytes(),
-                offset,
-                clock_trusted,
                 activities: HashMap::new(),
             };
-            batch_tx.record_batch(upload)?;
+            batch_tx.record_batch(upload, raw_offset_ms)?;
             let records = upload
                 .records
                 .iter()
@@ -99,10 +111,7 @@ impl Store {
             Ok(BatchReceipt {
                 batch_id: upload.batch_id,
                 received_at: intake.received_at,
-                clock_offset_ms: intake
-                    .received_at
-                    .signed_duration_since(upload.sent_at)
-                    .num_milliseconds(),
+                clock_offset_ms: raw_offset_ms,
                 records,
                 voids,
             })
@@ -114,10 +123,10 @@ impl Store {
 struct BatchTx<'t, 'a> {
     tx: &'t Transaction<'t>,
     intake: &'a Intake<'a>,
+    /// What the domain's decision needs of the upload, made once a batch.
+    arrival: Arrival<'a>,
     seq: i64,
     batch_key: &'a [u8; 16],
-    offset: Duration,
-    clock_trusted: bool,
     /// Activities looked up so far; shared so a record's decision can hold
     /// one while the transaction answers questions.
     activities: HashMap<ActivityId, Option<(i64, Rc<Activity>)>>,
@@ -134,13 +143,8 @@ impl BatchTx<'_, '_> {
 
     /// Keeps the batch's evidence of the kiosk's clock: what it claimed,
     /// when it arrived and the offset measured.
-    fn record_batch(&self, upload: &Upload) -> Result<()> {
+    fn record_batch(&self, upload: &Upload, raw_offset_ms: i64) -> Result<()> {
         let received_ms = to_ms(self.intake.received_at);
-        let raw_offset_ms = self
-            .intake
-            .received_at
-            .signed_duration_since(upload.sent_at)
-            .num_milliseconds();
         let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
         self.tx
             .prepare_cached(
@@ -241,15 +245,8 @@ impl BatchTx<'_, '_> {
             .card
             .as_deref()
             .filter(|c| c.chars().count() <= MAX_CARD_CHARS);
-        let arrival = Arrival {
-            kiosk_community: &self.intake.kiosk.community,
-            received_at: self.intake.received_at,
-            policy: self.intake.policy,
-            grace: self.intake.grace,
-            offset: self.offset,
-            clock_trusted: self.clock_trusted,
-            manual_limit: self.intake.manual_limit,
-        };
+        // A copy: `self` answers the decision's questions meanwhile.
+        let arrival = self.arrival;
         let Verdict {
             status,
             reason,
