@@ -7,6 +7,7 @@ packages=(
   gcc libc6-dev     # C parts of crates (bundled SQLite)
   libclang1-14      # bindgen, for the camera crate (V4L2 bindings)
   ca-certificates   # the kiosk's HTTPS client reads the system's roots
+  postgresql        # the tests' throwaway cluster (scripts/with-postgres.sh)
 )
 if [ "${1:-}" = "ci" ]; then
   # cargo fuzz (libFuzzer is C++), and schemathesis' helper script.

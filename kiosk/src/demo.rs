@@ -5,8 +5,10 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use baodao_shared::card::CardSigner;
+use baodao_sync_server::store::Registration;
 use baodao_sync_server::{Office, Settings};
 use chrono::{Duration, NaiveDate, SecondsFormat, Utc};
 
@@ -24,7 +26,7 @@ pub struct Demo {
     pub cards: Vec<String>,
     pub server: SocketAddr,
     _runtime: tokio::runtime::Runtime,
-    _office: std::sync::Arc<Office>,
+    _office: Arc<Office>,
 }
 
 fn demo_error(e: impl std::fmt::Display) -> Error {
@@ -33,77 +35,14 @@ fn demo_error(e: impl std::fmt::Display) -> Error {
 
 /// Sets up the demo under `dir` and starts its server.
 pub fn start(dir: &Path, camera: Option<CameraSpec>) -> Result<Demo> {
-    let server_dir = dir.join("server");
-    let office = Office::open(Settings::new(&server_dir)).map_err(demo_error)?;
-    let members = dir.join("members.csv");
-    std::fs::write(&members, MEMBERS).map_err(Error::io("writing demo members"))?;
-    office.import_members(&members).map_err(demo_error)?;
-    let now = Utc::now();
-    let at = |d: Duration| (now + d).to_rfc3339_opts(SecondsFormat::Secs, true);
-    let activities = dir.join("activities.csv");
-    std::fs::write(
-        &activities,
-        format!(
-            "activity_id,title,kind,community,starts_at,ends_at\n\
-             DEMO-NOW,黨員固定活動日：社區環境衛生整治,activity_day,C01,{},{}\n\
-             DEMO-NEXT,政策宣講：基層治理新規解讀,policy_talk,C01,{},{}\n",
-            at(Duration::minutes(-30)),
-            at(Duration::hours(3)),
-            at(Duration::days(1)),
-            at(Duration::days(1) + Duration::hours(2)),
-        ),
-    )
-    .map_err(Error::io("writing demo activities"))?;
-    office.import_activities(&activities).map_err(demo_error)?;
-    let registration = office
-        .register_kiosk("demo kiosk", &"C01".parse()?)
-        .map_err(demo_error)?;
-
-    // Cards: issued properly (printable PNGs land in DIR/cards), one expired,
-    // one forged by a key the office never had.
-    let cards_dir = dir.join("cards");
-    std::fs::create_dir_all(&cards_dir).map_err(Error::io("creating the demo card folder"))?;
-    let issue = |member: &str, expires: Option<NaiveDate>| -> Result<String> {
-        let id = member.parse()?;
-        Ok(office
-            .issue_card(&id, expires, &cards_dir.join(format!("{member}.png")))
-            .map_err(demo_error)?
-            .payload)
-    };
-    let first = issue("M0001", None)?;
-    let second = issue("M0011", None)?;
-    let third = issue("M0005", None)?;
-    let expired = issue("M0007", NaiveDate::from_ymd_opt(2025, 12, 31))?;
-    let forged = CardSigner::from_seed(1, &[0x5a; 32]).sign(
-        &"M0002".parse()?,
-        2,
-        NaiveDate::from_ymd_opt(2030, 1, 1).unwrap_or_default(),
-    )?;
-    let cards = vec![first.clone(), second, first, forged, expired, third];
-
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_name("baodao-demo-server")
         .enable_all()
         .build()
         .map_err(Error::io("starting the demo server"))?;
-    let office = std::sync::Arc::new(office);
-    let server = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(Error::io("binding the demo server"))?;
-        let addr = listener
-            .local_addr()
-            .map_err(Error::io("demo server address"))?;
-        let state = baodao_sync_server::AppState::new(&office).map_err(demo_error)?;
-        tokio::spawn(baodao_sync_server::serve(
-            listener,
-            state,
-            std::future::pending(),
-        ));
-        Ok::<_, Error>(addr)
-    })?;
-
+    let (office, registration, cards, server) = runtime.block_on(set_up(dir))?;
+    let cards_dir = dir.join("cards");
     let config_path = dir.join("kiosk.toml");
     let pin_hash = crate::app::pin::hash(DEMO_PIN)?;
     std::fs::write(
@@ -134,4 +73,86 @@ pub fn folder() -> Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!("baodao-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(Error::io(format!("creating {}", dir.display())))?;
     Ok(dir)
+}
+
+/// The demo's office data (members, activities, a kiosk, cards) and its
+/// running server.
+async fn set_up(dir: &Path) -> Result<(Arc<Office>, Registration, Vec<String>, SocketAddr)> {
+    let server_dir = dir.join("server");
+    let office = Office::open(Settings::new(&server_dir))
+        .await
+        .map_err(demo_error)?;
+    let members = dir.join("members.csv");
+    std::fs::write(&members, MEMBERS).map_err(Error::io("writing demo members"))?;
+    office.import_members(&members).await.map_err(demo_error)?;
+    let now = Utc::now();
+    let at = |d: Duration| (now + d).to_rfc3339_opts(SecondsFormat::Secs, true);
+    let activities = dir.join("activities.csv");
+    std::fs::write(
+        &activities,
+        format!(
+            "activity_id,title,kind,community,starts_at,ends_at\n\
+             DEMO-NOW,黨員固定活動日：社區環境衛生整治,activity_day,C01,{},{}\n\
+             DEMO-NEXT,政策宣講：基層治理新規解讀,policy_talk,C01,{},{}\n",
+            at(Duration::minutes(-30)),
+            at(Duration::hours(3)),
+            at(Duration::days(1)),
+            at(Duration::days(1) + Duration::hours(2)),
+        ),
+    )
+    .map_err(Error::io("writing demo activities"))?;
+    office
+        .import_activities(&activities)
+        .await
+        .map_err(demo_error)?;
+    let registration = office
+        .register_kiosk("demo kiosk", &"C01".parse()?)
+        .await
+        .map_err(demo_error)?;
+
+    // Cards: issued properly (printable PNGs land in DIR/cards), one expired,
+    // one forged by a key the office never had.
+    let cards_dir = dir.join("cards");
+    std::fs::create_dir_all(&cards_dir).map_err(Error::io("creating the demo card folder"))?;
+    let mut issued = Vec::new();
+    for (member, expires) in [
+        ("M0001", None),
+        ("M0011", None),
+        ("M0005", None),
+        ("M0007", NaiveDate::from_ymd_opt(2025, 12, 31)),
+    ] {
+        let id = member.parse()?;
+        issued.push(
+            office
+                .issue_card(&id, expires, &cards_dir.join(format!("{member}.png")))
+                .await
+                .map_err(demo_error)?
+                .payload,
+        );
+    }
+    let [first, second, third, expired] =
+        <[String; 4]>::try_from(issued).map_err(|_| demo_error("four demo cards"))?;
+    let forged = CardSigner::from_seed(1, &[0x5a; 32]).sign(
+        &"M0002".parse()?,
+        2,
+        NaiveDate::from_ymd_opt(2030, 1, 1).unwrap_or_default(),
+    )?;
+    let cards = vec![first.clone(), second, first, forged, expired, third];
+
+    let office = Arc::new(office);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(Error::io("binding the demo server"))?;
+    let addr = listener
+        .local_addr()
+        .map_err(Error::io("demo server address"))?;
+    let state = baodao_sync_server::AppState::new(&office)
+        .await
+        .map_err(demo_error)?;
+    tokio::spawn(baodao_sync_server::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    Ok((office, registration, cards, addr))
 }

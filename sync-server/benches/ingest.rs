@@ -15,7 +15,7 @@ use baodao_shared::{Activity, ActivityKind, AttendanceRecord, Member, Method};
 use baodao_sync_server::card_cache::CardDecoder;
 use baodao_sync_server::domain::upload::Upload;
 use baodao_sync_server::net::tls::{Tls, TlsFiles};
-use baodao_sync_server::store::attendance::Intake;
+use baodao_sync_server::store::Intake;
 use baodao_sync_server::{AppState, Office, Settings};
 use chrono::{Duration as Span, NaiveDate, Utc};
 
@@ -40,10 +40,26 @@ fn office(dir: &Path, data: &Data) -> Office {
     // measured instead of ingest.
     settings.net.kiosk_requests_per_minute = 1_000_000;
     settings.net.address_requests_per_minute = 1_000_000;
-    let office = Office::open(settings).unwrap();
-    office.store().upsert_members(&data.members).unwrap();
-    office.store().upsert_activities(&data.activities).unwrap();
-    office
+    block_on(async {
+        let office = Office::open(settings).await.unwrap();
+        let store = office.store();
+        store.upsert_members(data.members.clone()).await.unwrap();
+        store
+            .upsert_activities(data.activities.clone())
+            .await
+            .unwrap();
+        office
+    })
+}
+
+/// Runs a future to completion on a small runtime of its own.
+fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
 }
 
 /// Members × activities, every record carrying its member's signed card.
@@ -170,11 +186,17 @@ fn raw_sqlite(path: &Path, data: &Data) -> Duration {
 /// an Ed25519 verification.
 fn store_ingest(dir: &Path, data: &Data, signer: &CardSigner, warm: bool) -> Duration {
     let office = office(dir, data);
-    let mut keyring_keys = office.store().card_keys().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = office.store();
+    let mut keyring_keys = runtime.block_on(store.card_keys()).unwrap();
     keyring_keys.push(signer.public_key());
     let cache = CardDecoder::new(baodao_shared::card::Keyring::new(&keyring_keys).unwrap());
-    let kiosk = office
-        .register_kiosk("bench", &"C01".parse().unwrap())
+    let kiosk = runtime
+        .block_on(office.register_kiosk("bench", &"C01".parse().unwrap()))
         .unwrap()
         .kiosk;
     let policy = office.settings().policy;
@@ -183,20 +205,27 @@ fn store_ingest(dir: &Path, data: &Data, signer: &CardSigner, warm: bool) -> Dur
             let _ = r.card.as_deref().map(|c| cache.decode(c));
         }
     }
-    let uploads: Vec<Upload> = data.batches.iter().cloned().map(Upload::from).collect();
+    let uploads: Vec<std::sync::Arc<Upload>> = data
+        .batches
+        .iter()
+        .cloned()
+        .map(|b| std::sync::Arc::new(Upload::from(b)))
+        .collect();
     let start = Instant::now();
     for (batch, upload) in data.batches.iter().zip(&uploads) {
         let cards: Vec<Option<&str>> = batch.records.iter().map(|r| r.card.as_deref()).collect();
         let decoded = cache.decode_all(&cards);
         let intake = Intake {
-            kiosk: &kiosk,
+            kiosk: kiosk.clone(),
             received_at: Utc::now(),
-            policy: &policy,
+            policy,
             grace: Span::hours(2),
             max_clock_offset: Span::days(1),
             manual_limit: 30,
         };
-        let receipt = office.store().ingest(&intake, upload, &decoded).unwrap();
+        let receipt = runtime
+            .block_on(store.ingest(intake, std::sync::Arc::clone(upload), decoded))
+            .unwrap();
         assert!(
             receipt
                 .records
@@ -238,18 +267,18 @@ fn http_ingest(dir: &Path, data: &Data, signer: &CardSigner, https: bool) -> Dur
     let office = office(dir, data);
     // Cards in this run are signed by the bench key; trust it as key 0.
     let store = office.store();
-    store
-        .register_card_key(&signer.public_key(), Utc::now())
-        .unwrap();
-    let token = office
-        .register_kiosk("bench", &"C01".parse().unwrap())
-        .unwrap()
-        .token;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
+    runtime
+        .block_on(store.register_card_key(signer.public_key(), Utc::now()))
+        .unwrap();
+    let token = runtime
+        .block_on(office.register_kiosk("bench", &"C01".parse().unwrap()))
+        .unwrap()
+        .token;
     let _ = rustls::crypto::ring::default_provider().install_default();
     let (tls, client) = if https {
         let (files, ca) = certificates(&dir.join("tls"));
@@ -264,7 +293,7 @@ fn http_ingest(dir: &Path, data: &Data, signer: &CardSigner, https: bool) -> Dur
         (None, reqwest::Client::builder().no_proxy().build().unwrap())
     };
     runtime.block_on(async {
-        let state = AppState::new(&office).unwrap();
+        let state = AppState::new(&office).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let url = if https {

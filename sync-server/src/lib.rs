@@ -7,6 +7,7 @@ pub mod domain;
 pub mod error;
 pub mod import;
 pub mod keys;
+pub mod migrate;
 pub mod net;
 pub mod office;
 pub mod openapi;
@@ -26,23 +27,23 @@ pub use routes::router;
 pub use settings::Settings;
 
 use crate::card_cache::CardDecoder;
-use crate::store::Store;
+use crate::store::Storage;
 
 /// What every request handler shares.
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub settings: Arc<Settings>,
-    pub store: Arc<Store>,
+    pub store: Arc<dyn Storage>,
     pub cards: Arc<CardDecoder>,
     pub limiters: Arc<net::Limiters>,
 }
 
 impl AppState {
-    pub fn new(office: &Office) -> Result<Self> {
+    pub async fn new(office: &Office) -> Result<Self> {
         Ok(Self {
             settings: Arc::new(office.settings().clone()),
             store: office.store(),
-            cards: Arc::new(CardDecoder::with_keys(office.store().card_keys()?)?),
+            cards: Arc::new(CardDecoder::with_keys(office.store().card_keys().await?)?),
             limiters: Arc::new(net::Limiters::new(&office.settings().net)),
         })
     }
@@ -55,7 +56,7 @@ pub async fn launch(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let state = AppState::new(office)?;
+    let state = AppState::new(office).await?;
     let addr = listener
         .local_addr()
         .map_err(Error::io("reading the listening address"))?;
@@ -66,14 +67,15 @@ pub async fn launch(
         .clone()
         .map(|files| net::tls::Tls::load(files).map(Arc::new))
         .transpose()?;
+    let database = settings.database_url().redacted();
     match &tls {
-        Some(_) => tracing::info!(%addr, data_dir = %settings.data_dir.display(), "serving HTTPS"),
+        Some(_) => tracing::info!(%addr, %database, "serving HTTPS"),
         None if addr.ip().is_loopback() => {
-            tracing::info!(%addr, data_dir = %settings.data_dir.display(), "serving plain HTTP on loopback (put a TLS proxy in front, or set tls_cert and tls_key)");
+            tracing::info!(%addr, %database, "serving plain HTTP on loopback (put a TLS proxy in front, or set tls_cert and tls_key)");
         }
         None => tracing::warn!(
             %addr,
-            data_dir = %settings.data_dir.display(),
+            %database,
             "serving plain HTTP: tokens and rosters travel in clear; set tls_cert and tls_key (or --tls-cert/--tls-key), or put a TLS proxy in front"
         ),
     }
@@ -108,23 +110,23 @@ pub async fn serve_tls(
     served
 }
 
-/// Reads the card keys again every `key_refresh_secs` (30): a key rotated
-/// or retired by the office is in force within that long, no restart.
+/// Reads the card keys again every `key_refresh_secs` (5): a key rotated
+/// or retired by the office is in force on every instance within that
+/// long, no restart. (Card and kiosk revocations need no refresh: every
+/// request reads them from the database.)
 async fn refresh_keys(state: AppState) {
     let period = std::time::Duration::from_secs(state.settings.key_refresh_secs);
     let mut every = tokio::time::interval(period);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        let store = Arc::clone(&state.store);
-        match tokio::task::spawn_blocking(move || store.card_keys()).await {
-            Ok(Ok(keys)) => match state.cards.refresh(keys) {
+        match state.store.card_keys().await {
+            Ok(keys) => match state.cards.refresh(keys) {
                 Ok(true) => tracing::info!("card keys changed; now in force"),
                 Ok(false) => {}
                 Err(e) => tracing::error!(error = %e, "a card key in the database is unusable"),
             },
-            Ok(Err(e)) => tracing::warn!(error = %e, "cannot read the card keys"),
-            Err(e) => tracing::warn!(error = %e, "reading the card keys failed"),
+            Err(e) => tracing::warn!(error = %e, "cannot read the card keys"),
         }
     }
 }

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use baodao_shared::{Community, KioskId, MemberId};
+use baodao_sync_server::store::DatabaseUrl;
 use baodao_sync_server::{Office, Settings, launch, shutdown_signal};
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -31,6 +32,10 @@ struct Common {
     /// Settings file (default: DATA_DIR/server.toml when present).
     #[arg(long, env = "BAODAO_CONFIG")]
     config: Option<PathBuf>,
+    /// The database: sqlite:PATH or postgres://USER@HOST/DB (default:
+    /// sqlite:DATA_DIR/baodao.sqlite, or database_url in the settings).
+    #[arg(long, env = "BAODAO_DATABASE_URL")]
+    database: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,6 +95,24 @@ enum Command {
         /// A copy made by `backup`.
         #[arg(long)]
         from: PathBuf,
+    },
+    /// Give the database a new epoch: every kiosk pulls a full snapshot
+    /// next. Run after restoring PostgreSQL with pg_restore.
+    NewEpoch {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Copy a whole SQLite data set into PostgreSQL, then check that both
+    /// hold the same rows and the same points. Safe to run again.
+    Migrate {
+        #[command(flatten)]
+        common: Common,
+        /// sqlite:PATH of the data set to copy.
+        #[arg(long)]
+        from: String,
+        /// postgres://... to copy it into.
+        #[arg(long)]
+        to: String,
     },
     /// Print every member's points for a year.
     Points {
@@ -198,7 +221,18 @@ fn main() -> std::process::ExitCode {
         // Plain text under systemd's journal and in pipes.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    match run(Cli::parse()) {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("baodao-server")
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(Cli::parse())) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -207,12 +241,19 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn office(common: &Common) -> Result<Office> {
-    let settings = Settings::load(&common.data_dir, common.config.as_deref())?;
-    Ok(Office::open(settings)?)
+fn settings(common: &Common) -> Result<Settings> {
+    let mut settings = Settings::load(&common.data_dir, common.config.as_deref())?;
+    if let Some(url) = &common.database {
+        settings.database = Some(DatabaseUrl::parse(url)?);
+    }
+    Ok(settings)
 }
 
-fn run(cli: Cli) -> Result<()> {
+async fn office(common: &Common) -> Result<Office> {
+    Ok(Office::open(settings(common)?).await?)
+}
+
+async fn run(cli: Cli) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match cli.command {
         Command::Serve {
@@ -221,7 +262,7 @@ fn run(cli: Cli) -> Result<()> {
             tls_cert,
             tls_key,
         } => {
-            let mut settings = Settings::load(&common.data_dir, common.config.as_deref())?;
+            let mut settings = settings(&common)?;
             if let Some(listen) = listen {
                 settings.listen = listen
                     .parse()
@@ -230,25 +271,18 @@ fn run(cli: Cli) -> Result<()> {
             if let (Some(cert), Some(key)) = (tls_cert, tls_key) {
                 settings.net.tls = Some(baodao_sync_server::settings::TlsFiles { cert, key });
             }
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .thread_name("baodao-http")
-                .build()
-                .context("starting the async runtime")?;
-            runtime.block_on(async {
-                let office = Office::open(settings)?;
-                let addr = office.settings().listen;
-                let listener = tokio::net::TcpListener::bind(addr)
-                    .await
-                    .with_context(|| format!("listening on {addr}"))?;
-                launch(&office, listener, shutdown_signal()).await?;
-                Ok(())
-            })
+            let office = Office::open(settings).await?;
+            let addr = office.settings().listen;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("listening on {addr}"))?;
+            launch(&office, listener, shutdown_signal()).await?;
+            Ok(())
         }
         Command::Members {
             command: ImportCommand::Import { common, file },
         } => {
-            let summary = office(&common)?.import_members(&file)?;
+            let summary = office(&common).await?.import_members(&file).await?;
             writeln!(
                 out,
                 "members: {} added, {} updated, {} unchanged",
@@ -259,7 +293,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Activities {
             command: ImportCommand::Import { common, file },
         } => {
-            let summary = office(&common)?.import_activities(&file)?;
+            let summary = office(&common).await?.import_activities(&file).await?;
             writeln!(
                 out,
                 "activities: {} added, {} updated, {} unchanged",
@@ -268,13 +302,12 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Backup { common, out: file } => {
-            office(&common)?.store().backup(&file)?;
+            office(&common).await?.store().backup(file.clone()).await?;
             writeln!(out, "wrote a copy of the database to {}", file.display())?;
             Ok(())
         }
         Command::Restore { common, from } => {
-            let settings = Settings::load(&common.data_dir, common.config.as_deref())?;
-            let (_, epoch) = Office::restore(settings, &from)?;
+            let (_, epoch) = Office::restore(settings(&common)?, &from).await?;
             writeln!(
                 out,
                 "restored {}; new database epoch {epoch}: every kiosk pulls a full snapshot next",
@@ -282,15 +315,34 @@ fn run(cli: Cli) -> Result<()> {
             )?;
             Ok(())
         }
-        Command::Kiosks { command } => kiosks(command, &mut out),
-        Command::Cards { command } => cards(command, &mut out),
-        Command::Keys { command } => keys(command, &mut out),
+        Command::NewEpoch { common } => {
+            let epoch = office(&common).await?.store().new_epoch().await?;
+            writeln!(
+                out,
+                "new database epoch {epoch}: every kiosk pulls a full snapshot next"
+            )?;
+            Ok(())
+        }
+        Command::Migrate { common, from, to } => {
+            let settings = settings(&common)?;
+            let report = baodao_sync_server::migrate::run(
+                &DatabaseUrl::parse(&from)?,
+                &DatabaseUrl::parse(&to)?,
+                &settings,
+            )
+            .await?;
+            write!(out, "{report}")?;
+            Ok(())
+        }
+        Command::Kiosks { command } => kiosks(command, &mut out).await,
+        Command::Cards { command } => cards(command, &mut out).await,
+        Command::Keys { command } => keys(command, &mut out).await,
         Command::Points {
             common,
             year,
             format,
         } => {
-            let rows = office(&common)?.points_report(year)?;
+            let rows = office(&common).await?.points_report(year).await?;
             match format {
                 Format::Json => {
                     serde_json::to_writer_pretty(&mut out, &rows)?;
@@ -303,7 +355,7 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn kiosks(command: KioskCommand, out: &mut impl Write) -> Result<()> {
+async fn kiosks(command: KioskCommand, out: &mut impl Write) -> Result<()> {
     match command {
         KioskCommand::Register {
             common,
@@ -311,7 +363,10 @@ fn kiosks(command: KioskCommand, out: &mut impl Write) -> Result<()> {
             community,
         } => {
             let community: Community = community.parse()?;
-            let registration = office(&common)?.register_kiosk(&name, &community)?;
+            let registration = office(&common)
+                .await?
+                .register_kiosk(&name, &community)
+                .await?;
             writeln!(
                 out,
                 "registered kiosk {} ({name}) for community {community}; its token (shown only now):",
@@ -321,11 +376,11 @@ fn kiosks(command: KioskCommand, out: &mut impl Write) -> Result<()> {
         }
         KioskCommand::Revoke { common, kiosk } => {
             let kiosk: KioskId = kiosk.parse()?;
-            office(&common)?.revoke_kiosk(&kiosk)?;
+            office(&common).await?.revoke_kiosk(&kiosk).await?;
             writeln!(out, "revoked kiosk {kiosk}")?;
         }
         KioskCommand::List { common } => {
-            for k in office(&common)?.store().kiosks()? {
+            for k in office(&common).await?.store().kiosks().await? {
                 writeln!(
                     out,
                     "{}\t{}\t{}\t{}\tlast seen {}\tclock offset {}",
@@ -344,10 +399,10 @@ fn kiosks(command: KioskCommand, out: &mut impl Write) -> Result<()> {
     Ok(())
 }
 
-fn keys(command: KeyCommand, out: &mut impl Write) -> Result<()> {
+async fn keys(command: KeyCommand, out: &mut impl Write) -> Result<()> {
     match command {
         KeyCommand::Rotate { common } => {
-            let key = office(&common)?.rotate_key()?;
+            let key = office(&common).await?.rotate_key().await?;
             writeln!(
                 out,
                 "card signing key {} is now in use (public key {}); older cards keep verifying until their key is retired",
@@ -355,14 +410,14 @@ fn keys(command: KeyCommand, out: &mut impl Write) -> Result<()> {
             )?;
         }
         KeyCommand::Retire { common, key_id } => {
-            office(&common)?.retire_key(key_id)?;
+            office(&common).await?.retire_key(key_id).await?;
             writeln!(
                 out,
                 "retired card key {key_id}: cards signed with it are refused from now on"
             )?;
         }
         KeyCommand::List { common } => {
-            for k in office(&common)?.store().card_key_list()? {
+            for k in office(&common).await?.store().card_key_list().await? {
                 writeln!(
                     out,
                     "{}\t{}\tcreated {}\t{}",
@@ -380,7 +435,7 @@ fn keys(command: KeyCommand, out: &mut impl Write) -> Result<()> {
     Ok(())
 }
 
-fn cards(command: CardCommand, out: &mut impl Write) -> Result<()> {
+async fn cards(command: CardCommand, out: &mut impl Write) -> Result<()> {
     match command {
         CardCommand::Issue {
             common,
@@ -389,7 +444,10 @@ fn cards(command: CardCommand, out: &mut impl Write) -> Result<()> {
             expires,
         } => {
             let member: MemberId = member.parse()?;
-            let card = office(&common)?.issue_card(&member, expires, &file)?;
+            let card = office(&common)
+                .await?
+                .issue_card(&member, expires, &file)
+                .await?;
             let replaced = card
                 .replaced
                 .map(|s| format!(", replacing card {s} (now revoked)"))
@@ -403,7 +461,7 @@ fn cards(command: CardCommand, out: &mut impl Write) -> Result<()> {
             )?;
         }
         CardCommand::Revoke { common, serial } => {
-            office(&common)?.revoke_card(serial)?;
+            office(&common).await?.revoke_card(serial).await?;
             writeln!(out, "revoked card {serial}")?;
         }
     }

@@ -1,5 +1,6 @@
-//! The central office's operations on a data directory: what the admin
-//! subcommands, the tests and the kiosk demo call.
+//! The central office's operations: what the admin subcommands, the tests
+//! and the kiosk demo call. The office holds the card signing key (in its
+//! data directory); the server instances need only the database.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -12,12 +13,12 @@ use crate::card_image::{CardFace, png, render};
 use crate::error::{Error, Result};
 use crate::import::{read_activities, read_members};
 use crate::settings::Settings;
-use crate::store::{ImportSummary, Registration, ReportRow, Store};
+use crate::store::{DatabaseUrl, ImportSummary, Registration, ReportRow, Storage};
 
 #[derive(Debug)]
 pub struct Office {
     settings: Settings,
-    store: Arc<Store>,
+    store: Arc<dyn Storage>,
     /// Read on first use: serving never needs it.
     signer: Mutex<Option<Arc<CardSigner>>>,
 }
@@ -32,17 +33,19 @@ pub struct IssuedCard {
 }
 
 impl Office {
-    /// Opens the data directory, creating it, the database and the signing
-    /// key on first use.
-    pub fn open(settings: Settings) -> Result<Self> {
+    /// Opens the data directory and the database, creating and migrating
+    /// them on first use (the signing key is made on first need).
+    pub async fn open(settings: Settings) -> Result<Self> {
         std::fs::create_dir_all(&settings.data_dir).map_err(Error::io(format!(
             "creating {}",
             settings.data_dir.display()
         )))?;
-        let store = Store::open(&settings.database_path())?;
+        let url = settings.database_url();
+        tracing::debug!(database = %url.redacted(), "opening the database");
+        let store = crate::store::open(&url, &settings.policy, settings.database_pool_size).await?;
         Ok(Self {
             settings,
-            store: Arc::new(store),
+            store,
             signer: Mutex::new(None),
         })
     }
@@ -51,26 +54,24 @@ impl Office {
         &self.settings
     }
 
-    pub fn store(&self) -> Arc<Store> {
+    pub fn store(&self) -> Arc<dyn Storage> {
         Arc::clone(&self.store)
     }
 
     /// The card signing key, read (or, the first time, created) and checked
     /// against the public keys in the database.
-    pub fn signer(&self) -> Result<Arc<CardSigner>> {
-        let mut slot = self
-            .signer
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(signer) = slot.as_ref() {
-            return Ok(Arc::clone(signer));
+    pub async fn signer(&self) -> Result<Arc<CardSigner>> {
+        if let Some(signer) = self.loaded_signer() {
+            return Ok(signer);
         }
         let signer = crate::keys::load_or_create(&self.settings.signing_key_path())?;
         self.store
-            .register_card_key(&signer.public_key(), Utc::now())?;
+            .register_card_key(signer.public_key(), Utc::now())
+            .await?;
         if self
             .store
-            .card_key_list()?
+            .card_key_list()
+            .await?
             .iter()
             .any(|k| k.key.key_id == signer.key_id() && k.retired_at.is_some())
         {
@@ -80,27 +81,40 @@ impl Office {
             )));
         }
         let signer = Arc::new(signer);
-        *slot = Some(Arc::clone(&signer));
+        *self
+            .signer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::clone(&signer));
         Ok(signer)
+    }
+
+    fn loaded_signer(&self) -> Option<Arc<CardSigner>> {
+        self.signer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Makes a new signing key with the next id; new cards use it, cards
     /// signed with the old one keep verifying until it is retired.
-    pub fn rotate_key(&self) -> Result<CardKey> {
+    pub async fn rotate_key(&self) -> Result<CardKey> {
         let path = self.settings.signing_key_path();
         let old = crate::keys::load(&path)?;
-        let key_id = self.store.next_key_id()?;
+        let key_id = self.store.next_key_id().await?;
         let signer = match &old {
             Some(old) => {
                 // The old key must be known before it is moved aside.
                 self.store
-                    .register_card_key(&old.public_key(), Utc::now())?;
+                    .register_card_key(old.public_key(), Utc::now())
+                    .await?;
                 crate::keys::rotate(&path, old.key_id(), key_id)?
             }
             None => crate::keys::load_or_create(&path)?,
         };
         let public = signer.public_key();
-        self.store.register_card_key(&public, Utc::now())?;
+        self.store
+            .register_card_key(public.clone(), Utc::now())
+            .await?;
         *self
             .signer
             .lock()
@@ -110,7 +124,7 @@ impl Office {
 
     /// Stops accepting cards signed with `key_id`; refused for the key in
     /// use (rotate first).
-    pub fn retire_key(&self, key_id: KeyId) -> Result<()> {
+    pub async fn retire_key(&self, key_id: KeyId) -> Result<()> {
         if let Some(current) = crate::keys::load(&self.settings.signing_key_path())?
             && current.key_id() == key_id
         {
@@ -118,35 +132,36 @@ impl Office {
                 "key {key_id} signs new cards; run `keys rotate` first, then retire it"
             )));
         }
-        self.store.retire_card_key(key_id, Utc::now())
+        self.store.retire_card_key(key_id, Utc::now()).await
     }
 
-    pub fn import_members(&self, file: &Path) -> Result<ImportSummary> {
+    pub async fn import_members(&self, file: &Path) -> Result<ImportSummary> {
         let members = read_members(open(file)?)?;
-        self.store.upsert_members(&members)
+        self.store.upsert_members(members).await
     }
 
-    pub fn import_activities(&self, file: &Path) -> Result<ImportSummary> {
+    pub async fn import_activities(&self, file: &Path) -> Result<ImportSummary> {
         let activities = read_activities(open(file)?)?;
-        self.store.upsert_activities(&activities)
+        self.store.upsert_activities(activities).await
     }
 
-    pub fn register_kiosk(&self, name: &str, community: &Community) -> Result<Registration> {
+    pub async fn register_kiosk(&self, name: &str, community: &Community) -> Result<Registration> {
         let name = bounds::check_text("kiosk name", name, bounds::MAX_NAME_CHARS)?;
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret)
             .map_err(|e| Error::Internal(format!("no OS randomness: {e}")))?;
         self.store
-            .register_kiosk(name, community, &secret, Utc::now())
+            .register_kiosk(name.to_owned(), community.clone(), secret, Utc::now())
+            .await
     }
 
-    pub fn revoke_kiosk(&self, kiosk: &KioskId) -> Result<()> {
-        self.store.revoke_kiosk(kiosk, Utc::now())
+    pub async fn revoke_kiosk(&self, kiosk: &KioskId) -> Result<()> {
+        self.store.revoke_kiosk(kiosk.clone(), Utc::now()).await
     }
 
     /// Issues a card, revoking the member's previous one, and writes the
     /// printable image to `out` (PNG). Nothing is recorded if writing fails.
-    pub fn issue_card(
+    pub async fn issue_card(
         &self,
         member_id: &MemberId,
         expires_on: Option<NaiveDate>,
@@ -154,7 +169,8 @@ impl Office {
     ) -> Result<IssuedCard> {
         let member = self
             .store
-            .member(member_id)?
+            .member(member_id.clone())
+            .await?
             .ok_or_else(|| Error::NotFound(format!("member {member_id}")))?;
         let now = Utc::now();
         let expires_on = match expires_on {
@@ -165,22 +181,41 @@ impl Office {
                 .checked_add_days(Days::new(u64::from(self.settings.card_validity_days)))
                 .ok_or_else(|| Error::Invalid("card validity too long".into()))?,
         };
-        let signer = self.signer()?;
-        let mut payload = String::new();
-        let issued =
-            self.store
-                .issue_card(member_id, signer.key_id(), expires_on, now, |serial| {
-                    payload = signer.sign(member_id, serial, expires_on)?;
-                    let image = render(&CardFace {
-                        payload: &payload,
-                        name: &member.name,
-                        member_id: member_id.as_str(),
-                        organization: &member.organization,
-                        expires_on,
-                        serial,
-                    })?;
-                    write_atomically(out, &png(&image)?)
+        let signer = self.signer().await?;
+        let payload = Arc::new(Mutex::new(String::new()));
+        let write = {
+            let (signer, payload, member_id, out) = (
+                Arc::clone(&signer),
+                Arc::clone(&payload),
+                member_id.clone(),
+                out.to_owned(),
+            );
+            Box::new(move |serial: u32| {
+                let text = signer.sign(&member_id, serial, expires_on)?;
+                let image = render(&CardFace {
+                    payload: &text,
+                    name: &member.name,
+                    member_id: member_id.as_str(),
+                    organization: &member.organization,
+                    expires_on,
+                    serial,
                 })?;
+                write_atomically(&out, &png(&image)?)?;
+                *payload
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = text;
+                Ok(())
+            })
+        };
+        let issued = self
+            .store
+            .issue_card(member_id.clone(), signer.key_id(), expires_on, now, write)
+            .await?;
+        let payload = std::mem::take(
+            &mut *payload
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
         Ok(IssuedCard {
             serial: issued.serial,
             replaced: issued.replaced,
@@ -189,12 +224,17 @@ impl Office {
         })
     }
 
-    /// Replaces the database with `backup` (a copy made by `backup`) and
-    /// gives it a new epoch. The server must be stopped.
-    pub fn restore(settings: Settings, backup: &Path) -> Result<(Self, u64)> {
+    /// Replaces the SQLite database with `backup` (a copy made by
+    /// `backup`) and gives it a new epoch. The server must be stopped.
+    /// (PostgreSQL is restored with `pg_restore`, then `new-epoch`.)
+    pub async fn restore(settings: Settings, backup: &Path) -> Result<(Self, u64)> {
+        let DatabaseUrl::Sqlite(database) = settings.database_url() else {
+            return Err(Error::Invalid(
+                "restore replaces a SQLite file; restore PostgreSQL with pg_restore, then run `baodao-sync-server new-epoch`".into(),
+            ));
+        };
         // Check it is a Baodao database before anything is replaced.
-        drop(Store::open(backup)?);
-        let database = settings.database_path();
+        crate::store::sqlite::SqliteStorage::open(backup, &settings.policy).await?;
         std::fs::create_dir_all(&settings.data_dir).map_err(Error::io(format!(
             "creating {}",
             settings.data_dir.display()
@@ -210,18 +250,18 @@ impl Office {
         }
         std::fs::rename(&staged, &database)
             .map_err(Error::io(format!("replacing {}", database.display())))?;
-        let office = Self::open(settings)?;
-        let epoch = office.store.new_epoch()?;
+        let office = Self::open(settings).await?;
+        let epoch = office.store.new_epoch().await?;
         Ok((office, epoch))
     }
 
-    pub fn revoke_card(&self, serial: u32) -> Result<()> {
-        self.store.revoke_card(serial, Utc::now())
+    pub async fn revoke_card(&self, serial: u32) -> Result<()> {
+        self.store.revoke_card(serial, Utc::now()).await
     }
 
-    pub fn points_report(&self, year: i32) -> Result<Vec<ReportRow>> {
+    pub async fn points_report(&self, year: i32) -> Result<Vec<ReportRow>> {
         let year = bounds::check_year(year)?;
-        self.store.points_report(year, &self.settings.policy)
+        self.store.points_report(year, self.settings.policy).await
     }
 }
 

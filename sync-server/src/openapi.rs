@@ -11,16 +11,12 @@ use utoipa::{Modify, OpenApi};
         crate::routes::v1::batches::post,
         crate::routes::v1::snapshot::get,
         crate::routes::v1::points::get,
-        health_path,
+        crate::routes::health::get,
+        crate::routes::health::ready,
     ),
     modifiers(&KioskToken)
 )]
 pub struct ApiDoc;
-
-/// Liveness.
-#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "Serving")))]
-#[allow(dead_code)]
-fn health_path() {}
 
 struct KioskToken;
 

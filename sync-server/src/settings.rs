@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 pub use crate::net::tls::TlsFiles;
+use crate::store::DatabaseUrl;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -30,6 +31,10 @@ pub struct Settings {
     pub max_manual_per_activity: u32,
     /// How often a running server reads the card keys again.
     pub key_refresh_secs: u64,
+    /// Where the data lives; the default is SQLite in the data directory.
+    pub database: Option<DatabaseUrl>,
+    /// Connections each instance keeps to PostgreSQL.
+    pub database_pool_size: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -92,12 +97,22 @@ impl Settings {
             card_validity_days: 3 * 365,
             max_clock_offset_minutes: 24 * 60,
             max_manual_per_activity: 50,
-            key_refresh_secs: 30,
+            key_refresh_secs: 5,
+            database: None,
+            database_pool_size: 16,
         }
     }
 
+    /// The SQLite file of the data directory (the default database).
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("baodao.sqlite")
+    }
+
+    /// The database: as set, or SQLite in the data directory.
+    pub fn database_url(&self) -> DatabaseUrl {
+        self.database
+            .clone()
+            .unwrap_or_else(|| crate::store::default_sqlite(&self.data_dir))
     }
 
     pub fn signing_key_path(&self) -> PathBuf {
@@ -191,6 +206,12 @@ impl Settings {
         if let Some(v) = o.key_refresh_secs {
             self.key_refresh_secs = v;
         }
+        if let Some(url) = o.database_url {
+            self.database = Some(DatabaseUrl::parse(&url)?);
+        }
+        if let Some(v) = o.database_pool_size {
+            self.database_pool_size = v;
+        }
         self.check()
     }
 
@@ -250,6 +271,18 @@ impl Settings {
             366 * 24 * 60,
         )?;
         within(
+            "database_pool_size",
+            i128::try_from(self.database_pool_size).unwrap_or(i128::MAX),
+            1,
+            1000,
+        )?;
+        within(
+            "key_refresh_secs",
+            self.key_refresh_secs.into(),
+            1,
+            24 * 3600,
+        )?;
+        within(
             "max_manual_per_activity",
             self.max_manual_per_activity.into(),
             0,
@@ -282,6 +315,8 @@ struct Overrides {
     address_requests_per_minute: Option<u32>,
     behind_proxy: Option<bool>,
     key_refresh_secs: Option<u64>,
+    database_url: Option<String>,
+    database_pool_size: Option<usize>,
 }
 
 impl Overrides {
@@ -340,6 +375,11 @@ impl Overrides {
                 var("BAODAO_ADDRESS_REQUESTS_PER_MINUTE"),
             )?,
             key_refresh_secs: number("BAODAO_KEY_REFRESH_SECS", var("BAODAO_KEY_REFRESH_SECS"))?,
+            database_url: var("BAODAO_DATABASE_URL"),
+            database_pool_size: number(
+                "BAODAO_DATABASE_POOL_SIZE",
+                var("BAODAO_DATABASE_POOL_SIZE"),
+            )?,
             behind_proxy: var("BAODAO_BEHIND_PROXY")
                 .map(|v| matches!(v.as_str(), "1" | "true" | "yes")),
         })

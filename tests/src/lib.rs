@@ -1,8 +1,12 @@
 //! A real sync server for end-to-end tests: a fresh data directory with a
-//! real SQLite file, the server bound to `127.0.0.1:0`, and an HTTP client.
+//! real database (a SQLite file, or a fresh PostgreSQL database of the
+//! test cluster: see [`pg`]), the server bound to `127.0.0.1:0`, and an
+//! HTTP client.
 
 // Test support: a bad fixture should stop the test loudly.
 #![allow(clippy::missing_panics_doc, clippy::expect_used)]
+
+pub mod pg;
 
 use std::fmt::Write;
 use std::net::SocketAddr;
@@ -13,6 +17,7 @@ use baodao_shared::protocol::{
     BATCHES_PATH, BatchReceipt, BatchRequest, MemberPoints, SNAPSHOT_PATH, Snapshot,
 };
 use baodao_shared::{AttendanceRecord, Community, Method, Void};
+use baodao_sync_server::store::DatabaseUrl;
 use baodao_sync_server::{Office, Settings};
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
 use tempfile::TempDir;
@@ -31,23 +36,48 @@ pub struct TestServer {
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
+/// Which database a test server uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub const ALL: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
+}
+
 impl TestServer {
-    /// Starts a server on a fresh data directory with `settings` applied.
+    /// Starts a server on a fresh data directory (SQLite) with `settings`
+    /// applied.
     pub async fn start(configure: impl FnOnce(&mut Settings)) -> anyhow::Result<Self> {
+        Self::start_on(Backend::Sqlite, configure).await
+    }
+
+    /// Starts a server on a fresh database of `backend`.
+    pub async fn start_on(
+        backend: Backend,
+        configure: impl FnOnce(&mut Settings),
+    ) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let mut settings = Settings::new(dir.path().join("data"));
+        if backend == Backend::Postgres {
+            settings.database = Some(baodao_sync_server::store::DatabaseUrl::Postgres(
+                pg::fresh_database().await?,
+            ));
+        }
         // Every test client comes from 127.0.0.1, as kiosks behind one
         // proxy would: the per-address limit is for tests that set it.
         settings.net.address_requests_per_minute = 1_000_000;
         configure(&mut settings);
-        let office = Office::open(settings)?;
+        let office = Office::open(settings).await?;
         // The office has made its signing key before the server starts, so
         // the server trusts it from the first request.
-        office.signer()?;
+        office.signer().await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let state = baodao_sync_server::AppState::new(&office)?;
+        let state = baodao_sync_server::AppState::new(&office).await?;
         let task = tokio::spawn(async move {
             let serve = baodao_sync_server::serve(listener, state, async {
                 let _ = stopped.await;
@@ -79,19 +109,19 @@ impl TestServer {
     }
 
     /// Writes and imports a members CSV.
-    pub fn import_members(&self, rows: &[(&str, &str, &str)]) -> anyhow::Result<()> {
+    pub async fn import_members(&self, rows: &[(&str, &str, &str)]) -> anyhow::Result<()> {
         let mut csv = String::from("member_id,name,organization,community\n");
         for (id, name, community) in rows {
             let _ = writeln!(csv, "{id},{name},測試黨支部,{community}");
         }
         let path = self.dir.path().join("members.csv");
         std::fs::write(&path, csv)?;
-        self.office.import_members(&path)?;
+        self.office.import_members(&path).await?;
         Ok(())
     }
 
     /// Writes and imports an activities CSV: (id, community, start, end).
-    pub fn import_activities(
+    pub async fn import_activities(
         &self,
         rows: &[(&str, &str, DateTime<Utc>, DateTime<Utc>)],
     ) -> anyhow::Result<()> {
@@ -106,32 +136,39 @@ impl TestServer {
         }
         let path = self.dir.path().join("activities.csv");
         std::fs::write(&path, csv)?;
-        self.office.import_activities(&path)?;
+        self.office.import_activities(&path).await?;
         Ok(())
     }
 
     /// Members `M{i:03}` for each `i` in `ids` of community `C01`, one
     /// activity `A1` of it open now, and a registered kiosk: where most
     /// tests start. Returns the kiosk's token.
-    pub fn open_activity(&self, ids: impl IntoIterator<Item = usize>) -> anyhow::Result<String> {
+    pub async fn open_activity(
+        &self,
+        ids: impl IntoIterator<Item = usize>,
+    ) -> anyhow::Result<String> {
         let members: Vec<String> = ids.into_iter().map(|i| format!("M{i:03}")).collect();
         let rows: Vec<_> = members
             .iter()
             .map(|m| (m.as_str(), "張偉", "C01"))
             .collect();
-        self.import_members(&rows)?;
+        self.import_members(&rows).await?;
         let (start, end) = open_now();
-        self.import_activities(&[("A1", "C01", start, end)])?;
-        self.register_kiosk("C01")
+        self.import_activities(&[("A1", "C01", start, end)]).await?;
+        self.register_kiosk("C01").await
     }
 
-    pub fn register_kiosk(&self, community: &str) -> anyhow::Result<String> {
+    pub async fn register_kiosk(&self, community: &str) -> anyhow::Result<String> {
         let community: Community = community.parse()?;
-        Ok(self.office.register_kiosk("test kiosk", &community)?.token)
+        Ok(self
+            .office
+            .register_kiosk("test kiosk", &community)
+            .await?
+            .token)
     }
 
     /// Issues a card and returns its QR text.
-    pub fn issue_card(
+    pub async fn issue_card(
         &self,
         member: &str,
         expires_on: Option<NaiveDate>,
@@ -139,12 +176,13 @@ impl TestServer {
         let out = self.dir.path().join(format!("{member}.png"));
         Ok(self
             .office
-            .issue_card(&member.parse()?, expires_on, &out)?
+            .issue_card(&member.parse()?, expires_on, &out)
+            .await?
             .payload)
     }
 
-    pub fn signer(&self) -> std::sync::Arc<CardSigner> {
-        self.office.signer().expect("the office signing key")
+    pub async fn signer(&self) -> std::sync::Arc<CardSigner> {
+        self.office.signer().await.expect("the office signing key")
     }
 
     pub async fn post_batch(
@@ -214,7 +252,7 @@ impl TestServer {
     }
 
     /// One integer read straight from the SQLite file.
-    pub fn query_one(&self, sql: &str) -> anyhow::Result<i64> {
+    pub fn query_sqlite(&self, sql: &str) -> anyhow::Result<i64> {
         let conn = rusqlite::Connection::open_with_flags(
             self.office.settings().database_path(),
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
@@ -222,27 +260,41 @@ impl TestServer {
         Ok(conn.query_row(sql, [], |r| r.get(0))?)
     }
 
-    /// Row counts of every table, read straight from the SQLite file.
-    pub fn table_counts(&self) -> anyhow::Result<Vec<(String, i64)>> {
-        let conn = rusqlite::Connection::open_with_flags(
-            self.office.settings().database_path(),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )?;
-        let mut out = Vec::new();
-        for table in [
-            "members",
-            "activities",
-            "cards",
-            "kiosks",
-            "batches",
-            "attendance",
-            "voids",
-        ] {
-            let n: i64 =
-                conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
-            out.push((table.to_owned(), n));
+    /// One integer read straight from the database, whichever it is (SQL
+    /// both accept; [`Self::uuid_literal`] writes ids).
+    pub async fn query_one(&self, sql: &str) -> anyhow::Result<i64> {
+        match self.office.settings().database_url() {
+            DatabaseUrl::Sqlite(_) => self.query_sqlite(sql),
+            DatabaseUrl::Postgres(url) => {
+                let (client, connection) =
+                    tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+                let driver = tokio::spawn(connection);
+                let value: i64 = client.query_one(sql, &[]).await?.get(0);
+                drop(client);
+                let _ = driver.await;
+                Ok(value)
+            }
         }
-        Ok(out)
+    }
+
+    /// A UUID as an SQL literal of the server's database.
+    pub fn uuid_literal(&self, id: uuid::Uuid) -> String {
+        match self.office.settings().database_url() {
+            DatabaseUrl::Sqlite(_) => format!("x'{}'", id.simple()),
+            DatabaseUrl::Postgres(_) => format!("'{id}'::uuid"),
+        }
+    }
+
+    /// Row counts of every table, as the database reports them.
+    pub async fn table_counts(&self) -> anyhow::Result<Vec<(String, i64)>> {
+        Ok(self
+            .office
+            .store()
+            .table_counts()
+            .await?
+            .into_iter()
+            .map(|(table, n)| (table.to_owned(), i64::try_from(n).unwrap_or(i64::MAX)))
+            .collect())
     }
 
     /// Stops the server and waits for it to finish.

@@ -23,7 +23,7 @@ async fn district() -> (TestServer, String, String) {
         .iter()
         .map(|(id, c)| (id.as_str(), "張偉", *c))
         .collect();
-    server.import_members(&rows).unwrap();
+    server.import_members(&rows).await.unwrap();
     let (start, end) = open_now();
     let yesterday = start - Duration::days(1);
     server
@@ -32,9 +32,10 @@ async fn district() -> (TestServer, String, String) {
             ("B1", "C02", start, end),
             ("A2", "C01", yesterday, yesterday + Duration::hours(2)),
         ])
+        .await
         .unwrap();
-    let c01 = server.register_kiosk("C01").unwrap();
-    let c02 = server.register_kiosk("C02").unwrap();
+    let c01 = server.register_kiosk("C01").await.unwrap();
+    let c02 = server.register_kiosk("C02").await.unwrap();
     (server, c01, c02)
 }
 
@@ -51,7 +52,7 @@ fn raw_record(scanned_at: &str, method: &str) -> serde_json::Value {
 #[tokio::test]
 async fn times_at_the_edges_of_chrono_never_stop_ingest() {
     let (server, token, _) = district().await;
-    let card = server.issue_card("M002", None).unwrap();
+    let card = server.issue_card("M002", None).await.unwrap();
     let edges = [
         "-262143-01-01T00:00:00Z",
         "+262142-12-31T23:59:59Z",
@@ -115,7 +116,7 @@ async fn times_at_the_edges_of_chrono_never_stop_ingest() {
 #[tokio::test]
 async fn a_bad_item_is_refused_alone() {
     let (server, token, _) = district().await;
-    let card = server.issue_card("M001", None).unwrap();
+    let card = server.issue_card("M001", None).await.unwrap();
     let good = record("M001", "A1", Utc::now(), Some(&card));
     let bad_id = uuid::Uuid::now_v7();
     let (status, body) = server
@@ -169,6 +170,7 @@ async fn a_bad_item_is_refused_alone() {
     assert_eq!(
         server
             .query_one("SELECT COALESCE(MAX(LENGTH(card)), 0) FROM attendance")
+            .await
             .unwrap(),
         i64::try_from(card.len()).unwrap()
     );
@@ -178,7 +180,7 @@ async fn a_bad_item_is_refused_alone() {
 #[tokio::test]
 async fn a_void_from_another_community_never_erases_a_record() {
     let (server, c01, c02) = district().await;
-    let card = server.issue_card("M001", None).unwrap();
+    let card = server.issue_card("M001", None).await.unwrap();
     let r = record("M001", "A1", Utc::now(), Some(&card));
     // C02's kiosk learns (or guesses) the id and voids it before it arrives.
     let void = Void {
@@ -221,7 +223,7 @@ async fn a_void_from_another_community_never_erases_a_record() {
 #[tokio::test]
 async fn a_record_id_of_another_kiosk_is_a_conflict_not_a_retry() {
     let (server, c01, c02) = district().await;
-    let card = server.issue_card("M001", None).unwrap();
+    let card = server.issue_card("M001", None).await.unwrap();
     let r = record("M001", "A1", Utc::now(), Some(&card));
     server
         .post_batch(&c01, &batch(vec![r.clone()], vec![]))
@@ -288,7 +290,7 @@ async fn manual_check_ins_the_kiosk_alone_vouches_for_are_held() {
         ]
     );
     // A scan the kiosk dates in the server's future is held as well.
-    let card = server.issue_card("M006", None).unwrap();
+    let card = server.issue_card("M006", None).await.unwrap();
     let future = record("M006", "A1", now + Duration::minutes(90), Some(&card));
     let receipt = server
         .post_batch(&c01, &batch(vec![future], vec![]))
@@ -304,7 +306,7 @@ async fn manual_check_ins_the_kiosk_alone_vouches_for_are_held() {
 #[tokio::test]
 async fn one_card_at_two_communities_at_once_is_held() {
     let (server, c01, c02) = district().await;
-    let card = server.issue_card("M001", None).unwrap();
+    let card = server.issue_card("M001", None).await.unwrap();
     let first = server
         .post_batch(
             &c01,
@@ -351,7 +353,7 @@ async fn a_kiosk_sees_only_its_community() {
     assert!(server.points(&c01, "M001", year).await.is_ok());
 
     // ... until M001 attends there with their own card: then C02 needs them.
-    let card = server.issue_card("M001", None).unwrap();
+    let card = server.issue_card("M001", None).await.unwrap();
     let b1 = record("M001", "B1", Utc::now(), Some(&card));
     server
         .post_batch(&c02, &batch(vec![b1], vec![]))
@@ -400,7 +402,7 @@ async fn a_panic_in_one_request_never_harms_the_next() {
     assert_eq!(body["error"]["code"], "internal");
     assert_eq!(body["error"]["message"], "internal server error");
     // And the real server next to it still answers.
-    let card = server.issue_card("M001", None).unwrap();
+    let card = server.issue_card("M001", None).await.unwrap();
     let receipt = server
         .post_batch(
             &token,

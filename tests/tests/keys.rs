@@ -41,31 +41,34 @@ async fn eventually<F: std::future::Future<Output = bool>>(mut check: impl FnMut
 #[tokio::test]
 async fn a_rotated_key_signs_new_cards_and_a_retired_one_stops_old_cards() {
     let server = TestServer::start(|s| s.key_refresh_secs = 1).await.unwrap();
-    let token = server.open_activity(1..=4).unwrap();
+    let token = server.open_activity(1..=4).await.unwrap();
 
-    let old = server.issue_card("M001", None).unwrap();
-    let old_key = server.signer().key_id();
+    let old = server.issue_card("M001", None).await.unwrap();
+    let old_key = server.signer().await.key_id();
     eventually(|| async {
         status_of(&server, &token, "M001", &old).await.0 == RecordStatus::Accepted
     })
     .await;
 
-    let new_key = server.office.rotate_key().unwrap();
+    let new_key = server.office.rotate_key().await.unwrap();
     assert_eq!(new_key.key_id, old_key + 1);
-    let new = server.issue_card("M002", None).unwrap();
-    assert_eq!(server.signer().key_id(), new_key.key_id);
+    let new = server.issue_card("M002", None).await.unwrap();
+    assert_eq!(server.signer().await.key_id(), new_key.key_id);
     // The running server learns the new key by itself; old cards still verify.
     eventually(|| async {
         status_of(&server, &token, "M002", &new).await.0 == RecordStatus::Accepted
     })
     .await;
-    assert_eq!(server.office.store().card_key_list().unwrap().len(), 2);
+    assert_eq!(
+        server.office.store().card_key_list().await.unwrap().len(),
+        2
+    );
     let snapshot = server.snapshot(&token, None).await.unwrap();
     assert_eq!(snapshot.card_keys.len(), 2);
 
     // The key in use cannot be retired; the old one can.
-    assert!(server.office.retire_key(new_key.key_id).is_err());
-    server.office.retire_key(old_key).unwrap();
+    assert!(server.office.retire_key(new_key.key_id).await.is_err());
+    server.office.retire_key(old_key).await.unwrap();
     eventually(|| async {
         status_of(&server, &token, "M001", &old).await
             == (RecordStatus::Rejected, Some(Reason::CardUnknownKey))
@@ -76,7 +79,7 @@ async fn a_rotated_key_signs_new_cards_and_a_retired_one_stops_old_cards() {
             &server,
             &token,
             "M004",
-            &server.issue_card("M004", None).unwrap()
+            &server.issue_card("M004", None).await.unwrap()
         )
         .await
         .0,

@@ -92,24 +92,20 @@ async fn ten_thousand_check_ins_offline_then_exact_points() {
         .iter()
         .map(|m| (m.as_str(), "王芳", "C01"))
         .collect();
-    server.import_members(&rows).unwrap();
+    server.import_members(&rows).await.unwrap();
     let (start, end) = open_now();
     let activities: Vec<String> = (1..=13).map(|i| format!("A{i:02}")).collect();
     let rows: Vec<_> = activities
         .iter()
         .map(|a| (a.as_str(), "C01", start, end))
         .collect();
-    server.import_activities(&rows).unwrap();
-    let token = server.register_kiosk("C01").unwrap();
+    server.import_activities(&rows).await.unwrap();
+    let token = server.register_kiosk("C01").await.unwrap();
     let expires = NaiveDate::from_ymd_opt(2035, 1, 1).unwrap();
+    let signer = server.signer().await;
     let cards: Vec<String> = members
         .iter()
-        .map(|m| {
-            server
-                .signer()
-                .sign(&m.parse().unwrap(), 0, expires)
-                .unwrap()
-        })
+        .map(|m| signer.sign(&m.parse().unwrap(), 0, expires).unwrap())
         .collect();
     let dir = tempfile::tempdir().unwrap();
     let url = server.url("");
@@ -165,7 +161,7 @@ async fn ten_thousand_check_ins_offline_then_exact_points() {
         assert_eq!((points.attended, points.points), (13, 12), "{m}");
     }
     let counts: std::collections::HashMap<_, _> =
-        server.table_counts().unwrap().into_iter().collect();
+        server.table_counts().await.unwrap().into_iter().collect();
     assert_eq!(counts["attendance"], 10_010);
 }
 
@@ -221,7 +217,7 @@ async fn lossy_proxy(
 async fn answers_lost_mid_batch_are_retried_without_double_counting() {
     let server = TestServer::start(|_| {}).await.unwrap();
     let members: Vec<String> = (0..30).map(|i| format!("M{i:03}")).collect();
-    let token = server.open_activity(0..30).unwrap();
+    let token = server.open_activity(0..30).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (proxy, connections) = lossy_proxy(server.addr, 3).await;
 
@@ -260,7 +256,7 @@ async fn answers_lost_mid_batch_are_retried_without_double_counting() {
         "the kiosk came back after lost answers"
     );
     let counts: std::collections::HashMap<_, _> =
-        server.table_counts().unwrap().into_iter().collect();
+        server.table_counts().await.unwrap().into_iter().collect();
     assert_eq!(counts["attendance"], 30, "each record stored once");
     assert!(counts["batches"] >= 2, "the batch was sent more than once");
     let year = baodao_shared::Policy::default().year_of(open_now().0);
@@ -278,13 +274,15 @@ async fn records_the_office_refuses_are_kept_with_their_reasons() {
     let server = TestServer::start(|_| {}).await.unwrap();
     server
         .import_members(&[("M001", "張偉", "C01"), ("M002", "李娜", "C01")])
+        .await
         .unwrap();
     let (start, end) = open_now();
     server
         .import_activities(&[("A1", "C01", start, end), ("A2", "C01", start, end)])
+        .await
         .unwrap();
-    let card = server.issue_card("M001", None).unwrap();
-    let token = server.register_kiosk("C01").unwrap();
+    let card = server.issue_card("M001", None).await.unwrap();
+    let token = server.register_kiosk("C01").await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_owned();
     let server = std::sync::Arc::new(server);
@@ -297,9 +295,10 @@ async fn records_the_office_refuses_are_kept_with_their_reasons() {
 
     // While the kiosk is offline, the office revokes M001's card and moves
     // A2 to another community.
-    server.office.revoke_card(1).unwrap();
+    server.office.revoke_card(1).await.unwrap();
     server
         .import_activities(&[("A2", "C02", start, end)])
+        .await
         .unwrap();
 
     let token2 = token.clone();
@@ -373,7 +372,7 @@ async fn records_the_office_refuses_are_kept_with_their_reasons() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_void_reason_of_501_characters_never_blocks_the_outbox() {
     let server = TestServer::start(|_| {}).await.unwrap();
-    let token = server.open_activity(1..=2).unwrap();
+    let token = server.open_activity(1..=2).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_owned();
     let server = std::sync::Arc::new(server);
@@ -426,16 +425,21 @@ async fn a_void_reason_of_501_characters_never_blocks_the_outbox() {
     .unwrap();
     let policy = baodao_shared::Policy::default();
     let year = policy.year_of(open_now().0);
-    let points = |m: &str| {
-        let store = server.office.store();
+    let store = server.office.store();
+    let points = async |m: &str| {
         store
-            .member_points(&m.parse().unwrap(), None, year, &policy)
+            .member_points(m.parse().unwrap(), None, year, policy)
+            .await
             .unwrap()
             .unwrap()
             .points
     };
-    assert_eq!(points("M002"), 1, "the check-in after the bad void counted");
-    assert_eq!(points("M001"), 1, "the bad void did not apply");
+    assert_eq!(
+        points("M002").await,
+        1,
+        "the check-in after the bad void counted"
+    );
+    assert_eq!(points("M001").await, 1, "the bad void did not apply");
 }
 
 /// Puts a void in the kiosk's outbox as an older kiosk, which did not bound

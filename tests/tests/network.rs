@@ -96,12 +96,16 @@ async fn a_token_that_floods_is_slowed_and_another_kiosk_is_not() {
         .await
         .unwrap();
     let (start, end) = open_now();
-    server.import_members(&[("M001", "張偉", "C01")]).unwrap();
+    server
+        .import_members(&[("M001", "張偉", "C01")])
+        .await
+        .unwrap();
     server
         .import_activities(&[("A1", "C01", start, end)])
+        .await
         .unwrap();
-    let flooder = server.register_kiosk("C01").unwrap();
-    let quiet = server.register_kiosk("C01").unwrap();
+    let flooder = server.register_kiosk("C01").await.unwrap();
+    let quiet = server.register_kiosk("C01").await.unwrap();
     let snapshot = |token: &str| {
         server
             .client
@@ -168,15 +172,18 @@ fn write_certificates(dir: &Path, name: &str) -> (TlsFiles, std::path::PathBuf) 
 async fn https_with_the_offices_own_ca_and_a_certificate_renewed_in_place() {
     let dir = tempfile::tempdir().unwrap();
     let (files, ca_file) = write_certificates(dir.path(), "first");
-    let office = Office::open(Settings::new(dir.path().join("data"))).unwrap();
+    let office = Office::open(Settings::new(dir.path().join("data")))
+        .await
+        .unwrap();
     let token = office
         .register_kiosk("kiosk", &"C01".parse().unwrap())
+        .await
         .unwrap()
         .token;
     let tls = Arc::new(Tls::load(files.clone()).unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
-    let state = AppState::new(&office).unwrap();
+    let state = AppState::new(&office).await.unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(baodao_sync_server::serve_tls(
         listener,

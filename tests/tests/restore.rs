@@ -11,14 +11,14 @@ use chrono::Utc;
 #[tokio::test]
 async fn after_a_restore_every_kiosk_gets_a_full_snapshot() {
     let server = TestServer::start(|_| {}).await.unwrap();
-    let token = server.open_activity(1..=2).unwrap();
-    server.issue_card("M001", None).unwrap();
+    let token = server.open_activity(1..=2).await.unwrap();
+    server.issue_card("M001", None).await.unwrap();
     let keep = tempfile::tempdir().unwrap();
     let backup = keep.path().join("backup.sqlite");
-    server.office.store().backup(&backup).unwrap();
+    server.office.store().backup(backup.clone()).await.unwrap();
 
     // After the backup: a card is revoked, the kiosk syncs past it.
-    server.office.revoke_card(1).unwrap();
+    server.office.revoke_card(1).await.unwrap();
     let before = server.snapshot(&token, None).await.unwrap();
     assert_eq!(before.revoked_serials, vec![1]);
     let settings = Settings::new(keep.path().join("restored"));
@@ -26,23 +26,25 @@ async fn after_a_restore_every_kiosk_gets_a_full_snapshot() {
 
     // The office restores the backup: the revocation is gone from the
     // database, and the kiosk's cursor points past what it holds.
-    let (office, epoch) = Office::restore(settings.clone(), &backup).unwrap();
+    let (office, epoch) = Office::restore(settings.clone(), &backup).await.unwrap();
     assert_ne!(epoch, before.epoch);
     let kiosk = office
         .store()
-        .authenticate(&token)
+        .authenticate(token.clone())
+        .await
         .unwrap()
         .expect("the kiosk is in the backup");
     let policy = office.settings().policy;
     let after = office
         .store()
         .snapshot(
-            &kiosk,
+            kiosk.clone(),
             Some(before.cursor),
             Some(before.epoch),
             Utc::now(),
-            &policy,
+            policy,
         )
+        .await
         .unwrap();
     assert!(
         after.full,
@@ -55,12 +57,13 @@ async fn after_a_restore_every_kiosk_gets_a_full_snapshot() {
     let next = office
         .store()
         .snapshot(
-            &kiosk,
+            kiosk,
             Some(after.cursor),
             Some(after.epoch),
             Utc::now(),
-            &policy,
+            policy,
         )
+        .await
         .unwrap();
     assert!(!next.full);
 
@@ -68,7 +71,13 @@ async fn after_a_restore_every_kiosk_gets_a_full_snapshot() {
     let junk = office.settings().data_dir.join("junk.sqlite");
     std::fs::write(&junk, "not a database").unwrap();
     drop(office);
-    assert!(Office::restore(Settings::new(settings.data_dir.clone()), &junk).is_err());
-    let intact = Office::open(Settings::new(settings.data_dir)).unwrap();
-    assert_eq!(intact.store().kiosks().unwrap().len(), 1);
+    assert!(
+        Office::restore(Settings::new(settings.data_dir.clone()), &junk)
+            .await
+            .is_err()
+    );
+    let intact = Office::open(Settings::new(settings.data_dir))
+        .await
+        .unwrap();
+    assert_eq!(intact.store().kiosks().await.unwrap().len(), 1);
 }

@@ -42,8 +42,7 @@ impl FromRequestParts<AppState> for KioskAuth {
             .and_then(bearer)
             .ok_or(Error::Unauthorized)?
             .to_owned();
-        let store = state.store.clone();
-        let kiosk = crate::routes::v1::blocking(move || store.authenticate(&token)).await?;
+        let kiosk = state.store.authenticate(token).await?;
         kiosk.map(Self).ok_or(Error::Unauthorized)
     }
 }

@@ -1,7 +1,7 @@
 //! HTTP routes. Handlers live one resource a file under `v1/`.
 
 mod extract;
-mod health;
+pub mod health;
 pub mod v1;
 
 use std::sync::Arc;
@@ -27,6 +27,7 @@ pub fn router(state: AppState) -> Router {
     let limits = state.settings.limits;
     let api = Router::new()
         .route("/healthz", get(health::get))
+        .route("/readyz", get(health::ready))
         .route("/api/openapi.json", get(crate::openapi::get))
         .route(BATCHES_PATH, post(v1::batches::post))
         .route(SNAPSHOT_PATH, get(v1::snapshot::get))

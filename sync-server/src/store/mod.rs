@@ -1,204 +1,214 @@
-//! SQLite storage. One writer connection (SQLite has one writer at a time
-//! anyway) and a few readers, all used from blocking threads. WAL mode lets
-//! the admin commands work on the data directory while the server runs.
+//! Storage: the contract every backend keeps ([`Storage`]), and its two
+//! backends: SQLite (embedded, one host) and PostgreSQL (many server
+//! instances on one database). The server holds an `Arc<dyn Storage>` and
+//! never knows which; decisions are made in `domain`, not here.
 
 /// The statuses that count toward points, as an SQL list for `status IN`.
 /// The rule is `RecordStatus::counts` in `shared`; a test holds this list
-/// to it. (A macro, so that queries stay `&'static str` for the statement
-/// cache; defined before the modules below, which see it.)
+/// to it. (A macro, so that queries stay `&'static str` for statement
+/// caches; defined before the modules below, which see it.)
 macro_rules! counting {
     () => {
         "('accepted', 'repeat')"
     };
 }
 
-mod activities;
-pub mod attendance;
-mod cards;
-mod kiosks;
-mod members;
-mod migrations;
-mod points;
-mod snapshot;
+pub mod dataset;
+pub mod model;
+pub mod postgres;
+pub mod sqlite;
 
-use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use async_trait::async_trait;
+use baodao_shared::card::{Card, CardKey, CardRefusal, KeyId};
+use baodao_shared::protocol::{BatchReceipt, MemberPoints, RosterEntry, Snapshot};
+use baodao_shared::{Activity, Community, KioskId, Member, MemberId, Policy};
+use chrono::{DateTime, NaiveDate, Utc};
 
-pub use cards::KeyInfo;
-pub use kiosks::{Kiosk, KioskInfo, Registration};
-pub use members::ImportSummary;
-pub use points::ReportRow;
+pub use dataset::DataSet;
+pub use model::{
+    CardWriter, ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk, KioskInfo, Registration,
+    ReportRow,
+};
 
+use crate::domain::upload::Upload;
 use crate::error::{Error, Result};
 
-const READERS: usize = 4;
+/// Each record's card after the signature check, in upload order (`None`
+/// for a record without a card or a malformed item).
+pub type Decoded = Vec<Option<std::result::Result<Card, CardRefusal>>>;
 
-pub struct Store {
-    writer: Mutex<Connection>,
-    readers: Vec<Mutex<Connection>>,
-    next_reader: AtomicUsize,
-}
+/// The storage contract. Every API and CLI command goes through it, and
+/// the conformance suite (`tests/tests/conformance.rs`) runs the same
+/// checks against each backend.
+#[async_trait]
+pub trait Storage: Send + Sync + std::fmt::Debug {
+    /// `sqlite` or `postgres`, for logs.
+    fn backend(&self) -> &'static str;
 
-impl std::fmt::Debug for Store {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").finish_non_exhaustive()
-    }
-}
+    /// Whether the database answers (for `/readyz`).
+    async fn ready(&self) -> Result<()>;
 
-impl Store {
-    /// Opens (creating and migrating when needed) the database at `path`.
-    pub fn open(path: &Path) -> Result<Self> {
-        let mut writer = connect(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
-        )?;
-        migrations::run(&mut writer)?;
-        let readers = (0..READERS)
-            .map(|_| connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map(Mutex::new))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Self {
-            writer: Mutex::new(writer),
-            readers,
-            next_reader: AtomicUsize::new(0),
-        })
-    }
+    /// Stores a batch in one transaction and says what happened to each
+    /// record and void. Idempotent by record id, also when two instances
+    /// receive the same batch at once.
+    async fn ingest(
+        &self,
+        intake: Intake,
+        upload: Arc<Upload>,
+        decoded: Decoded,
+    ) -> Result<BatchReceipt>;
 
-    /// Runs `f` in one immediate (write-locking) transaction.
-    pub(crate) fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = lock(&self.writer);
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
-    }
+    /// What `kiosk` needs offline: everything, or what changed since a
+    /// cursor of this database's current epoch.
+    async fn snapshot(
+        &self,
+        kiosk: Kiosk,
+        since: Option<u64>,
+        epoch: Option<u64>,
+        now: DateTime<Utc>,
+        policy: Policy,
+    ) -> Result<Snapshot>;
 
-    /// Runs `f` in one read transaction, so it sees one consistent state.
-    pub(crate) fn read<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let index = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len().max(1);
-        let reader = self
-            .readers
-            .get(index)
-            .ok_or_else(|| Error::Internal("no database reader".into()))?;
-        let mut conn = lock(reader);
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-        let out = f(&tx)?;
-        tx.finish()?;
-        Ok(out)
-    }
-}
+    /// One member's standing in `year`; `None` for an unknown member, or
+    /// one outside `community`'s scope when it is given.
+    async fn member_points(
+        &self,
+        member_id: MemberId,
+        community: Option<Community>,
+        year: i32,
+        policy: Policy,
+    ) -> Result<Option<MemberPoints>>;
 
-impl From<rusqlite::Error> for Error {
-    fn from(e: rusqlite::Error) -> Self {
-        Error::Database(Box::new(e))
-    }
-}
+    /// Every member's standing in `year`, members without points included,
+    /// ordered by member id. Computed by the database.
+    async fn points_report(&self, year: i32, policy: Policy) -> Result<Vec<ReportRow>>;
 
-/// Locks a connection, recovering one that a panicking request left behind:
-/// its transaction was rolled back as the panic unwound (or is rolled back
-/// here), so the next request finds the database as it was. A poisoned
-/// lock must not stop every later request.
-fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
-    let guard = conn.lock().unwrap_or_else(|poisoned| {
-        tracing::warn!("recovering a database connection after a panic");
-        conn.clear_poison();
-        poisoned.into_inner()
-    });
-    if !guard.is_autocommit() {
-        let _ = guard.execute_batch("ROLLBACK");
-    }
-    guard
-}
+    /// Adds or updates members in one transaction; unchanged rows are not
+    /// touched, so incremental snapshots carry only real changes.
+    async fn upsert_members(&self, members: Vec<Member>) -> Result<ImportSummary>;
+    async fn upsert_activities(&self, activities: Vec<Activity>) -> Result<ImportSummary>;
+    async fn member(&self, member_id: MemberId) -> Result<Option<RosterEntry>>;
 
-fn connect(path: &Path, flags: OpenFlags) -> Result<Connection> {
-    let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    // Query-planner stability: SQLite (with STAT4, as bundled) would
-    // otherwise re-prepare a cached statement whenever a bound value that
-    // its plan peeked at changes; measured, that tripled ingest time.
-    conn.set_db_config(
-        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
-        true,
-    )?;
-    if !flags.contains(OpenFlags::SQLITE_OPEN_READ_ONLY) {
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-    }
-    // A receipt tells the kiosk it may stop resending; it must survive a
-    // power cut, so every commit is synced.
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.pragma_update(None, "temp_store", "MEMORY")?;
-    Ok(conn)
-}
+    /// Records the public half of an office key, refusing a different key
+    /// under an id already in use (a swapped key file would void every card).
+    async fn register_card_key(&self, key: CardKey, now: DateTime<Utc>) -> Result<()>;
+    /// The keys cards may be signed with: every key not retired.
+    async fn card_keys(&self) -> Result<Vec<CardKey>>;
+    /// Every key ever registered, retired ones included, by id.
+    async fn card_key_list(&self) -> Result<Vec<KeyInfo>>;
+    /// The id a new signing key gets: one past every id used so far.
+    async fn next_key_id(&self) -> Result<KeyId>;
+    async fn retire_card_key(&self, key_id: KeyId, now: DateTime<Utc>) -> Result<()>;
+    /// Issues a new card to a member and revokes their previous one;
+    /// `write` gets the serial and must write the card out, or nothing is
+    /// recorded.
+    async fn issue_card(
+        &self,
+        member_id: MemberId,
+        key_id: KeyId,
+        expires_on: NaiveDate,
+        now: DateTime<Utc>,
+        write: CardWriter,
+    ) -> Result<IssuedCard>;
+    /// Revokes a card (lost, or the member left) without issuing a new one.
+    async fn revoke_card(&self, serial: u32, now: DateTime<Utc>) -> Result<()>;
 
-/// Bumps and returns the change sequence that snapshot cursors follow.
-fn next_seq(tx: &Transaction<'_>) -> Result<i64> {
-    Ok(tx.query_row(
-        "UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value",
-        [],
-        |row| row.get(0),
-    )?)
-}
-
-fn current_seq(tx: &Transaction<'_>) -> Result<i64> {
-    Ok(
-        tx.query_row("SELECT value FROM meta WHERE key = 'seq'", [], |row| {
-            row.get(0)
-        })?,
-    )
-}
-
-impl Store {
-    /// Writes a consistent copy of the database to `out` while it is in use.
-    pub fn backup(&self, out: &Path) -> Result<()> {
-        let target = out
-            .to_str()
-            .ok_or_else(|| Error::Invalid(format!("{} is not a UTF-8 path", out.display())))?;
-        lock(&self.writer).execute("VACUUM INTO ?1", [target])?;
-        Ok(())
-    }
+    async fn register_kiosk(
+        &self,
+        name: String,
+        community: Community,
+        secret: [u8; 32],
+        now: DateTime<Utc>,
+    ) -> Result<Registration>;
+    async fn revoke_kiosk(&self, kiosk_id: KioskId, now: DateTime<Utc>) -> Result<()>;
+    /// The kiosk a bearer token belongs to, if registered and not revoked.
+    async fn authenticate(&self, token: String) -> Result<Option<Kiosk>>;
+    async fn kiosks(&self) -> Result<Vec<KioskInfo>>;
 
     /// Gives the database a new identity: every kiosk's cursor becomes
-    /// foreign and its next snapshot is a full one. Run after a restore,
-    /// when cursors kiosks hold may point past what the database has.
-    pub fn new_epoch(&self) -> Result<u64> {
-        self.write(|tx| {
-            let value: i64 = tx.query_row(
-                "UPDATE meta SET value = abs(random() % 4294967295) + 1 WHERE key = 'epoch' RETURNING value",
-                [],
-                |r| r.get(0),
-            )?;
-            Ok(u64::try_from(value).unwrap_or_default())
-        })
+    /// foreign and its next snapshot is a full one (after a restore or a
+    /// migration, when cursors kiosks hold may mean nothing here).
+    async fn new_epoch(&self) -> Result<u64>;
+
+    /// Writes a consistent copy of the database to `out` while it is in
+    /// use (SQLite); PostgreSQL is backed up with `pg_dump`.
+    async fn backup(&self, out: PathBuf) -> Result<()>;
+
+    /// Rows per table (`members`, `activities`, ... `visitors`), for
+    /// `migrate` to compare two databases.
+    async fn table_counts(&self) -> Result<Vec<(&'static str, u64)>>;
+}
+
+/// Where the data lives, as `--database` / `BAODAO_DATABASE_URL` say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `sqlite:PATH` (or a plain path).
+    Sqlite(PathBuf),
+    /// `postgres://...` or `postgresql://...`.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(text: &str) -> Result<Self> {
+        let text = text.trim();
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            return Ok(Self::Postgres(text.to_owned()));
+        }
+        let path = text
+            .strip_prefix("sqlite://")
+            .or_else(|| text.strip_prefix("sqlite:"))
+            .unwrap_or(text);
+        if path.is_empty() || text.contains("://") && !text.starts_with("sqlite") {
+            return Err(Error::Config(format!(
+                "database {:?}: expected sqlite:PATH or postgres://USER@HOST/DB",
+                redact(text)
+            )));
+        }
+        Ok(Self::Sqlite(PathBuf::from(path)))
+    }
+
+    /// For logs: a PostgreSQL URL without its password.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite:{}", path.display()),
+            Self::Postgres(url) => redact(url),
+        }
     }
 }
 
-/// The database's identity, which snapshot cursors carry.
-fn epoch(tx: &Transaction<'_>) -> Result<u64> {
-    let value: i64 = tx.query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |row| {
-        row.get(0)
-    })?;
-    Ok(u64::try_from(value).unwrap_or_default())
+/// Hides the password of a `scheme://user:password@host` URL.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((user, host)) if user.contains(':') => {
+            let user = user.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_owned(),
+    }
 }
 
-fn to_ms(at: DateTime<Utc>) -> i64 {
-    at.timestamp_millis()
-}
-
-fn from_ms(ms: i64) -> rusqlite::Result<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(ms).ok_or(rusqlite::Error::IntegralValueOutOfRange(0, ms))
-}
-
-/// Parses a text column into a domain value, as a column conversion error.
-fn parse_column<T: std::str::FromStr>(index: usize, text: &str) -> rusqlite::Result<T>
-where
-    T::Err: std::error::Error + Send + Sync + 'static,
-{
-    text.parse().map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
+/// Opens (creating and migrating when needed) the database at `url`.
+/// `policy` gives SQLite the time zone its year function uses.
+pub async fn open(
+    url: &DatabaseUrl,
+    policy: &Policy,
+    pool_size: usize,
+) -> Result<Arc<dyn Storage>> {
+    Ok(match url {
+        DatabaseUrl::Sqlite(path) => Arc::new(sqlite::SqliteStorage::open(path, policy).await?),
+        DatabaseUrl::Postgres(url) => Arc::new(postgres::PgStorage::connect(url, pool_size).await?),
     })
+}
+
+/// The SQLite file of a data directory, the default database.
+pub fn default_sqlite(data_dir: &Path) -> DatabaseUrl {
+    DatabaseUrl::Sqlite(data_dir.join("baodao.sqlite"))
 }
 
 #[cfg(test)]
@@ -230,22 +240,18 @@ mod tests {
     }
 
     #[test]
-    fn a_panic_inside_a_write_rolls_back_and_leaves_the_writer_usable() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
-        let seq = || store.read(current_seq).unwrap();
-        let before = seq();
-        let crash = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let _ = store.write(|tx| -> Result<()> {
-                next_seq(tx)?;
-                panic!("a bug in the middle of a write");
-            });
-        }));
-        assert!(crash.is_err());
-        assert!(store.writer.is_poisoned());
-        assert_eq!(seq(), before, "the half-done write was rolled back");
-        store.write(next_seq).unwrap();
-        assert_eq!(seq(), before + 1);
-        assert!(!store.writer.is_poisoned());
+    fn urls_name_their_backend_and_logs_hide_passwords() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:/var/lib/baodao/baodao.sqlite").unwrap(),
+            DatabaseUrl::Sqlite("/var/lib/baodao/baodao.sqlite".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("data/db.sqlite").unwrap(),
+            DatabaseUrl::Sqlite("data/db.sqlite".into())
+        );
+        let pg = DatabaseUrl::parse("postgres://baodao:s3cret@db.example/baodao").unwrap();
+        assert_eq!(pg.redacted(), "postgres://baodao:***@db.example/baodao");
+        assert!(DatabaseUrl::parse("mysql://x@y/z").is_err());
+        assert!(DatabaseUrl::parse("sqlite:").is_err());
     }
 }

@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -11,7 +13,7 @@ use crate::AppState;
 use crate::domain::upload::{self, Refusal, Upload};
 use crate::error::{Error, Result};
 use crate::routes::KioskAuth;
-use crate::store::attendance::Intake;
+use crate::store::Intake;
 
 /// Upload attendance records and voids from a kiosk's outbox.
 ///
@@ -53,25 +55,30 @@ pub async fn post(
         }
     })?;
     let upload = parse(&headers, &body, state.settings.limits.batch_records)?;
-    let receipt = blocking(move || {
-        let cards: Vec<Option<&str>> = upload
-            .records
-            .iter()
-            .map(|r| r.valid().and_then(|r| r.card.as_deref()))
-            .collect();
-        let decoded = state.cards.decode_all(&cards);
-        let settings = &state.settings;
-        let intake = Intake {
-            kiosk: &kiosk,
-            received_at: Utc::now(),
-            policy: &settings.policy,
-            grace: Duration::minutes(settings.hold_grace_minutes),
-            max_clock_offset: Duration::minutes(settings.max_clock_offset_minutes),
-            manual_limit: settings.max_manual_per_activity,
-        };
-        state.store.ingest(&intake, &upload, &decoded)
-    })
-    .await?;
+    let upload = Arc::new(upload);
+    // Signature checks are the costly part: off the async threads.
+    let decoded = {
+        let (cards, upload) = (Arc::clone(&state.cards), Arc::clone(&upload));
+        blocking(move || {
+            let texts: Vec<Option<&str>> = upload
+                .records
+                .iter()
+                .map(|r| r.valid().and_then(|r| r.card.as_deref()))
+                .collect();
+            Ok(cards.decode_all(&texts))
+        })
+        .await?
+    };
+    let settings = &state.settings;
+    let intake = Intake {
+        kiosk,
+        received_at: Utc::now(),
+        policy: settings.policy,
+        grace: Duration::minutes(settings.hold_grace_minutes),
+        max_clock_offset: Duration::minutes(settings.max_clock_offset_minutes),
+        manual_limit: settings.max_manual_per_activity,
+    };
+    let receipt = state.store.ingest(intake, upload, decoded).await?;
     Ok(Json(receipt))
 }
 

@@ -4,7 +4,6 @@ use baodao_shared::protocol::{ErrorBody, MemberPoints, PointsQuery};
 use baodao_shared::{MemberId, bounds};
 use chrono::Utc;
 
-use super::blocking;
 use crate::AppState;
 use crate::error::{Error, Result};
 use crate::routes::KioskAuth;
@@ -38,12 +37,10 @@ pub async fn get(
     let year = query.year.unwrap_or_else(|| policy.year_of(Utc::now()));
     let year =
         bounds::check_year(year).map_err(|e| Error::bad_request("invalid_year", e.to_string()))?;
-    let points = blocking(move || {
-        state
-            .store
-            .member_points(&member_id, Some(&kiosk.community), year, &policy)
-    })
-    .await?;
+    let points = state
+        .store
+        .member_points(member_id, Some(kiosk.community), year, policy)
+        .await?;
     points
         .map(Json)
         .ok_or_else(|| Error::NotFound("member".into()))

@@ -3,7 +3,6 @@ use axum::extract::{Query, State};
 use baodao_shared::protocol::{ErrorBody, Snapshot, SnapshotQuery};
 use chrono::Utc;
 
-use super::blocking;
 use crate::AppState;
 use crate::error::{Error, Result};
 use crate::routes::KioskAuth;
@@ -27,15 +26,15 @@ pub async fn get(
     query: std::result::Result<Query<SnapshotQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Snapshot>> {
     let Query(query) = query.map_err(|e| Error::bad_request("invalid_query", e.body_text()))?;
-    let snapshot = blocking(move || {
-        state.store.snapshot(
-            &kiosk,
+    let snapshot = state
+        .store
+        .snapshot(
+            kiosk,
             query.since,
             query.epoch,
             Utc::now(),
-            &state.settings.policy,
+            state.settings.policy,
         )
-    })
-    .await?;
+        .await?;
     Ok(Json(snapshot))
 }

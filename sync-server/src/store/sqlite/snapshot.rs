@@ -6,9 +6,10 @@ use baodao_shared::{Community, Policy};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::Transaction;
 
-use super::points::{member_points, standings};
-use super::{Kiosk, Store, activities, cards, current_seq, members, parse_column};
+use super::points::{member_points, standing};
+use super::{Store, activities, cards, current_seq, members, parse_column};
 use crate::error::Result;
+use crate::store::model::Kiosk;
 
 /// How far ahead a kiosk sees the programme.
 const DAYS_AHEAD: i64 = 30;
@@ -41,12 +42,14 @@ impl Store {
             let community = &kiosk.community;
 
             let changed_members = members_with_new_points(tx, community, since)?;
-            let standings = standings(tx, policy, Some(&changed_members))?;
             let mut ids =
                 tx.prepare_cached("SELECT member_id FROM members WHERE member_key = ?1")?;
             let mut points = Vec::new();
-            for ((key, standing_year), standing) in standings {
-                if standing_year == year {
+            for key in changed_members {
+                let standing = standing(tx, policy, year, key)?;
+                // A change since the cursor may be a void that took the
+                // last point away: then zero is news too.
+                if standing.attended > 0 || since.is_some() {
                     let id: String = ids.query_row([key], |r| r.get(0))?;
                     points.push(member_points(parse_column(0, &id)?, year, standing, policy));
                 }

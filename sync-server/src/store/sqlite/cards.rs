@@ -5,22 +5,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{Store, from_ms, next_seq, to_ms};
 use crate::error::{Error, Result};
-
-/// A signing key as the office sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyInfo {
-    pub key: CardKey,
-    pub created_at: DateTime<Utc>,
-    pub retired_at: Option<DateTime<Utc>>,
-}
-
-/// A card the office just issued.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IssuedCard {
-    pub serial: u32,
-    /// The member's previous card, now revoked.
-    pub replaced: Option<u32>,
-}
+use crate::store::model::{IssuedCard, KeyInfo};
 
 impl Store {
     /// Records the public half of the office key, refusing a different key

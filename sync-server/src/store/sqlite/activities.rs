@@ -2,8 +2,9 @@ use baodao_shared::{Activity, ActivityId, Community};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{ImportSummary, Store, from_ms, next_seq, parse_column, to_ms};
+use super::{Store, from_ms, next_seq, parse_column, to_ms};
 use crate::error::Result;
+use crate::store::model::ImportSummary;
 
 const COLUMNS: &str = "activity_id, title, kind, community, starts_at, ends_at";
 

@@ -1,11 +1,15 @@
-//! Schema migrations, applied in order; `user_version` says how many ran.
+//! SQLite schema migrations, run at start by `rusqlite_migration`, which
+//! keeps the count of those applied in `user_version` (as the hand-written
+//! runner before it did, so existing databases carry on).
 
 use rusqlite::Connection;
+use rusqlite_migration::{M, MigrationDefinitionError, Migrations};
 
 use crate::error::{Error, Result};
 
-const MIGRATIONS: &[&str] = &[
-    r"
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(
+        r"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT INTO meta (key, value) VALUES ('seq', 0);
 
@@ -102,7 +106,9 @@ CREATE TABLE voids (
 );
 CREATE INDEX voids_seq ON voids (seq);
 ",
-    r"
+    ),
+    M::up(
+        r"
 -- Records and voids belong to the community of the kiosk that sent them. A
 -- void applies only within its community, so one kiosk cannot erase another
 -- community's records, even by voiding them before they arrive.
@@ -159,26 +165,29 @@ ALTER TABLE card_keys ADD COLUMN retired_at INTEGER;
 -- backup, a new database) are not trusted.
 INSERT INTO meta (key, value) VALUES ('epoch', abs(random() % 4294967295) + 1);
 ",
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {
-    let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
-    let done = usize::try_from(version).unwrap_or(usize::MAX);
-    if done > MIGRATIONS.len() {
-        return Err(Error::Config(format!(
-            "the database is at schema version {done}, newer than this server ({}); upgrade the server",
-            MIGRATIONS.len()
-        )));
+    Migrations::from_slice(MIGRATIONS)
+        .to_latest(conn)
+        .map_err(|e| match e {
+            rusqlite_migration::Error::MigrationDefinition(
+                MigrationDefinitionError::DatabaseTooFarAhead,
+            ) => Error::Config(format!(
+                "the database's schema is newer than this server's ({} migrations); upgrade the server",
+                MIGRATIONS.len()
+            )),
+            other => Error::Database(Box::new(other)),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_migrations_are_valid() {
+        Migrations::from_slice(MIGRATIONS).validate().unwrap();
     }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(done) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(
-            None,
-            "user_version",
-            i64::try_from(index + 1).unwrap_or(i64::MAX),
-        )?;
-        tx.commit()?;
-    }
-    Ok(())
 }

@@ -1,7 +1,12 @@
-//! The sync server end to end: real HTTP on 127.0.0.1:0, real SQLite files.
+//! The storage contract, end to end: each check here runs twice, against
+//! the real server on 127.0.0.1:0 over a real SQLite file and over a fresh
+//! PostgreSQL database (the cluster `scripts/test.sh` starts; without it
+//! the PostgreSQL half fails, it is never skipped).
 
 // Test code: a failed step should fail the test on the spot.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// A scenario reads top to bottom; `#[tokio::test]` used to hide their length.
+#![allow(clippy::too_many_lines)]
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,13 +15,13 @@ use baodao_shared::protocol::{
     BATCHES_PATH, ErrorBody, Reason, RecordStatus, SNAPSHOT_PATH, VoidStatus,
 };
 use baodao_shared::{Policy, Void};
-use baodao_tests::{TestServer, batch, open_now, record};
+use baodao_tests::{Backend, TestServer, batch, open_now, record};
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 
 /// Twelve members of C01, one of C02; activities A1 (open now) and A2..A20
 /// (C01, earlier this year), B1 (C02, open now); kiosks for C01 and C02.
-async fn community() -> (TestServer, String, String) {
-    let server = TestServer::start(|_| {}).await.unwrap();
+async fn community(backend: Backend) -> (TestServer, String, String) {
+    let server = TestServer::start_on(backend, |_| {}).await.unwrap();
     let mut members: Vec<(String, &str, &str)> = (1..=12)
         .map(|i| (format!("M{i:03}"), "張偉", "C01"))
         .collect();
@@ -25,7 +30,7 @@ async fn community() -> (TestServer, String, String) {
         .iter()
         .map(|(id, n, c)| (id.as_str(), *n, *c))
         .collect();
-    server.import_members(&rows).unwrap();
+    server.import_members(&rows).await.unwrap();
     let (start, end) = open_now();
     let mut activities = vec![
         ("A1".to_owned(), "C01", start, end),
@@ -39,20 +44,24 @@ async fn community() -> (TestServer, String, String) {
         .iter()
         .map(|(id, c, s, e)| (id.as_str(), *c, *s, *e))
         .collect();
-    server.import_activities(&rows).unwrap();
-    let c01 = server.register_kiosk("C01").unwrap();
-    let c02 = server.register_kiosk("C02").unwrap();
+    server.import_activities(&rows).await.unwrap();
+    let c01 = server.register_kiosk("C01").await.unwrap();
+    let c02 = server.register_kiosk("C02").await.unwrap();
     (server, c01, c02)
+}
+
+/// The entries of `delta` that `before` does not already hold.
+fn news<'a, T: PartialEq>(delta: &'a [T], before: &[T]) -> Vec<&'a T> {
+    delta.iter().filter(|x| !before.contains(x)).collect()
 }
 
 fn this_year() -> i32 {
     Policy::default().year_of(Utc::now())
 }
 
-#[tokio::test]
-async fn a_card_check_in_is_accepted_and_earns_a_point() {
-    let (server, token, _) = community().await;
-    let card = server.issue_card("M001", None).unwrap();
+async fn a_card_check_in_is_accepted_and_earns_a_point(backend: Backend) {
+    let (server, token, _) = community(backend).await;
+    let card = server.issue_card("M001", None).await.unwrap();
     let r = record("M001", "A1", Utc::now(), Some(&card));
     let receipt = server
         .post_batch(&token, &batch(vec![r.clone()], vec![]))
@@ -70,15 +79,14 @@ async fn a_card_check_in_is_accepted_and_earns_a_point() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn retries_change_nothing_and_say_what_happened_first() {
-    let (server, token, _) = community().await;
-    let card = server.issue_card("M001", None).unwrap();
+async fn retries_change_nothing_and_say_what_happened_first(backend: Backend) {
+    let (server, token, _) = community(backend).await;
+    let card = server.issue_card("M001", None).await.unwrap();
     let good = record("M001", "A1", Utc::now(), Some(&card));
     let bad = record("M404", "A1", Utc::now(), None);
     let upload = batch(vec![good.clone(), bad.clone()], vec![]);
     let first = server.post_batch(&token, &upload).await.unwrap();
-    let counts = server.table_counts().unwrap();
+    let counts = server.table_counts().await.unwrap();
     for _ in 0..5 {
         let again = server.post_batch(&token, &upload).await.unwrap();
         assert_eq!(again.records[0].status, RecordStatus::AlreadyReceived);
@@ -105,7 +113,7 @@ async fn retries_change_nothing_and_say_what_happened_first() {
             .all(|r| r.status == RecordStatus::AlreadyReceived)
     );
     assert_eq!(first.records[0].status, RecordStatus::Accepted);
-    let mut after = server.table_counts().unwrap();
+    let mut after = server.table_counts().await.unwrap();
     // Only the new batch row is added; no attendance row.
     let batches = after.iter_mut().find(|(t, _)| t == "batches").unwrap();
     batches.1 -= 1;
@@ -121,10 +129,9 @@ async fn retries_change_nothing_and_say_what_happened_first() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn repeats_count_once_and_the_cap_holds() {
-    let (server, token, _) = community().await;
-    let card = server.issue_card("M002", None).unwrap();
+async fn repeats_count_once_and_the_cap_holds(backend: Backend) {
+    let (server, token, _) = community(backend).await;
+    let card = server.issue_card("M002", None).await.unwrap();
     // Past activities: the kiosk was offline; scans are at their real times.
     let mut records = vec![];
     for i in 2..=20 {
@@ -164,16 +171,16 @@ fn count_last_year() -> usize {
         .count()
 }
 
-#[tokio::test]
-async fn every_refusal_is_stored_with_its_reason() {
-    let (server, token, _) = community().await;
+async fn every_refusal_is_stored_with_its_reason(backend: Backend) {
+    let (server, token, _) = community(backend).await;
     let now = Utc::now();
-    let card1 = server.issue_card("M001", None).unwrap();
+    let card1 = server.issue_card("M001", None).await.unwrap();
     let expired = server
         .issue_card("M003", Some(NaiveDate::from_ymd_opt(2020, 1, 1).unwrap()))
+        .await
         .unwrap();
-    let replaced = server.issue_card("M004", None).unwrap();
-    let _current = server.issue_card("M004", None).unwrap();
+    let replaced = server.issue_card("M004", None).await.unwrap();
+    let _current = server.issue_card("M004", None).await.unwrap();
     let forged = baodao_shared::card::CardSigner::from_seed(1, &[42; 32])
         .sign(
             &"M005".parse().unwrap(),
@@ -256,7 +263,7 @@ async fn every_refusal_is_stored_with_its_reason() {
         );
     }
     // Nothing is dropped: every record is in the database.
-    let counts: HashMap<_, _> = server.table_counts().unwrap().into_iter().collect();
+    let counts: HashMap<_, _> = server.table_counts().await.unwrap().into_iter().collect();
     assert_eq!(counts["attendance"], i64::try_from(cases.len()).unwrap());
     // And none of them counts.
     for m in ["M001", "M002", "M003", "M004", "M005", "M007"] {
@@ -269,10 +276,9 @@ async fn every_refusal_is_stored_with_its_reason() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn a_kiosk_clock_that_is_off_is_measured_and_corrected() {
-    let (server, token, _) = community().await;
-    let card = server.issue_card("M001", None).unwrap();
+async fn a_kiosk_clock_that_is_off_is_measured_and_corrected(backend: Backend) {
+    let (server, token, _) = community(backend).await;
+    let card = server.issue_card("M001", None).await.unwrap();
     // The kiosk's clock is three hours behind: it stamps scans and the batch
     // three hours ago, but the scan happened now, during A1.
     let skew = Duration::hours(3);
@@ -285,14 +291,14 @@ async fn a_kiosk_clock_that_is_off_is_measured_and_corrected() {
     assert_eq!(receipt.records[0].status, RecordStatus::Accepted);
     let offset = Duration::milliseconds(receipt.clock_offset_ms);
     assert!((offset - skew).num_seconds().abs() < 60, "offset {offset}");
-    let kiosks = server.office.store().kiosks().unwrap();
+    let kiosks = server.office.store().kiosks().await.unwrap();
     let offset_ms = kiosks[0].last_clock_offset_ms.unwrap();
     assert!((offset_ms - skew.num_milliseconds()).abs() < 60_000);
 
     // Three days off is more than the server corrects: the record is kept,
     // held for a person, and the evidence (the kiosk's claim) is kept.
     let far = Duration::days(3);
-    let card2 = server.issue_card("M002", None).unwrap();
+    let card2 = server.issue_card("M002", None).await.unwrap();
     let mut upload = batch(
         vec![record("M002", "A1", Utc::now() - far, Some(&card2))],
         vec![],
@@ -305,18 +311,18 @@ async fn a_kiosk_clock_that_is_off_is_measured_and_corrected() {
     );
     let claimed: i64 = server
         .query_one(&format!(
-            "SELECT sent_at FROM batches WHERE batch_id = x'{}'",
-            upload.batch_id.simple()
+            "SELECT sent_at FROM batches WHERE batch_id = {}",
+            server.uuid_literal(upload.batch_id)
         ))
+        .await
         .unwrap();
     assert_eq!(claimed, upload.sent_at.timestamp_millis());
     server.stop().await;
 }
 
-#[tokio::test]
-async fn voids_remove_points_once_and_only_in_their_community() {
-    let (server, token, other) = community().await;
-    let card = server.issue_card("M001", None).unwrap();
+async fn voids_remove_points_once_and_only_in_their_community(backend: Backend) {
+    let (server, token, other) = community(backend).await;
+    let card = server.issue_card("M001", None).await.unwrap();
     let r = record("M001", "A1", Utc::now(), Some(&card));
     server
         .post_batch(&token, &batch(vec![r.clone()], vec![]))
@@ -371,15 +377,14 @@ async fn voids_remove_points_once_and_only_in_their_community() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn ten_kiosks_with_overlapping_retries_give_exact_points() {
-    let server = TestServer::start(|_| {}).await.unwrap();
+async fn ten_kiosks_with_overlapping_retries_give_exact_points(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await.unwrap();
     let members: Vec<String> = (1..=40).map(|i| format!("M{i:03}")).collect();
     let rows: Vec<_> = members
         .iter()
         .map(|m| (m.as_str(), "王芳", "C01"))
         .collect();
-    server.import_members(&rows).unwrap();
+    server.import_members(&rows).await.unwrap();
     let (start, end) = open_now();
     let activities: Vec<String> = (1..=16).map(|i| format!("A{i}")).collect();
     // All open now, so every scan is within its window.
@@ -387,18 +392,18 @@ async fn ten_kiosks_with_overlapping_retries_give_exact_points() {
         .iter()
         .map(|a| (a.as_str(), "C01", start, end))
         .collect();
-    server.import_activities(&rows).unwrap();
-    let cards: HashMap<String, String> = members
-        .iter()
-        .map(|m| (m.clone(), server.issue_card(m, None).unwrap()))
-        .collect();
+    server.import_activities(&rows).await.unwrap();
+    let mut cards: HashMap<String, String> = HashMap::new();
+    for m in &members {
+        cards.insert(m.clone(), server.issue_card(m, None).await.unwrap());
+    }
 
     // Deterministic pseudo-random attendance: member i at activity j when
     // (i * 7 + j * 3 + kiosk) % 5 < 2; members often show up at two kiosks.
     let mut per_kiosk = vec![];
     let mut all_records = vec![];
     for k in 0..10usize {
-        let token = server.register_kiosk("C01").unwrap();
+        let token = server.register_kiosk("C01").await.unwrap();
         let mut records = vec![];
         for (i, m) in members.iter().enumerate() {
             for (j, a) in activities.iter().enumerate() {
@@ -450,7 +455,7 @@ async fn ten_kiosks_with_overlapping_retries_give_exact_points() {
         expected.values().any(|s| s.attended > 12),
         "the cap must be exercised"
     );
-    let reader = server.register_kiosk("C01").unwrap();
+    let reader = server.register_kiosk("C01").await.unwrap();
     for m in &members {
         let want = expected
             .get(&(m.clone(), year))
@@ -466,6 +471,7 @@ async fn ten_kiosks_with_overlapping_retries_give_exact_points() {
     let report: BTreeMap<String, u32> = server
         .office
         .points_report(year)
+        .await
         .unwrap()
         .into_iter()
         .map(|r| (r.member_id.to_string(), r.points))
@@ -474,19 +480,18 @@ async fn ten_kiosks_with_overlapping_retries_give_exact_points() {
         let want = expected.get(&(m.clone(), year)).map_or(0, |s| s.points);
         assert_eq!(report[m], want, "{m}");
     }
-    let counts: HashMap<_, _> = server.table_counts().unwrap().into_iter().collect();
+    let counts: HashMap<_, _> = server.table_counts().await.unwrap().into_iter().collect();
     assert_eq!(
         counts["attendance"],
         i64::try_from(all_records.len()).unwrap()
     );
 }
 
-#[tokio::test]
-async fn bad_requests_are_refused_and_change_nothing() {
-    let (server, token, _) = community().await;
-    let card = server.issue_card("M001", None).unwrap();
+async fn bad_requests_are_refused_and_change_nothing(backend: Backend) {
+    let (server, token, _) = community(backend).await;
+    let card = server.issue_card("M001", None).await.unwrap();
     let good = batch(vec![record("M001", "A1", Utc::now(), Some(&card))], vec![]);
-    let before = server.table_counts().unwrap();
+    let before = server.table_counts().await.unwrap();
     let url = server.url(BATCHES_PATH);
     let client = &server.client;
 
@@ -533,11 +538,11 @@ async fn bad_requests_are_refused_and_change_nothing() {
     );
 
     // Revoked kiosks are refused too.
-    let kiosk = server.office.store().kiosks().unwrap()[0]
+    let kiosk = server.office.store().kiosks().await.unwrap()[0]
         .kiosk
         .kiosk_id
         .clone();
-    server.office.revoke_kiosk(&kiosk).unwrap();
+    server.office.revoke_kiosk(&kiosk).await.unwrap();
     let response = client
         .post(&url)
         .bearer_auth(&token)
@@ -554,13 +559,12 @@ async fn bad_requests_are_refused_and_change_nothing() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 401);
 
-    assert_eq!(server.table_counts().unwrap(), before);
+    assert_eq!(server.table_counts().await.unwrap(), before);
     server.stop().await;
 }
 
-#[tokio::test]
-async fn snapshots_are_whole_then_incremental() {
-    let (server, token, _) = community().await;
+async fn snapshots_are_whole_then_incremental(backend: Backend) {
+    let (server, token, _) = community(backend).await;
     let full = server.snapshot(&token, None).await.unwrap();
     assert!(full.full);
     // C01's twelve, not C02's M900.
@@ -586,17 +590,18 @@ async fn snapshots_are_whole_then_incremental() {
         .await
         .unwrap();
     assert!(!nothing.full);
-    assert!(
-        nothing.members.is_empty()
-            && nothing.points.is_empty()
-            && nothing.revoked_serials.is_empty()
-    );
-    assert_eq!(nothing.cursor, full.cursor);
+    // Nothing new. (On PostgreSQL a cursor may send again what a
+    // transaction still open at the last poll wrote, in any database of
+    // the cluster: the same rows, never news.)
+    assert!(news(&nothing.members, &full.members).is_empty());
+    assert!(news(&nothing.points, &full.points).is_empty());
+    assert!(nothing.revoked_serials.is_empty());
+    assert!(nothing.cursor >= full.cursor);
 
     // A reissued card: one member changes and the old serial is revoked.
-    let old = server.issue_card("M001", None).unwrap();
-    server.issue_card("M001", None).unwrap();
-    let card = server.issue_card("M002", None).unwrap();
+    let old = server.issue_card("M001", None).await.unwrap();
+    server.issue_card("M001", None).await.unwrap();
+    let card = server.issue_card("M002", None).await.unwrap();
     server
         .post_batch(
             &token,
@@ -608,16 +613,16 @@ async fn snapshots_are_whole_then_incremental() {
         .snapshot(&token, Some((full.cursor, full.epoch)))
         .await
         .unwrap();
-    let changed: Vec<_> = delta
-        .members
+    let changed: Vec<_> = news(&delta.members, &full.members)
         .iter()
         .map(|m| (m.member_id.as_str(), m.card_serial))
         .collect();
     assert_eq!(changed, vec![("M001", Some(2)), ("M002", Some(3))]);
     assert_eq!(delta.revoked_serials, vec![1]);
-    assert_eq!(delta.points.len(), 1);
+    let points = news(&delta.points, &full.points);
+    assert_eq!(points.len(), 1);
     assert_eq!(
-        (delta.points[0].member_id.as_str(), delta.points[0].points),
+        (points[0].member_id.as_str(), points[0].points),
         ("M002", 1)
     );
     assert!(old.starts_with("BD1:"));
@@ -638,9 +643,8 @@ async fn snapshots_are_whole_then_incremental() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn health_openapi_and_unknown_routes() {
-    let (server, token, _) = community().await;
+async fn health_openapi_and_unknown_routes(backend: Backend) {
+    let (server, token, _) = community(backend).await;
     let health: serde_json::Value = server
         .client
         .get(server.url("/healthz"))
@@ -706,3 +710,38 @@ async fn health_openapi_and_unknown_routes() {
 fn chrono_tz_shanghai() -> chrono::FixedOffset {
     chrono::FixedOffset::east_opt(8 * 3600).unwrap()
 }
+
+/// Each check once a backend: `sqlite::name` and `postgres::name`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(super::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(super::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    a_card_check_in_is_accepted_and_earns_a_point,
+    retries_change_nothing_and_say_what_happened_first,
+    repeats_count_once_and_the_cap_holds,
+    every_refusal_is_stored_with_its_reason,
+    a_kiosk_clock_that_is_off_is_measured_and_corrected,
+    voids_remove_points_once_and_only_in_their_community,
+    ten_kiosks_with_overlapping_retries_give_exact_points,
+    bad_requests_are_refused_and_change_nothing,
+    snapshots_are_whole_then_incremental,
+    health_openapi_and_unknown_routes,
+);

@@ -5,29 +5,7 @@ use rusqlite::{OptionalExtension, params};
 use super::{Store, from_ms, parse_column, to_ms};
 use crate::domain::token::{format_token, hash_token};
 use crate::error::{Error, Result};
-
-/// An authenticated kiosk.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Kiosk {
-    pub kiosk_id: KioskId,
-    pub community: Community,
-}
-
-/// A new kiosk and the token it must keep; the token is shown only once.
-#[derive(Debug)]
-pub struct Registration {
-    pub kiosk: Kiosk,
-    pub token: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct KioskInfo {
-    pub kiosk: Kiosk,
-    pub name: String,
-    pub revoked: bool,
-    pub last_seen_at: Option<DateTime<Utc>>,
-    pub last_clock_offset_ms: Option<i64>,
-}
+use crate::store::model::{Kiosk, KioskInfo, Registration};
 
 impl Store {
     pub fn register_kiosk(

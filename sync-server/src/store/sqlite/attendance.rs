@@ -8,43 +8,16 @@ use baodao_shared::card::{Card, CardRefusal};
 use baodao_shared::protocol::{
     BatchReceipt, Reason, RecordReceipt, RecordStatus, VoidReceipt, VoidStatus,
 };
-use baodao_shared::{Activity, ActivityId, AttendanceRecord, MemberId, Policy, Void};
-use chrono::{DateTime, Duration, Utc};
+use baodao_shared::{Activity, ActivityId, AttendanceRecord, MemberId, Void};
+use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 use uuid::Uuid;
 
-use super::{Kiosk, Store, activities, cards, next_seq, to_ms};
+use super::{Store, activities, cards, next_seq, to_ms};
 use crate::domain::ingest::{self, Arrival, Lookup, MAX_CARD_CHARS, MemberFacts, Verdict};
 use crate::domain::upload::{Item, Upload};
 use crate::error::Result;
-
-/// The server's side of an upload.
-#[derive(Debug, Clone, Copy)]
-pub struct Intake<'a> {
-    pub kiosk: &'a Kiosk,
-    pub received_at: DateTime<Utc>,
-    pub policy: &'a Policy,
-    pub grace: Duration,
-    /// The largest kiosk clock offset the server corrects; beyond it,
-    /// records are held.
-    pub max_clock_offset: Duration,
-    /// Counting manual check-ins one kiosk may make for one activity.
-    pub manual_limit: u32,
-}
-
-impl Intake<'_> {
-    /// The kiosk's clock offset (server minus kiosk), bounded, and whether
-    /// it was within the bound. (A difference of two chrono times always
-    /// fits a `Duration`: its range is far wider than theirs.)
-    pub fn clock_offset(&self, sent_at: DateTime<Utc>) -> (Duration, bool) {
-        if bounds::check_time("sent_at", sent_at).is_err() {
-            return (Duration::zero(), false);
-        }
-        let raw = self.received_at.signed_duration_since(sent_at);
-        let bound = self.max_clock_offset;
-        (raw.clamp(-bound, bound), raw.abs() <= bound)
-    }
-}
+use crate::store::model::Intake;
 
 impl Store {
     /// Stores a batch and says what happened to each record and void.
@@ -54,24 +27,12 @@ impl Store {
     /// part); revocation and expiry are checked here against current data.
     pub fn ingest(
         &self,
-        intake: &Intake<'_>,
+        intake: &Intake,
         upload: &Upload,
         decoded: &[Option<Result<Card, CardRefusal>>],
     ) -> Result<BatchReceipt> {
-        let (offset, clock_trusted) = intake.clock_offset(upload.sent_at);
-        let raw_offset_ms = intake
-            .received_at
-            .signed_duration_since(upload.sent_at)
-            .num_milliseconds();
-        let arrival = Arrival {
-            kiosk_community: &intake.kiosk.community,
-            received_at: intake.received_at,
-            policy: intake.policy,
-            grace: intake.grace,
-            offset,
-            clock_trusted,
-            manual_limit: intake.manual_limit,
-        };
+        let raw_offset_ms = intake.raw_offset_ms(upload.sent_at);
+        let arrival = intake.arrival(upload.sent_at);
         self.write(|tx| {
             let mut batch_tx = BatchTx {
                 tx,
@@ -122,7 +83,7 @@ impl Store {
 /// One batch's transaction and what it has looked up so far.
 struct BatchTx<'t, 'a> {
     tx: &'t Transaction<'t>,
-    intake: &'a Intake<'a>,
+    intake: &'a Intake,
     /// What the domain's decision needs of the upload, made once a batch.
     arrival: Arrival<'a>,
     seq: i64,

@@ -4,14 +4,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{Store, next_seq, parse_column};
 use crate::error::Result;
-
-/// What an import changed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ImportSummary {
-    pub added: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-}
+use crate::store::model::ImportSummary;
 
 impl Store {
     /// Adds or updates members in one transaction. Unchanged rows keep their

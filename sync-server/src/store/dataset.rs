@@ -1,0 +1,135 @@
+//! A whole data set as rows, backend-neutral: what `migrate` reads from one
+//! database and writes to another. Keys are kept, so every reference
+//! (records to members, cards to keys) means the same on both sides.
+
+use uuid::Uuid;
+
+/// Every row of a database. Times are Unix milliseconds, as stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DataSet {
+    pub members: Vec<MemberRow>,
+    pub activities: Vec<ActivityRow>,
+    pub card_keys: Vec<CardKeyRow>,
+    pub cards: Vec<CardRow>,
+    pub kiosks: Vec<KioskRow>,
+    pub batches: Vec<BatchRow>,
+    pub attendance: Vec<AttendanceRow>,
+    pub voids: Vec<VoidRow>,
+    pub visitors: Vec<VisitorRow>,
+}
+
+impl DataSet {
+    /// Rows per table, in a fixed order, to compare two databases.
+    pub fn counts(&self) -> [(&'static str, usize); 9] {
+        [
+            ("members", self.members.len()),
+            ("activities", self.activities.len()),
+            ("card_keys", self.card_keys.len()),
+            ("cards", self.cards.len()),
+            ("kiosks", self.kiosks.len()),
+            ("batches", self.batches.len()),
+            ("attendance", self.attendance.len()),
+            ("voids", self.voids.len()),
+            ("visitors", self.visitors.len()),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRow {
+    pub member_key: i64,
+    pub member_id: String,
+    pub name: String,
+    pub organization: String,
+    pub community: String,
+    pub card_serial: Option<i64>,
+    pub visits_elsewhere: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityRow {
+    pub activity_key: i64,
+    pub activity_id: String,
+    pub title: String,
+    pub kind: String,
+    pub community: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardKeyRow {
+    pub key_id: i64,
+    pub public_key: String,
+    pub created_at: i64,
+    pub retired_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardRow {
+    pub serial: i64,
+    pub member_id: String,
+    pub key_id: i64,
+    pub issued_at: i64,
+    pub expires_on: String,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KioskRow {
+    pub kiosk_id: String,
+    pub name: String,
+    pub community: String,
+    pub token_hash: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+    pub last_seen_at: Option<i64>,
+    pub last_clock_offset_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchRow {
+    pub batch_id: Uuid,
+    pub kiosk_id: String,
+    pub sent_at: i64,
+    pub received_at: i64,
+    pub clock_offset_ms: i64,
+    pub records: i64,
+    pub voids: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttendanceRow {
+    pub record_id: Uuid,
+    pub kiosk_id: String,
+    pub batch_id: Uuid,
+    pub member_id: String,
+    pub activity_id: String,
+    pub member_key: Option<i64>,
+    pub activity_key: Option<i64>,
+    pub scanned_at: i64,
+    pub corrected_at: i64,
+    pub method: String,
+    pub card: Option<String>,
+    pub received_at: i64,
+    pub status: String,
+    pub reason: Option<String>,
+    pub community: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoidRow {
+    pub record_id: Uuid,
+    pub community: String,
+    pub kiosk_id: String,
+    pub batch_id: Uuid,
+    pub reason: String,
+    pub voided_at: Option<i64>,
+    pub received_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitorRow {
+    pub community: String,
+    pub member_key: i64,
+}

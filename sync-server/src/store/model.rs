@@ -1,0 +1,157 @@
+//! What the storage contract speaks in: the values every backend takes and
+//! returns, independent of SQL.
+
+use baodao_shared::Policy;
+use baodao_shared::bounds;
+use baodao_shared::card::CardKey;
+use baodao_shared::{Community, KioskId, MemberId};
+use chrono::{DateTime, Duration, Utc};
+
+use crate::domain::ingest::Arrival;
+
+/// An authenticated kiosk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kiosk {
+    pub kiosk_id: KioskId,
+    pub community: Community,
+}
+
+/// A new kiosk and the token it must keep; the token is shown only once.
+#[derive(Debug)]
+pub struct Registration {
+    pub kiosk: Kiosk,
+    pub token: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct KioskInfo {
+    pub kiosk: Kiosk,
+    pub name: String,
+    pub revoked: bool,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub last_clock_offset_ms: Option<i64>,
+}
+
+/// What an import changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// One line of the office's points report.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ReportRow {
+    pub member_id: MemberId,
+    pub name: String,
+    pub organization: String,
+    pub community: String,
+    pub year: i32,
+    pub attended: u32,
+    pub points: u32,
+}
+
+/// A signing key as the office sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyInfo {
+    pub key: CardKey,
+    pub created_at: DateTime<Utc>,
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+/// A card the office just issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedCard {
+    pub serial: u32,
+    /// The member's previous card, now revoked.
+    pub replaced: Option<u32>,
+}
+
+/// Writes a new card out (signs, renders, saves) given its serial; if it
+/// fails, the card is not recorded.
+pub type CardWriter = Box<dyn FnOnce(u32) -> crate::Result<()> + Send>;
+
+/// The server's side of an upload.
+#[derive(Debug, Clone)]
+pub struct Intake {
+    pub kiosk: Kiosk,
+    pub received_at: DateTime<Utc>,
+    pub policy: Policy,
+    pub grace: Duration,
+    /// The largest kiosk clock offset the server corrects; beyond it,
+    /// records are held.
+    pub max_clock_offset: Duration,
+    /// Counting manual check-ins one kiosk may make for one activity.
+    pub manual_limit: u32,
+}
+
+impl Intake {
+    /// The kiosk's clock offset (server minus kiosk), bounded, and whether
+    /// it was within the bound. (A difference of two chrono times always
+    /// fits a `Duration`: its range is far wider than theirs.)
+    pub fn clock_offset(&self, sent_at: DateTime<Utc>) -> (Duration, bool) {
+        if bounds::check_time("sent_at", sent_at).is_err() {
+            return (Duration::zero(), false);
+        }
+        let raw = self.received_at.signed_duration_since(sent_at);
+        let bound = self.max_clock_offset;
+        (raw.clamp(-bound, bound), raw.abs() <= bound)
+    }
+
+    /// What the domain's decision needs of the upload, made once a batch.
+    pub fn arrival(&self, sent_at: DateTime<Utc>) -> Arrival<'_> {
+        let (offset, clock_trusted) = self.clock_offset(sent_at);
+        Arrival {
+            kiosk_community: &self.kiosk.community,
+            received_at: self.received_at,
+            policy: &self.policy,
+            grace: self.grace,
+            offset,
+            clock_trusted,
+            manual_limit: self.manual_limit,
+        }
+    }
+
+    /// The offset as measured, unbounded, for the batch's evidence.
+    pub fn raw_offset_ms(&self, sent_at: DateTime<Utc>) -> i64 {
+        self.received_at
+            .signed_duration_since(sent_at)
+            .num_milliseconds()
+    }
+}
+
+/// The instant range of `year` in the policy's time zone: an activity
+/// counts for `year` when it starts inside it. Queries filter on this
+/// range, which an index can serve, rather than converting every start.
+pub fn year_range(policy: &Policy, year: i32) -> (DateTime<Utc>, DateTime<Utc>) {
+    let start_of = |y: i32| {
+        chrono::NaiveDate::from_ymd_opt(y, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .and_then(|t| t.and_local_timezone(policy.time_zone).earliest())
+            .map_or(DateTime::<Utc>::MIN_UTC, |t| t.with_timezone(&Utc))
+    };
+    (start_of(year), start_of(year.saturating_add(1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// The range says the same as the shared rule's `year_of`.
+        #[test]
+        fn an_instant_is_in_the_range_of_the_year_the_rule_gives_it(ms in 946_684_800_000_i64..4_102_444_800_000) {
+            let at = Utc.timestamp_millis_opt(ms).unwrap();
+            for zone in [chrono_tz::Asia::Shanghai, chrono_tz::America::New_York, chrono_tz::Pacific::Kiritimati] {
+                let policy = Policy { time_zone: zone, ..Policy::default() };
+                let year = policy.year_of(at);
+                let (from, to) = year_range(&policy, year);
+                prop_assert!(from <= at && at < to, "{at} not in {from}..{to} for {zone}");
+            }
+        }
+    }
+}

@@ -1,0 +1,432 @@
+//! The office's writes and the small reads: members, activities, card
+//! keys, cards, kiosks.
+
+use baodao_shared::card::{CardKey, KeyId};
+use baodao_shared::protocol::RosterEntry;
+use baodao_shared::{Activity, Community, KioskId, Member, MemberId};
+use chrono::{DateTime, NaiveDate, Utc};
+use deadpool_postgres::Object;
+use tokio_postgres::Row;
+
+use super::{XID, from_ms, parse, to_ms};
+use crate::domain::token::{format_token, hash_token};
+use crate::error::{Error, Result};
+use crate::store::{
+    CardWriter, ImportSummary, IssuedCard, KeyInfo, Kiosk, KioskInfo, Registration,
+};
+
+pub(super) async fn upsert_members(
+    client: &mut Object,
+    members: &[Member],
+) -> Result<ImportSummary> {
+    let tx = client.transaction().await?;
+    let find = tx
+        .prepare_cached("SELECT name, organization, community FROM members WHERE member_id = $1")
+        .await?;
+    let insert = tx
+        .prepare_cached(
+            "INSERT INTO members (member_id, name, organization, community) VALUES ($1, $2, $3, $4)",
+        )
+        .await?;
+    let update = tx
+        .prepare_cached(&format!(
+            "UPDATE members SET name = $2, organization = $3, community = $4, seq = {XID}
+             WHERE member_id = $1"
+        ))
+        .await?;
+    let mut summary = ImportSummary::default();
+    for m in members {
+        let existing = tx.query_opt(&find, &[&m.member_id.as_str()]).await?;
+        let values: [&(dyn tokio_postgres::types::ToSql + Sync); 4] = [
+            &m.member_id.as_str(),
+            &m.name,
+            &m.organization,
+            &m.community.as_str(),
+        ];
+        match existing {
+            None => {
+                tx.execute(&insert, &values).await?;
+                summary.added += 1;
+            }
+            Some(row)
+                if row.get::<_, &str>(0) == m.name
+                    && row.get::<_, &str>(1) == m.organization
+                    && row.get::<_, &str>(2) == m.community.as_str() =>
+            {
+                summary.unchanged += 1;
+            }
+            Some(_) => {
+                tx.execute(&update, &values).await?;
+                summary.updated += 1;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(summary)
+}
+
+const ACTIVITY_COLUMNS: &str = "activity_id, title, kind, community, starts_at, ends_at";
+
+pub(super) fn row_to_activity(row: &Row, first: usize) -> Result<Activity> {
+    Ok(Activity {
+        activity_id: parse("activity_id", row.get(first))?,
+        title: row.get(first + 1),
+        kind: parse("kind", row.get(first + 2))?,
+        community: parse("community", row.get(first + 3))?,
+        starts_at: from_ms(row.get(first + 4))?,
+        ends_at: from_ms(row.get(first + 5))?,
+    })
+}
+
+pub(super) async fn upsert_activities(
+    client: &mut Object,
+    activities: &[Activity],
+) -> Result<ImportSummary> {
+    let tx = client.transaction().await?;
+    let find = tx
+        .prepare_cached(&format!(
+            "SELECT {ACTIVITY_COLUMNS} FROM activities WHERE activity_id = $1"
+        ))
+        .await?;
+    let upsert = tx
+        .prepare_cached(&format!(
+            "INSERT INTO activities (activity_id, title, kind, community, starts_at, ends_at)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (activity_id) DO UPDATE SET title = $2, kind = $3, community = $4,
+                 starts_at = $5, ends_at = $6, seq = {XID}"
+        ))
+        .await?;
+    let mut summary = ImportSummary::default();
+    for a in activities {
+        let existing = match tx.query_opt(&find, &[&a.activity_id.as_str()]).await? {
+            Some(row) => Some(row_to_activity(&row, 0)?),
+            None => None,
+        };
+        if existing.as_ref() == Some(a) {
+            summary.unchanged += 1;
+            continue;
+        }
+        tx.execute(
+            &upsert,
+            &[
+                &a.activity_id.as_str(),
+                &a.title,
+                &a.kind.code(),
+                &a.community.as_str(),
+                &to_ms(a.starts_at),
+                &to_ms(a.ends_at),
+            ],
+        )
+        .await?;
+        if existing.is_some() {
+            summary.updated += 1;
+        } else {
+            summary.added += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(summary)
+}
+
+pub(super) fn roster_entry(row: &Row) -> Result<RosterEntry> {
+    Ok(RosterEntry {
+        member_id: parse("member_id", row.get(0))?,
+        name: row.get(1),
+        organization: row.get(2),
+        community: parse("community", row.get(3))?,
+        card_serial: row
+            .get::<_, Option<i64>>(4)
+            .map(|s| u32::try_from(s).map_err(|_| Error::Internal(format!("card serial {s}"))))
+            .transpose()?,
+    })
+}
+
+pub(super) async fn member(client: &Object, member_id: &MemberId) -> Result<Option<RosterEntry>> {
+    client
+        .query_opt(
+            "SELECT member_id, name, organization, community, card_serial FROM members WHERE member_id = $1",
+            &[&member_id.as_str()],
+        )
+        .await?
+        .as_ref()
+        .map(roster_entry)
+        .transpose()
+}
+
+pub(super) async fn register_card_key(
+    client: &mut Object,
+    key: &CardKey,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let tx = client.transaction().await?;
+    let key_id = i64::from(key.key_id);
+    // Two instances registering one key at once: the loser re-reads.
+    tx.execute(
+        "INSERT INTO card_keys (key_id, public_key, created_at) VALUES ($1, $2, $3)
+         ON CONFLICT (key_id) DO NOTHING",
+        &[&key_id, &key.public_key, &to_ms(now)],
+    )
+    .await?;
+    let public: String = tx
+        .query_one(
+            "SELECT public_key FROM card_keys WHERE key_id = $1",
+            &[&key_id],
+        )
+        .await?
+        .get(0);
+    if public != key.public_key {
+        return Err(Error::Config(format!(
+            "the card signing key file does not match key {} recorded in the database; \
+             restore the original key file",
+            key.key_id
+        )));
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+fn key_id(value: i64) -> Result<KeyId> {
+    KeyId::try_from(value).map_err(|_| Error::Internal(format!("card key id {value}")))
+}
+
+pub(super) async fn card_keys(
+    client: &impl deadpool_postgres::GenericClient,
+) -> Result<Vec<CardKey>> {
+    client
+        .query(
+            "SELECT key_id, public_key FROM card_keys WHERE retired_at IS NULL ORDER BY key_id",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(CardKey {
+                key_id: key_id(r.get(0))?,
+                public_key: r.get(1),
+            })
+        })
+        .collect()
+}
+
+pub(super) async fn card_key_list(client: &Object) -> Result<Vec<KeyInfo>> {
+    client
+        .query(
+            "SELECT key_id, public_key, created_at, retired_at FROM card_keys ORDER BY key_id",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(KeyInfo {
+                key: CardKey {
+                    key_id: key_id(r.get(0))?,
+                    public_key: r.get(1),
+                },
+                created_at: from_ms(r.get(2))?,
+                retired_at: r.get::<_, Option<i64>>(3).map(from_ms).transpose()?,
+            })
+        })
+        .collect()
+}
+
+pub(super) async fn next_key_id(client: &Object) -> Result<KeyId> {
+    let max: Option<i64> = client
+        .query_one("SELECT MAX(key_id) FROM card_keys", &[])
+        .await?
+        .get(0);
+    KeyId::try_from(max.unwrap_or(0) + 1)
+        .map_err(|_| Error::Invalid("every key id (1 to 255) is used".into()))
+}
+
+pub(super) async fn retire_card_key(
+    client: &Object,
+    key_id: KeyId,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let changed = client
+        .execute(
+            "UPDATE card_keys SET retired_at = $2 WHERE key_id = $1 AND retired_at IS NULL",
+            &[&i64::from(key_id), &to_ms(now)],
+        )
+        .await?;
+    if changed == 0 {
+        return Err(Error::NotFound(format!("card key {key_id} in use")));
+    }
+    Ok(())
+}
+
+pub(super) async fn issue_card(
+    client: &mut Object,
+    member_id: &MemberId,
+    key_id: KeyId,
+    expires_on: NaiveDate,
+    now: DateTime<Utc>,
+    write: CardWriter,
+) -> Result<IssuedCard> {
+    let tx = client.transaction().await?;
+    // Locks the member's row: two offices issuing at once queue here, and
+    // the second revokes the first's card.
+    let previous = tx
+        .query_opt(
+            "SELECT card_serial FROM members WHERE member_id = $1 FOR UPDATE",
+            &[&member_id.as_str()],
+        )
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("member {member_id}")))?
+        .get::<_, Option<i64>>(0);
+    let serial: i64 = tx
+        .query_one(
+            "INSERT INTO cards (member_id, key_id, issued_at, expires_on) VALUES ($1, $2, $3, $4)
+             RETURNING serial",
+            &[
+                &member_id.as_str(),
+                &i64::from(key_id),
+                &to_ms(now),
+                &expires_on.to_string(),
+            ],
+        )
+        .await?
+        .get(0);
+    let serial =
+        u32::try_from(serial).map_err(|_| Error::Internal("card serials exhausted".into()))?;
+    if let Some(old) = previous {
+        revoke(&tx, old, now).await?;
+    }
+    tx.execute(
+        &format!("UPDATE members SET card_serial = $2, seq = {XID} WHERE member_id = $1"),
+        &[&member_id.as_str(), &i64::from(serial)],
+    )
+    .await?;
+    // Signing and rendering take milliseconds; the PNG is written before
+    // the commit, so a card on disk always has its row.
+    write(serial)?;
+    tx.commit().await?;
+    Ok(IssuedCard {
+        serial,
+        replaced: previous.and_then(|s| u32::try_from(s).ok()),
+    })
+}
+
+pub(super) async fn revoke_card(
+    client: &mut Object,
+    serial: u32,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let tx = client.transaction().await?;
+    if revoke(&tx, i64::from(serial), now).await? == 0 {
+        return Err(Error::NotFound(format!("unrevoked card {serial}")));
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn revoke(
+    tx: &deadpool_postgres::Transaction<'_>,
+    serial: i64,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    Ok(tx
+        .execute(
+            &format!(
+                "UPDATE cards SET revoked_at = $2, revoked_seq = {XID}
+                 WHERE serial = $1 AND revoked_at IS NULL"
+            ),
+            &[&serial, &to_ms(now)],
+        )
+        .await?)
+}
+
+pub(super) async fn register_kiosk(
+    client: &mut Object,
+    name: &str,
+    community: &Community,
+    secret: &[u8; 32],
+    now: DateTime<Utc>,
+) -> Result<Registration> {
+    let token = format_token(secret);
+    let hash = hash_token(&token);
+    let tx = client.transaction().await?;
+    // The number comes from the identity column: two registrations on two
+    // instances never get one id.
+    let number: i64 = tx
+        .query_one(
+            "INSERT INTO kiosks (kiosk_id, name, community, token_hash, created_at)
+             VALUES ($1, $2, $3, $1, $4) RETURNING kiosk_number",
+            &[&hash, &name, &community.as_str(), &to_ms(now)],
+        )
+        .await?
+        .get(0);
+    let kiosk_id = KioskId::new(format!("K{number:04}"))?;
+    tx.execute(
+        "UPDATE kiosks SET kiosk_id = $1 WHERE kiosk_number = $2",
+        &[&kiosk_id.as_str(), &number],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Registration {
+        kiosk: Kiosk {
+            kiosk_id,
+            community: community.clone(),
+        },
+        token,
+    })
+}
+
+pub(super) async fn revoke_kiosk(
+    client: &Object,
+    kiosk_id: &KioskId,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let changed = client
+        .execute(
+            "UPDATE kiosks SET revoked_at = $2 WHERE kiosk_id = $1 AND revoked_at IS NULL",
+            &[&kiosk_id.as_str(), &to_ms(now)],
+        )
+        .await?;
+    if changed == 0 {
+        return Err(Error::NotFound(format!("active kiosk {kiosk_id}")));
+    }
+    Ok(())
+}
+
+pub(super) async fn authenticate(client: &Object, token: &str) -> Result<Option<Kiosk>> {
+    let stmt = client
+        .prepare_cached(
+            "SELECT kiosk_id, community FROM kiosks WHERE token_hash = $1 AND revoked_at IS NULL",
+        )
+        .await?;
+    client
+        .query_opt(&stmt, &[&hash_token(token)])
+        .await?
+        .map(|r| {
+            Ok(Kiosk {
+                kiosk_id: parse("kiosk_id", r.get(0))?,
+                community: parse("community", r.get(1))?,
+            })
+        })
+        .transpose()
+}
+
+pub(super) async fn kiosks(client: &Object) -> Result<Vec<KioskInfo>> {
+    client
+        .query(
+            "SELECT kiosk_id, community, name, revoked_at IS NOT NULL, last_seen_at, last_clock_offset_ms
+             FROM kiosks ORDER BY kiosk_id",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(KioskInfo {
+                kiosk: Kiosk {
+                    kiosk_id: parse("kiosk_id", r.get(0))?,
+                    community: parse("community", r.get(1))?,
+                },
+                name: r.get(2),
+                revoked: r.get(3),
+                last_seen_at: r.get::<_, Option<i64>>(4).map(from_ms).transpose()?,
+                last_clock_offset_ms: r.get(5),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,323 @@
+//! PostgreSQL storage, for a district or a city: many stateless server
+//! instances share one database through a connection pool each
+//! (tokio-postgres + deadpool). Nothing a request needs is kept in one
+//! process: every fact is read from the database in the request's
+//! transaction.
+//!
+//! Concurrency: a batch is one READ COMMITTED transaction that first takes
+//! a transaction-scoped advisory lock on its kiosk, so two instances given
+//! the same batch (a retry after a timeout) decide it one after the other
+//! and the second answers `already_received`. Different kiosks never wait
+//! for each other. Snapshot cursors are transaction ids: see `snapshot.rs`.
+
+mod admin;
+mod ingest;
+mod snapshot;
+mod transfer;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use baodao_shared::card::{CardKey, KeyId};
+use baodao_shared::protocol::{BatchReceipt, MemberPoints, RosterEntry, Snapshot};
+use baodao_shared::{Activity, Community, KioskId, Member, MemberId, Policy};
+use chrono::{DateTime, NaiveDate, Utc};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::NoTls;
+
+use crate::domain::upload::Upload;
+use crate::error::{Error, Result};
+use crate::store::{
+    CardWriter, DataSet, Decoded, ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk, KioskInfo,
+    Registration, ReportRow, Storage,
+};
+
+refinery::embed_migrations!("migrations/postgres");
+
+/// The row's writer, as the `seq` columns store it.
+const XID: &str = "pg_current_xact_id()::text::bigint";
+
+/// Serialises schema migrations of instances starting at once.
+const MIGRATION_LOCK: i64 = 0x62_616f_6461_6f01;
+
+/// How often a transaction that lost a deadlock or a serialization race is
+/// tried again before the error reaches the client (who retries anyway).
+const ATTEMPTS: usize = 3;
+
+/// PostgreSQL behind the storage contract.
+#[derive(Clone)]
+pub struct PgStorage {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for PgStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStorage")
+            .field("pool", &self.pool.status())
+            .finish()
+    }
+}
+
+impl PgStorage {
+    /// Connects a pool of `pool_size` connections and brings the schema up
+    /// to date.
+    pub async fn connect(url: &str, pool_size: usize) -> Result<Self> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| Error::Config(format!("database URL: {e}")))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(pool_size.max(1))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .create_timeout(Some(std::time::Duration::from_secs(10)))
+            .wait_timeout(Some(std::time::Duration::from_secs(30)))
+            .build()
+            .map_err(|e| Error::Config(format!("database pool: {e}")))?;
+        let storage = Self { pool };
+        storage.migrate().await?;
+        Ok(storage)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let mut client = self.client().await?;
+        client
+            .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+            .await?;
+        let pg: &mut tokio_postgres::Client = &mut client;
+        let outcome = migrations::runner().run_async(pg).await;
+        client
+            .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+            .await?;
+        outcome.map_err(|e| Error::Database(Box::new(e)))?;
+        Ok(())
+    }
+
+    /// Adds `data` in one transaction, keeping every key; rows already
+    /// here (a re-run) are left as they are.
+    pub async fn import(&self, data: &DataSet) -> Result<()> {
+        let mut client = self.client().await?;
+        transfer::import(&mut client, data).await
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object> {
+        self.pool.get().await.map_err(|e| match e {
+            deadpool_postgres::PoolError::Backend(e) => e.into(),
+            other => Error::Database(Box::new(other)),
+        })
+    }
+}
+
+impl From<tokio_postgres::Error> for Error {
+    fn from(e: tokio_postgres::Error) -> Self {
+        Error::Database(Box::new(e))
+    }
+}
+
+/// Whether `e` is a lost race PostgreSQL asks the client to retry.
+fn is_retryable(e: &Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    let Error::Database(source) = e else {
+        return false;
+    };
+    source
+        .downcast_ref::<tokio_postgres::Error>()
+        .and_then(tokio_postgres::Error::code)
+        .is_some_and(|code| {
+            *code == SqlState::T_R_DEADLOCK_DETECTED || *code == SqlState::T_R_SERIALIZATION_FAILURE
+        })
+}
+
+fn to_ms(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+fn from_ms(ms: i64) -> Result<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| Error::Internal(format!("time {ms} ms out of range in the database")))
+}
+
+/// Parses a text column into a domain value.
+fn parse<T: std::str::FromStr>(column: &str, text: &str) -> Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse()
+        .map_err(|e| Error::Internal(format!("{column} {text:?} in the database: {e}")))
+}
+
+fn count(n: i64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+#[async_trait]
+impl Storage for PgStorage {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ready(&self) -> Result<()> {
+        self.client().await?.execute("SELECT 1", &[]).await?;
+        Ok(())
+    }
+
+    async fn ingest(
+        &self,
+        intake: Intake,
+        upload: Arc<Upload>,
+        decoded: Decoded,
+    ) -> Result<BatchReceipt> {
+        let mut client = self.client().await?;
+        let mut attempt = 1;
+        loop {
+            match ingest::ingest(&mut client, &intake, &upload, &decoded).await {
+                Err(e) if attempt < ATTEMPTS && is_retryable(&e) => {
+                    tracing::info!(error = %e, attempt, "batch lost a race; trying again");
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn snapshot(
+        &self,
+        kiosk: Kiosk,
+        since: Option<u64>,
+        epoch: Option<u64>,
+        now: DateTime<Utc>,
+        policy: Policy,
+    ) -> Result<Snapshot> {
+        let mut client = self.client().await?;
+        snapshot::snapshot(&mut client, &kiosk, since, epoch, now, &policy).await
+    }
+
+    async fn member_points(
+        &self,
+        member_id: MemberId,
+        community: Option<Community>,
+        year: i32,
+        policy: Policy,
+    ) -> Result<Option<MemberPoints>> {
+        let client = self.client().await?;
+        snapshot::member_points_of(&client, &member_id, community.as_ref(), year, &policy).await
+    }
+
+    async fn points_report(&self, year: i32, policy: Policy) -> Result<Vec<ReportRow>> {
+        let client = self.client().await?;
+        snapshot::points_report(&client, year, &policy).await
+    }
+
+    async fn upsert_members(&self, members: Vec<Member>) -> Result<ImportSummary> {
+        let mut client = self.client().await?;
+        admin::upsert_members(&mut client, &members).await
+    }
+
+    async fn upsert_activities(&self, activities: Vec<Activity>) -> Result<ImportSummary> {
+        let mut client = self.client().await?;
+        admin::upsert_activities(&mut client, &activities).await
+    }
+
+    async fn member(&self, member_id: MemberId) -> Result<Option<RosterEntry>> {
+        let client = self.client().await?;
+        admin::member(&client, &member_id).await
+    }
+
+    async fn register_card_key(&self, key: CardKey, now: DateTime<Utc>) -> Result<()> {
+        let mut client = self.client().await?;
+        admin::register_card_key(&mut client, &key, now).await
+    }
+
+    async fn card_keys(&self) -> Result<Vec<CardKey>> {
+        let client = self.client().await?;
+        admin::card_keys(&client).await
+    }
+
+    async fn card_key_list(&self) -> Result<Vec<KeyInfo>> {
+        let client = self.client().await?;
+        admin::card_key_list(&client).await
+    }
+
+    async fn next_key_id(&self) -> Result<KeyId> {
+        let client = self.client().await?;
+        admin::next_key_id(&client).await
+    }
+
+    async fn retire_card_key(&self, key_id: KeyId, now: DateTime<Utc>) -> Result<()> {
+        let client = self.client().await?;
+        admin::retire_card_key(&client, key_id, now).await
+    }
+
+    async fn issue_card(
+        &self,
+        member_id: MemberId,
+        key_id: KeyId,
+        expires_on: NaiveDate,
+        now: DateTime<Utc>,
+        write: CardWriter,
+    ) -> Result<IssuedCard> {
+        let mut client = self.client().await?;
+        admin::issue_card(&mut client, &member_id, key_id, expires_on, now, write).await
+    }
+
+    async fn revoke_card(&self, serial: u32, now: DateTime<Utc>) -> Result<()> {
+        let mut client = self.client().await?;
+        admin::revoke_card(&mut client, serial, now).await
+    }
+
+    async fn register_kiosk(
+        &self,
+        name: String,
+        community: Community,
+        secret: [u8; 32],
+        now: DateTime<Utc>,
+    ) -> Result<Registration> {
+        let mut client = self.client().await?;
+        admin::register_kiosk(&mut client, &name, &community, &secret, now).await
+    }
+
+    async fn revoke_kiosk(&self, kiosk_id: KioskId, now: DateTime<Utc>) -> Result<()> {
+        let client = self.client().await?;
+        admin::revoke_kiosk(&client, &kiosk_id, now).await
+    }
+
+    async fn authenticate(&self, token: String) -> Result<Option<Kiosk>> {
+        let client = self.client().await?;
+        admin::authenticate(&client, &token).await
+    }
+
+    async fn kiosks(&self) -> Result<Vec<KioskInfo>> {
+        let client = self.client().await?;
+        admin::kiosks(&client).await
+    }
+
+    async fn new_epoch(&self) -> Result<u64> {
+        let client = self.client().await?;
+        let value: i64 = client
+            .query_one(
+                "UPDATE meta SET value = floor(random() * 4294967294)::bigint + 1
+                 WHERE key = 'epoch' RETURNING value",
+                &[],
+            )
+            .await?
+            .get(0);
+        Ok(u64::try_from(value).unwrap_or_default())
+    }
+
+    async fn backup(&self, _out: PathBuf) -> Result<()> {
+        Err(Error::Invalid(
+            "a PostgreSQL database is backed up with pg_dump (see docs/scale-out.md)".into(),
+        ))
+    }
+
+    async fn table_counts(&self) -> Result<Vec<(&'static str, u64)>> {
+        let client = self.client().await?;
+        transfer::table_counts(&client).await
+    }
+}

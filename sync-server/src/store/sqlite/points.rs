@@ -1,0 +1,149 @@
+//! Points, counted by SQLite: per member, the distinct activities of the
+//! year with a counting, unvoided record, times the points per activity,
+//! capped. `shared::points::tally` is the reference; the conformance suite
+//! checks this query against it on random data.
+
+use baodao_shared::protocol::MemberPoints;
+use baodao_shared::{Community, MemberId, MemberYear, Policy};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::{Store, parse_column, to_ms};
+use crate::error::Result;
+use crate::store::model::{ReportRow, year_range};
+
+/// `(member_key, attended, points)` for the year `?1..?2`, with `?3`
+/// points an activity and a cap of `?4`; `$member` narrows it.
+macro_rules! attended_sql {
+    ($member:literal) => {
+        concat!(
+            "SELECT a.member_key, COUNT(DISTINCT a.activity_key),
+                    MIN(COUNT(DISTINCT a.activity_key) * ?3, ?4)
+             FROM attendance a JOIN activities x ON x.activity_key = a.activity_key
+             WHERE x.starts_at >= ?1 AND x.starts_at < ?2 AND a.status IN ",
+            counting!(),
+            $member,
+            " AND NOT EXISTS (SELECT 1 FROM voids v
+                               WHERE v.record_id = a.record_id AND v.community = a.community)
+             GROUP BY a.member_key"
+        )
+    };
+}
+
+impl Store {
+    /// One member's standing in `year`; `None` for an unknown member, or
+    /// one outside `community`'s scope when it is given.
+    pub fn member_points(
+        &self,
+        member_id: &MemberId,
+        community: Option<&Community>,
+        year: i32,
+        policy: &Policy,
+    ) -> Result<Option<MemberPoints>> {
+        self.read(|tx| {
+            let key: Option<i64> = tx
+                .query_row(
+                    "SELECT member_key FROM members WHERE member_id = ?1",
+                    [member_id.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(key) = key else { return Ok(None) };
+            if let Some(community) = community
+                && !Store::in_scope(tx, community, key)?
+            {
+                return Ok(None);
+            }
+            let standing = standing(tx, policy, year, key)?;
+            Ok(Some(member_points(
+                member_id.clone(),
+                year,
+                standing,
+                policy,
+            )))
+        })
+    }
+
+    /// Every member's standing in `year`, members without points included,
+    /// ordered by member id.
+    pub fn points_report(&self, year: i32, policy: &Policy) -> Result<Vec<ReportRow>> {
+        self.read(|tx| {
+            let (from, to) = year_range(policy, year);
+            let mut stmt = tx.prepare(concat!(
+                "WITH attended (member_key, n, points) AS (",
+                attended_sql!(""),
+                ")
+                 SELECT m.member_id, m.name, m.organization, m.community, COALESCE(t.n, 0),
+                        COALESCE(t.points, 0)
+                 FROM members m LEFT JOIN attended t ON t.member_key = m.member_key
+                 ORDER BY m.member_id"
+            ))?;
+            let rows = stmt.query_map(
+                params![
+                    to_ms(from),
+                    to_ms(to),
+                    policy.points_per_activity,
+                    policy.annual_cap
+                ],
+                |r| {
+                    Ok(ReportRow {
+                        member_id: parse_column(0, &r.get::<_, String>(0)?)?,
+                        name: r.get(1)?,
+                        organization: r.get(2)?,
+                        community: r.get(3)?,
+                        year,
+                        attended: count(r.get(4)?),
+                        points: count(r.get(5)?),
+                    })
+                },
+            )?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+}
+
+/// One member's standing in `year`.
+pub(super) fn standing(
+    tx: &Transaction<'_>,
+    policy: &Policy,
+    year: i32,
+    member_key: i64,
+) -> Result<MemberYear> {
+    let (from, to) = year_range(policy, year);
+    let found: Option<(i64, i64)> = tx
+        .prepare_cached(attended_sql!(" AND a.member_key = ?5"))?
+        .query_row(
+            params![
+                to_ms(from),
+                to_ms(to),
+                policy.points_per_activity,
+                policy.annual_cap,
+                member_key
+            ],
+            |r| Ok((r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let (attended, points) = found.unwrap_or_default();
+    Ok(MemberYear {
+        attended: count(attended),
+        points: count(points),
+    })
+}
+
+fn count(n: i64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+pub(super) fn member_points(
+    member_id: MemberId,
+    year: i32,
+    standing: MemberYear,
+    policy: &Policy,
+) -> MemberPoints {
+    MemberPoints {
+        member_id,
+        year,
+        points: standing.points,
+        attended: standing.attended,
+        cap: policy.annual_cap,
+    }
+}

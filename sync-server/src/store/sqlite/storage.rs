@@ -1,0 +1,191 @@
+//! The storage contract over the blocking SQLite store: each call runs on
+//! tokio's blocking pool, so a slow disk never stalls the async threads.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use baodao_shared::card::{CardKey, KeyId};
+use baodao_shared::protocol::{BatchReceipt, MemberPoints, RosterEntry, Snapshot};
+use baodao_shared::{Activity, Community, KioskId, Member, MemberId, Policy};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::Store;
+use crate::domain::upload::Upload;
+use crate::error::{Error, Result};
+use crate::store::{
+    CardWriter, DataSet, Decoded, ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk, KioskInfo,
+    Registration, ReportRow, Storage,
+};
+
+/// SQLite behind the storage contract.
+#[derive(Debug, Clone)]
+pub struct SqliteStorage {
+    store: Arc<Store>,
+}
+
+impl SqliteStorage {
+    /// Opens (creating and migrating when needed) the database at `path`.
+    pub async fn open(path: &Path, _policy: &Policy) -> Result<Self> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(Error::io(format!("creating {}", parent.display())))?;
+        }
+        let path = path.to_owned();
+        let store = run(move || Store::open(&path)).await?;
+        Ok(Self {
+            store: Arc::new(store),
+        })
+    }
+
+    /// Every row, read in one transaction, for `migrate`.
+    pub async fn export(&self) -> Result<DataSet> {
+        self.with(Store::export).await
+    }
+
+    /// Runs `f` with the store on the blocking pool.
+    async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let store = Arc::clone(&self.store);
+        run(move || f(&store)).await
+    }
+}
+
+async fn run<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Internal(format!("database task failed: {e}")))?
+}
+
+#[async_trait]
+impl Storage for SqliteStorage {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ready(&self) -> Result<()> {
+        self.with(|s| s.card_keys().map(drop)).await
+    }
+
+    async fn ingest(
+        &self,
+        intake: Intake,
+        upload: Arc<Upload>,
+        decoded: Decoded,
+    ) -> Result<BatchReceipt> {
+        self.with(move |s| s.ingest(&intake, &upload, &decoded))
+            .await
+    }
+
+    async fn snapshot(
+        &self,
+        kiosk: Kiosk,
+        since: Option<u64>,
+        epoch: Option<u64>,
+        now: DateTime<Utc>,
+        policy: Policy,
+    ) -> Result<Snapshot> {
+        self.with(move |s| s.snapshot(&kiosk, since, epoch, now, &policy))
+            .await
+    }
+
+    async fn member_points(
+        &self,
+        member_id: MemberId,
+        community: Option<Community>,
+        year: i32,
+        policy: Policy,
+    ) -> Result<Option<MemberPoints>> {
+        self.with(move |s| s.member_points(&member_id, community.as_ref(), year, &policy))
+            .await
+    }
+
+    async fn points_report(&self, year: i32, policy: Policy) -> Result<Vec<ReportRow>> {
+        self.with(move |s| s.points_report(year, &policy)).await
+    }
+
+    async fn upsert_members(&self, members: Vec<Member>) -> Result<ImportSummary> {
+        self.with(move |s| s.upsert_members(&members)).await
+    }
+
+    async fn upsert_activities(&self, activities: Vec<Activity>) -> Result<ImportSummary> {
+        self.with(move |s| s.upsert_activities(&activities)).await
+    }
+
+    async fn member(&self, member_id: MemberId) -> Result<Option<RosterEntry>> {
+        self.with(move |s| s.member(&member_id)).await
+    }
+
+    async fn register_card_key(&self, key: CardKey, now: DateTime<Utc>) -> Result<()> {
+        self.with(move |s| s.register_card_key(&key, now)).await
+    }
+
+    async fn card_keys(&self) -> Result<Vec<CardKey>> {
+        self.with(Store::card_keys).await
+    }
+
+    async fn card_key_list(&self) -> Result<Vec<KeyInfo>> {
+        self.with(Store::card_key_list).await
+    }
+
+    async fn next_key_id(&self) -> Result<KeyId> {
+        self.with(Store::next_key_id).await
+    }
+
+    async fn retire_card_key(&self, key_id: KeyId, now: DateTime<Utc>) -> Result<()> {
+        self.with(move |s| s.retire_card_key(key_id, now)).await
+    }
+
+    async fn issue_card(
+        &self,
+        member_id: MemberId,
+        key_id: KeyId,
+        expires_on: NaiveDate,
+        now: DateTime<Utc>,
+        write: CardWriter,
+    ) -> Result<IssuedCard> {
+        self.with(move |s| s.issue_card(&member_id, key_id, expires_on, now, write))
+            .await
+    }
+
+    async fn revoke_card(&self, serial: u32, now: DateTime<Utc>) -> Result<()> {
+        self.with(move |s| s.revoke_card(serial, now)).await
+    }
+
+    async fn register_kiosk(
+        &self,
+        name: String,
+        community: Community,
+        secret: [u8; 32],
+        now: DateTime<Utc>,
+    ) -> Result<Registration> {
+        self.with(move |s| s.register_kiosk(&name, &community, &secret, now))
+            .await
+    }
+
+    async fn revoke_kiosk(&self, kiosk_id: KioskId, now: DateTime<Utc>) -> Result<()> {
+        self.with(move |s| s.revoke_kiosk(&kiosk_id, now)).await
+    }
+
+    async fn authenticate(&self, token: String) -> Result<Option<Kiosk>> {
+        self.with(move |s| s.authenticate(&token)).await
+    }
+
+    async fn kiosks(&self) -> Result<Vec<KioskInfo>> {
+        self.with(Store::kiosks).await
+    }
+
+    async fn new_epoch(&self) -> Result<u64> {
+        self.with(Store::new_epoch).await
+    }
+
+    async fn backup(&self, out: PathBuf) -> Result<()> {
+        self.with(move |s| s.backup(&out)).await
+    }
+
+    async fn table_counts(&self) -> Result<Vec<(&'static str, u64)>> {
+        self.with(Store::table_counts).await
+    }
+}
