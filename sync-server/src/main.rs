@@ -323,17 +323,7 @@ async fn run(cli: Cli) -> Result<()> {
             )?;
             Ok(())
         }
-        Command::Migrate { common, from, to } => {
-            let settings = settings(&common)?;
-            let report = baodao_sync_server::migrate::run(
-                &DatabaseUrl::parse(&from)?,
-                &DatabaseUrl::parse(&to)?,
-                &settings,
-            )
-            .await?;
-            write!(out, "{report}")?;
-            Ok(())
-        }
+        Command::Migrate { common, from, to } => migrate(&common, &from, &to, &mut out).await,
         Command::Kiosks { command } => kiosks(command, &mut out).await,
         Command::Cards { command } => cards(command, &mut out).await,
         Command::Keys { command } => keys(command, &mut out).await,
@@ -353,6 +343,17 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+async fn migrate(common: &Common, from: &str, to: &str, out: &mut impl Write) -> Result<()> {
+    let report = baodao_sync_server::migrate::run(
+        &DatabaseUrl::parse(from)?,
+        &DatabaseUrl::parse(to)?,
+        &settings(common)?,
+    )
+    .await?;
+    write!(out, "{report}")?;
+    Ok(())
 }
 
 async fn kiosks(command: KioskCommand, out: &mut impl Write) -> Result<()> {
