@@ -8,6 +8,10 @@ use std::process::{Command, Output};
 
 use baodao_shared::card::{self, CardKey, Keyring};
 
+mod common;
+#[cfg(unix)]
+use common::{signal, spawn_server};
+
 fn run(data_dir: &Path, args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_baodao-sync-server"));
     let (group, rest) = args.split_at(if matches!(args[0], "points" | "backup" | "restore") {
@@ -310,45 +314,6 @@ fn keys_rotate_list_and_retire() {
     assert!(!again.status.success());
 }
 
-/// Reads the server's address from its log.
-#[cfg(unix)]
-fn spawn_server(
-    dir: &Path,
-    listen: &str,
-    extra: &[&str],
-) -> (std::process::Child, String, std::thread::JoinHandle<String>) {
-    use std::io::{BufRead, BufReader, Read};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_baodao-sync-server"))
-        .args(["serve", "--listen", listen, "--data-dir"])
-        .arg(dir)
-        .args(extra)
-        .env("RUST_LOG", "info")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut addr = None;
-    let mut seen = String::new();
-    let mut line = String::new();
-    while addr.is_none() && stderr.read_line(&mut line).unwrap() > 0 {
-        seen.push_str(&line);
-        addr = line
-            .split_whitespace()
-            .find_map(|word| word.strip_prefix("addr="))
-            .map(str::to_owned);
-        line.clear();
-    }
-    let rest = std::thread::Builder::new()
-        .name("server-log".into())
-        .spawn(move || {
-            let mut rest = String::new();
-            let _ = stderr.read_to_string(&mut rest);
-            seen + &rest
-        })
-        .unwrap();
-    (child, addr.expect("the server logs its address"), rest)
-}
-
 #[cfg(unix)]
 #[test]
 fn plain_http_says_so_and_https_reloads_its_certificate_on_sighup() {
@@ -463,15 +428,4 @@ fn command_line_values_at_their_edges_are_refused_by_name() {
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
-}
-
-#[cfg(unix)]
-fn signal(pid: &str, name: &str) {
-    assert!(
-        Command::new("kill")
-            .args([name, pid])
-            .status()
-            .unwrap()
-            .success()
-    );
 }

@@ -298,13 +298,20 @@ impl TestServer {
     }
 
     /// Stops the server and waits for it to finish.
-    pub async fn stop(mut self) {
+    pub async fn stop(self) {
+        drop(self.stop_keeping_files().await);
+    }
+
+    /// Stops the server; its data directory stays until the answer drops.
+    pub async fn stop_keeping_files(mut self) -> TempDir {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        let Self { dir, .. } = self;
+        dir
     }
 }
 
