@@ -10,8 +10,9 @@ packages=(
   postgresql        # the tests' throwaway cluster (scripts/with-postgres.sh)
 )
 if [ "${1:-}" = "ci" ]; then
-  # cargo fuzz (libFuzzer is C++), and schemathesis' helper script.
-  packages+=(g++ curl python3-pip)
+  # cargo fuzz (libFuzzer is C++), schemathesis' helper script, and the
+  # nginx check of docs/nginx/baodao.conf.
+  packages+=(g++ curl python3-pip nginx openssl)
 fi
 if [ "${1:-}" = "demo" ]; then
   # What the window opens at run time: X11/Wayland, keyboard, OpenGL (Mesa).

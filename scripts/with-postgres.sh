@@ -7,6 +7,7 @@
 #
 #   scripts/with-postgres.sh cargo test --workspace
 #   PG_DURABLE=1 scripts/with-postgres.sh bench/...   (fsync on, for benchmarks)
+#   PG_EXTRA="-c shared_buffers=2GB" ...                (more server settings)
 set -euo pipefail
 
 if [ -n "${BAODAO_TEST_DATABASE_URL:-}" ]; then
@@ -51,7 +52,7 @@ started=""
 for _ in $(seq 1 20); do
   port=$((20000 + RANDOM % 30000))
   if "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -w -t 30 -l "$dir/server.log" \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 $durability" \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 $durability ${PG_EXTRA:-}" \
       start >/dev/null 2>&1; then
     started=1
     break

@@ -8,14 +8,14 @@ use std::sync::LazyLock;
 use baodao_shared::card::{CardSigner, Keyring};
 use baodao_sync_server::card_cache::CardDecoder;
 use baodao_sync_server::domain::upload;
-use baodao_sync_server::store::Kiosk;
-use baodao_sync_server::store::attendance::Intake;
+use baodao_sync_server::store::{Intake, Kiosk};
 use baodao_sync_server::{Office, Settings};
 use chrono::{Duration, Utc};
 use libfuzzer_sys::fuzz_target;
 
 struct Scratch {
     _dir: tempfile::TempDir,
+    runtime: tokio::runtime::Runtime,
     office: Office,
     kiosk: Kiosk,
     cards: CardDecoder,
@@ -23,14 +23,22 @@ struct Scratch {
 
 static SCRATCH: LazyLock<Scratch> = LazyLock::new(|| {
     let dir = tempfile::tempdir().expect("a scratch folder");
-    let office = Office::open(Settings::new(dir.path().join("data"))).expect("a scratch store");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let office = runtime
+        .block_on(Office::open(Settings::new(dir.path().join("data"))))
+        .expect("a scratch store");
     let members = dir.path().join("m.csv");
     std::fs::write(
         &members,
         "member_id,name,organization,community\nM1,張偉,局,C01\nM2,李娜,局,C02\n",
     )
     .expect("members");
-    office.import_members(&members).expect("members imported");
+    runtime
+        .block_on(office.import_members(&members))
+        .expect("members imported");
     let now = Utc::now();
     let activities = dir.path().join("a.csv");
     std::fs::write(
@@ -44,15 +52,18 @@ static SCRATCH: LazyLock<Scratch> = LazyLock::new(|| {
         ),
     )
     .expect("activities");
-    office.import_activities(&activities).expect("activities imported");
-    let kiosk = office
-        .register_kiosk("fuzz", &"C01".parse().expect("community"))
+    runtime
+        .block_on(office.import_activities(&activities))
+        .expect("activities imported");
+    let kiosk = runtime
+        .block_on(office.register_kiosk("fuzz", &"C01".parse().expect("community")))
         .expect("kiosk")
         .kiosk;
     let keys = [CardSigner::from_seed(1, &[7; 32]).public_key()];
     let cards = CardDecoder::new(Keyring::new(&keys).expect("keyring"));
     Scratch {
         _dir: dir,
+        runtime,
         office,
         kiosk,
         cards,
@@ -72,18 +83,23 @@ fuzz_target!(|data: &[u8]| {
     let decoded = scratch.cards.decode_all(&cards);
     let settings = scratch.office.settings();
     let intake = Intake {
-        kiosk: &scratch.kiosk,
+        kiosk: scratch.kiosk.clone(),
         received_at: Utc::now(),
-        policy: &settings.policy,
+        policy: settings.policy,
         grace: Duration::minutes(settings.hold_grace_minutes),
         max_clock_offset: Duration::minutes(settings.max_clock_offset_minutes),
         manual_limit: settings.max_manual_per_activity,
     };
+    let (records, voids) = (upload.records.len(), upload.voids.len());
     let receipt = scratch
-        .office
-        .store()
-        .ingest(&intake, &upload, &decoded)
+        .runtime
+        .block_on(
+            scratch
+                .office
+                .store()
+                .ingest(intake, std::sync::Arc::new(upload), decoded),
+        )
         .expect("ingest answers every parsed batch");
-    assert_eq!(receipt.records.len(), upload.records.len());
-    assert_eq!(receipt.voids.len(), upload.voids.len());
+    assert_eq!(receipt.records.len(), records);
+    assert_eq!(receipt.voids.len(), voids);
 });

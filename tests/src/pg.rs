@@ -24,22 +24,26 @@ pub fn cluster_url() -> anyhow::Result<String> {
 
 /// Creates an empty database in the test cluster; returns its URL.
 pub async fn fresh_database() -> anyhow::Result<String> {
+    fresh_database_in(&cluster_url()?).await
+}
+
+/// Creates an empty database in the cluster at `url`; returns its URL.
+pub async fn fresh_database_in(url: &str) -> anyhow::Result<String> {
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    let url = cluster_url()?;
     let name = format!(
         "baodao_t{}_{}_{}",
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed),
         uuid::Uuid::new_v4().simple()
     );
-    let (client, connection) = tokio_postgres::connect(&url, NoTls).await?;
+    let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
     let driver = tokio::spawn(connection);
     client
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .await?;
     drop(client);
     let _ = driver.await;
-    Ok(with_database(&url, &name))
+    Ok(with_database(url, &name))
 }
 
 /// `url` with its database name replaced by `name`.

@@ -461,3 +461,65 @@ async fn postgres_cursor_skips_nothing_while_a_writer_is_held_open() {
     assert!(after.cursor >= during.cursor);
     server.stop().await;
 }
+
+/// A database that goes away: the instance says it is not ready (so a load
+/// balancer sends kiosks elsewhere), stays alive, and answers errors in the
+/// API's shape.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_readiness_follows_the_database() {
+    let server = TestServer::start_on(Backend::Postgres, |_| {})
+        .await
+        .unwrap();
+    let token = server.open_activity(1..=2).await.unwrap();
+    let ready = server
+        .client
+        .get(server.url("/readyz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["database"], "postgres");
+
+    let DatabaseUrl::Postgres(url) = server.office.settings().database_url() else {
+        unreachable!("a PostgreSQL test server");
+    };
+    let name = url.rsplit('/').next().unwrap().to_owned();
+    let (admin, connection) = tokio_postgres::connect(
+        &baodao_tests::pg::cluster_url().unwrap(),
+        tokio_postgres::NoTls,
+    )
+    .await
+    .unwrap();
+    tokio::spawn(connection);
+    admin
+        .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .await
+        .unwrap();
+
+    let ready = server
+        .client
+        .get(server.url("/readyz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503);
+    let alive = server
+        .client
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(alive.status(), 200);
+    let (status, body) = server
+        .post_raw(
+            &token,
+            &serde_json::to_value(batch(vec![record("M001", "A1", Utc::now(), None)], vec![]))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 500, "{body}");
+    assert!(body["error"]["code"].is_string(), "{body}");
+    server.stop().await;
+}
