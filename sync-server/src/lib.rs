@@ -39,28 +39,43 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub async fn new(office: &Office) -> Result<Self> {
+    /// What a server instance needs: its settings and the database (with
+    /// the card keys' public halves). Never the signing key, which stays
+    /// with the office.
+    pub async fn from_store(settings: Settings, store: Arc<dyn Storage>) -> Result<Self> {
         Ok(Self {
-            settings: Arc::new(office.settings().clone()),
-            store: office.store(),
-            cards: Arc::new(CardDecoder::with_keys(office.store().card_keys().await?)?),
-            limiters: Arc::new(net::Limiters::new(&office.settings().net)),
+            cards: Arc::new(CardDecoder::with_keys(store.card_keys().await?)?),
+            limiters: Arc::new(net::Limiters::new(&settings.net)),
+            settings: Arc::new(settings),
+            store,
         })
+    }
+
+    /// The state of a server beside an office (tests, the kiosk demo).
+    pub async fn new(office: &Office) -> Result<Self> {
+        Self::from_store(office.settings().clone(), office.store()).await
     }
 }
 
-/// Serves the API on `listener` until `shutdown` completes, then finishes
-/// the requests in flight.
+/// Opens the database of `settings` (migrating it), serves the API on
+/// `listener` until `shutdown` completes, then finishes the requests in
+/// flight.
 pub async fn launch(
-    office: &Office,
+    settings: Settings,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let state = AppState::new(office).await?;
+    let store = store::open(
+        &settings.database_url(),
+        &settings.policy,
+        settings.database_pool_size,
+    )
+    .await?;
+    let state = AppState::from_store(settings, store).await?;
     let addr = listener
         .local_addr()
         .map_err(Error::io("reading the listening address"))?;
-    let settings = office.settings();
+    let settings = &state.settings;
     let tls = settings
         .net
         .tls
@@ -82,7 +97,7 @@ pub async fn launch(
     if let Some(tls) = &tls {
         reload_on_sighup(Arc::clone(tls));
     }
-    serve_tls(listener, state, tls, shutdown)
+    serve_tls(listener, state.clone(), tls, shutdown)
         .await
         .map_err(Error::io("serving HTTP"))
 }

@@ -271,12 +271,13 @@ async fn run(cli: Cli) -> Result<()> {
             if let (Some(cert), Some(key)) = (tls_cert, tls_key) {
                 settings.net.tls = Some(baodao_sync_server::settings::TlsFiles { cert, key });
             }
-            let office = Office::open(settings).await?;
-            let addr = office.settings().listen;
+            // A server instance opens the database only: the signing key
+            // and the office's files are not its business.
+            let addr = settings.listen;
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("listening on {addr}"))?;
-            launch(&office, listener, shutdown_signal()).await?;
+            launch(settings, listener, shutdown_signal()).await?;
             Ok(())
         }
         Command::Members {

@@ -564,7 +564,7 @@ async fn bad_requests_are_refused_and_change_nothing(backend: Backend) {
 }
 
 async fn snapshots_are_whole_then_incremental(backend: Backend) {
-    let (server, token, _) = community(backend).await;
+    let (server, token, other) = community(backend).await;
     let full = server.snapshot(&token, None).await.unwrap();
     assert!(full.full);
     // C01's twelve, not C02's M900.
@@ -626,6 +626,40 @@ async fn snapshots_are_whole_then_incremental(backend: Backend) {
         ("M002", 1)
     );
     assert!(old.starts_with("BD1:"));
+
+    // Another community's check-in is not this kiosk's news: no roster
+    // entry, no points of a member it does not serve.
+    let card900 = server.issue_card("M900", None).await.unwrap();
+    let receipt = server
+        .post_batch(
+            &other,
+            &batch(
+                vec![record("M900", "B1", Utc::now(), Some(&card900))],
+                vec![],
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(receipt.records[0].status, RecordStatus::Accepted);
+    let elsewhere = server
+        .snapshot(&token, Some((delta.cursor, delta.epoch)))
+        .await
+        .unwrap();
+    assert!(
+        elsewhere
+            .points
+            .iter()
+            .chain(&delta.points)
+            .all(|p| p.member_id.as_str() != "M900"),
+        "{:?}",
+        elsewhere.points
+    );
+    assert!(
+        elsewhere
+            .members
+            .iter()
+            .all(|m| m.member_id.as_str() != "M900")
+    );
 
     // A cursor from the future (a restored server) gets everything.
     let reset = server

@@ -159,13 +159,17 @@ async fn changed_points(
     let changed: Vec<i64> = match since {
         None => tx.query(SCOPE, &[&community]).await?,
         Some(since) => {
+            // (Parenthesised: in PostgreSQL, INTERSECT binds tighter than
+            // UNION; unscoped, other communities' members would leak.)
             let sql = format!(
-                "SELECT member_key FROM attendance WHERE seq > $2 AND member_key IS NOT NULL
-                 UNION
-                 SELECT a.member_key FROM voids v
-                 JOIN attendance a ON a.record_id = v.record_id AND a.community = v.community
-                 WHERE v.seq > $2 AND a.member_key IS NOT NULL
-                 INTERSECT ({SCOPE})"
+                "SELECT member_key FROM (
+                     SELECT member_key FROM attendance WHERE seq > $2 AND member_key IS NOT NULL
+                     UNION
+                     SELECT a.member_key FROM voids v
+                     JOIN attendance a ON a.record_id = v.record_id AND a.community = v.community
+                     WHERE v.seq > $2 AND a.member_key IS NOT NULL
+                 ) changed
+                 WHERE member_key IN ({SCOPE})"
             );
             tx.query(&sql, &[&community, &since]).await?
         }

@@ -99,12 +99,14 @@ fn members_with_new_points(
     let sql = match since {
         None => SCOPE.to_owned(),
         Some(_) => format!(
-            "SELECT member_key FROM attendance WHERE seq > ?2 AND member_key IS NOT NULL
-             UNION
-             SELECT a.member_key FROM voids v
-             JOIN attendance a ON a.record_id = v.record_id AND a.community = v.community
-             WHERE v.seq > ?2 AND a.member_key IS NOT NULL
-             INTERSECT {SCOPE}"
+            "SELECT member_key FROM (
+                 SELECT member_key FROM attendance WHERE seq > ?2 AND member_key IS NOT NULL
+                 UNION
+                 SELECT a.member_key FROM voids v
+                 JOIN attendance a ON a.record_id = v.record_id AND a.community = v.community
+                 WHERE v.seq > ?2 AND a.member_key IS NOT NULL
+             )
+             WHERE member_key IN ({SCOPE})"
         ),
     };
     let mut stmt = tx.prepare_cached(&sql)?;
