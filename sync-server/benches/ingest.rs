@@ -137,9 +137,13 @@ fn raw_sqlite(path: &Path, data: &Data) -> Duration {
             record_id BLOB PRIMARY KEY, kiosk_id TEXT NOT NULL, batch_id BLOB NOT NULL,
             member_id TEXT NOT NULL, activity_id TEXT NOT NULL, member_key INTEGER, activity_key INTEGER,
             scanned_at INTEGER NOT NULL, corrected_at INTEGER NOT NULL, method TEXT NOT NULL, card TEXT,
-            received_at INTEGER NOT NULL, status TEXT NOT NULL, reason TEXT, seq INTEGER NOT NULL);
-         CREATE INDEX attendance_pair ON attendance (member_key, activity_key);
-         CREATE INDEX attendance_seq ON attendance (seq);",
+            received_at INTEGER NOT NULL, status TEXT NOT NULL, reason TEXT, seq INTEGER NOT NULL,
+            community TEXT NOT NULL);
+         -- The store's indexes on attendance, so the peer pays what it pays.
+         CREATE INDEX attendance_counting ON attendance (member_key, activity_key, record_id, community)
+             WHERE status IN ('accepted', 'repeat');
+         CREATE INDEX attendance_seq ON attendance (seq);
+         CREATE INDEX attendance_manual ON attendance (activity_key, kiosk_id) WHERE method = 'manual';",
     )
     .unwrap();
     let start = Instant::now();
@@ -149,7 +153,7 @@ fn raw_sqlite(path: &Path, data: &Data) -> Duration {
         {
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT INTO attendance VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    "INSERT INTO attendance VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 'C01')",
                 )
                 .unwrap();
             for (i, r) in batch.records.iter().enumerate() {

@@ -211,8 +211,9 @@ async fn migrate_moves_every_kind_of_row_and_is_safe_to_run_again() {
         .unwrap();
     assert_eq!(issued.serial, 6);
 
-    // Again: nothing copied twice, the check passes again... once the new
-    // rows made on PostgreSQL are accounted: they are not in SQLite.
+    // Run again into this database, which has moved on (a kiosk and a card
+    // more than SQLite): refused, naming the tables that differ. Into a
+    // fresh one, twice: the second run copies nothing and checks again.
     let output = migrate(&data_dir, &sqlite, &url);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());

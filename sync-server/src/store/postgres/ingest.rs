@@ -32,7 +32,8 @@ pub(super) async fn ingest(
     let community = intake.kiosk.community.as_str();
     // One kiosk's batches are decided one at a time, whichever instance
     // receives them: a retry racing its original waits, then finds it.
-    tx.execute(
+    execute(
+        &tx,
         "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
         &[&kiosk_id],
     )
@@ -76,7 +77,7 @@ async fn record_batch(tx: &Transaction<'_>, intake: &Intake, upload: &Upload) ->
     let received_ms = to_ms(intake.received_at);
     let raw_offset_ms = intake.raw_offset_ms(upload.sent_at);
     let len = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
-    tx.execute(
+    execute(tx,
         "INSERT INTO batches (batch_id, kiosk_id, sent_at, received_at, clock_offset_ms, records, voids)
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (batch_id) DO NOTHING",
         &[
@@ -90,7 +91,8 @@ async fn record_batch(tx: &Transaction<'_>, intake: &Intake, upload: &Upload) ->
         ],
     )
     .await?;
-    tx.execute(
+    execute(
+        tx,
         "UPDATE kiosks SET last_seen_at = $2, last_clock_offset_ms = $3 WHERE kiosk_id = $1",
         &[&kiosk_id, &received_ms, &raw_offset_ms],
     )
@@ -169,7 +171,8 @@ async fn note_visitors(
 ) -> Result<()> {
     let visitors: Vec<i64> = visitors.iter().copied().collect();
     if !visitors.is_empty() {
-        tx.execute(
+        execute(
+            tx,
             &format!(
                 "INSERT INTO visitors (community, member_key) SELECT $1, unnest($2::bigint[])
                  ON CONFLICT (community, member_key) DO UPDATE SET seq = {XID}"
@@ -177,7 +180,8 @@ async fn note_visitors(
             &[&community, &visitors],
         )
         .await?;
-        tx.execute(
+        execute(
+            tx,
             "UPDATE members SET visits_elsewhere = true
              WHERE member_key = ANY($1) AND NOT visits_elsewhere",
             &[&visitors],
@@ -185,6 +189,35 @@ async fn note_visitors(
         .await?;
     }
     Ok(())
+}
+
+/// Runs a statement prepared once per connection (ingest runs the same
+/// dozen statements for every batch).
+async fn query(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<Vec<tokio_postgres::Row>> {
+    let statement = tx.prepare_cached(sql).await?;
+    Ok(tx.query(&statement, params).await?)
+}
+
+async fn query_opt(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<Option<tokio_postgres::Row>> {
+    let statement = tx.prepare_cached(sql).await?;
+    Ok(tx.query_opt(&statement, params).await?)
+}
+
+async fn execute(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<u64> {
+    let statement = tx.prepare_cached(sql).await?;
+    Ok(tx.execute(&statement, params).await?)
 }
 
 /// An activity's start and end.
@@ -283,24 +316,24 @@ async fn earlier(
     records: &[&AttendanceRecord],
 ) -> Result<HashMap<Uuid, Earlier>> {
     let ids: Vec<Uuid> = records.iter().map(|r| r.record_id).collect();
-    Ok(tx
-        .query(
-            "SELECT record_id, kiosk_id, status, reason FROM attendance WHERE record_id = ANY($1)",
-            &[&ids],
+    Ok(query(
+        tx,
+        "SELECT record_id, kiosk_id, status, reason FROM attendance WHERE record_id = ANY($1)",
+        &[&ids],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        (
+            r.get(0),
+            Earlier {
+                kiosk_id: r.get(1),
+                status: RecordStatus::from_code(r.get(2)),
+                reason: r.get::<_, Option<&str>>(3).map(Reason::from_code),
+            },
         )
-        .await?
-        .iter()
-        .map(|r| {
-            (
-                r.get(0),
-                Earlier {
-                    kiosk_id: r.get(1),
-                    status: RecordStatus::from_code(r.get(2)),
-                    reason: r.get::<_, Option<&str>>(3).map(Reason::from_code),
-                },
-            )
-        })
-        .collect())
+    })
+    .collect())
 }
 
 async fn members(
@@ -309,28 +342,28 @@ async fn members(
     records: &[&AttendanceRecord],
 ) -> Result<HashMap<String, MemberFacts<i64>>> {
     let ids: Vec<&str> = records.iter().map(|r| r.member_id.as_str()).collect();
-    Ok(tx
-        .query(
-            "SELECT member_id, member_key, card_serial, community = $2, visits_elsewhere
+    Ok(query(
+        tx,
+        "SELECT member_id, member_key, card_serial, community = $2, visits_elsewhere
              FROM members WHERE member_id = ANY($1)",
-            &[&ids, &community],
+        &[&ids, &community],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        (
+            r.get::<_, String>(0),
+            MemberFacts {
+                handle: r.get(1),
+                card_serial: r
+                    .get::<_, Option<i64>>(2)
+                    .and_then(|s| u32::try_from(s).ok()),
+                local: r.get(3),
+                visits_elsewhere: r.get(4),
+            },
         )
-        .await?
-        .iter()
-        .map(|r| {
-            (
-                r.get::<_, String>(0),
-                MemberFacts {
-                    handle: r.get(1),
-                    card_serial: r
-                        .get::<_, Option<i64>>(2)
-                        .and_then(|s| u32::try_from(s).ok()),
-                    local: r.get(3),
-                    visits_elsewhere: r.get(4),
-                },
-            )
-        })
-        .collect())
+    })
+    .collect())
 }
 
 async fn activities(
@@ -338,7 +371,8 @@ async fn activities(
     records: &[&AttendanceRecord],
 ) -> Result<HashMap<String, (i64, Activity)>> {
     let ids: Vec<&str> = records.iter().map(|r| r.activity_id.as_str()).collect();
-    tx.query(
+    query(
+        tx,
         "SELECT activity_key, activity_id, title, kind, community, starts_at, ends_at
          FROM activities WHERE activity_id = ANY($1)",
         &[&ids],
@@ -356,15 +390,15 @@ async fn revoked(tx: &Transaction<'_>, decoded: &Decoded) -> Result<HashSet<u32>
         .filter_map(|d| d.as_ref().and_then(|d| d.as_ref().ok()))
         .map(|card| i64::from(card.serial))
         .collect();
-    Ok(tx
-        .query(
-            "SELECT serial FROM cards WHERE serial = ANY($1) AND revoked_at IS NOT NULL",
-            &[&serials],
-        )
-        .await?
-        .iter()
-        .filter_map(|r| u32::try_from(r.get::<_, i64>(0)).ok())
-        .collect())
+    Ok(query(
+        tx,
+        "SELECT serial FROM cards WHERE serial = ANY($1) AND revoked_at IS NOT NULL",
+        &[&serials],
+    )
+    .await?
+    .iter()
+    .filter_map(|r| u32::try_from(r.get::<_, i64>(0)).ok())
+    .collect())
 }
 
 async fn attended(
@@ -372,19 +406,19 @@ async fn attended(
     members: &[i64],
     activities: &[i64],
 ) -> Result<HashSet<(i64, i64)>> {
-    Ok(tx
-        .query(
-            concat!(
-                "SELECT member_key, activity_key FROM attendance
+    Ok(query(
+        tx,
+        concat!(
+            "SELECT member_key, activity_key FROM attendance
                  WHERE member_key = ANY($1) AND activity_key = ANY($2) AND status IN ",
-                counting!()
-            ),
-            &[&members, &activities],
-        )
-        .await?
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect())
+            counting!()
+        ),
+        &[&members, &activities],
+    )
+    .await?
+    .iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect())
 }
 
 async fn elsewhere(
@@ -396,19 +430,19 @@ async fn elsewhere(
     if travelling.is_empty() {
         return Ok(spans);
     }
-    for r in tx
-        .query(
-            concat!(
-                "SELECT a.member_key, x.starts_at, x.ends_at
+    for r in query(
+        tx,
+        concat!(
+            "SELECT a.member_key, x.starts_at, x.ends_at
                  FROM attendance a JOIN activities x ON x.activity_key = a.activity_key
                  WHERE a.member_key = ANY($1) AND a.community <> $2 AND a.status IN ",
-                counting!(),
-                " AND NOT EXISTS (SELECT 1 FROM voids v
+            counting!(),
+            " AND NOT EXISTS (SELECT 1 FROM voids v
                                    WHERE v.record_id = a.record_id AND v.community = a.community)"
-            ),
-            &[&travelling, &community],
-        )
-        .await?
+        ),
+        &[&travelling, &community],
+    )
+    .await?
     {
         spans
             .entry(r.get(0))
@@ -423,8 +457,7 @@ async fn manual(
     kiosk_id: &str,
     activities: &[i64],
 ) -> Result<HashMap<i64, u32>> {
-    Ok(tx
-        .query(
+    Ok(query(tx,
             concat!(
                 "SELECT activity_key, COUNT(*) FROM attendance
                  WHERE method = 'manual' AND kiosk_id = $1 AND activity_key = ANY($2) AND status IN ",
@@ -525,9 +558,9 @@ impl Rows {
         if self.record_id.is_empty() {
             return Ok(HashSet::new());
         }
-        let stmt = tx
-            .prepare_cached(
-                "INSERT INTO attendance (record_id, member_id, activity_id, member_key, activity_key,
+        Ok(query(
+            tx,
+            "INSERT INTO attendance (record_id, member_id, activity_id, member_key, activity_key,
                      scanned_at, corrected_at, method, card, status, reason,
                      kiosk_id, batch_id, received_at, community)
                  SELECT r.*, $12, $13, $14, $15
@@ -536,33 +569,28 @@ impl Rows {
                              $11::text[]) AS r
                  ON CONFLICT (record_id) DO NOTHING
                  RETURNING record_id",
-            )
-            .await?;
-        Ok(tx
-            .query(
-                &stmt,
-                &[
-                    &self.record_id,
-                    &self.member_id,
-                    &self.activity_id,
-                    &self.member_key,
-                    &self.activity_key,
-                    &self.scanned_at,
-                    &self.corrected_at,
-                    &self.method,
-                    &self.card,
-                    &self.status,
-                    &self.reason,
-                    &intake.kiosk.kiosk_id.as_str(),
-                    &batch_id,
-                    &to_ms(intake.received_at),
-                    &community,
-                ],
-            )
-            .await?
-            .iter()
-            .map(|r| r.get(0))
-            .collect())
+            &[
+                &self.record_id,
+                &self.member_id,
+                &self.activity_id,
+                &self.member_key,
+                &self.activity_key,
+                &self.scanned_at,
+                &self.corrected_at,
+                &self.method,
+                &self.card,
+                &self.status,
+                &self.reason,
+                &intake.kiosk.kiosk_id.as_str(),
+                &batch_id,
+                &to_ms(intake.received_at),
+                &community,
+            ],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect())
     }
 }
 
@@ -581,13 +609,13 @@ async fn apply_void(
         return Ok(void_refused(void.record_id, Reason::InvalidTime));
     }
     let community = intake.kiosk.community.as_str();
-    let owner: Option<String> = tx
-        .query_opt(
-            "SELECT community FROM attendance WHERE record_id = $1",
-            &[&void.record_id],
-        )
-        .await?
-        .map(|r| r.get(0));
+    let owner: Option<String> = query_opt(
+        tx,
+        "SELECT community FROM attendance WHERE record_id = $1",
+        &[&void.record_id],
+    )
+    .await?
+    .map(|r| r.get(0));
     if owner.is_some_and(|c| c != community) {
         return Ok(void_refused(void.record_id, Reason::OtherCommunity));
     }

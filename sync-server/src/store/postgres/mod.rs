@@ -210,8 +210,8 @@ impl Storage for PgStorage {
     }
 
     async fn points_report(&self, year: i32, policy: Policy) -> Result<Vec<ReportRow>> {
-        let client = self.client().await?;
-        snapshot::points_report(&client, year, &policy).await
+        let mut client = self.client().await?;
+        snapshot::points_report(&mut client, year, &policy).await
     }
 
     async fn upsert_members(&self, members: Vec<Member>) -> Result<ImportSummary> {

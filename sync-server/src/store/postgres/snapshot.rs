@@ -42,16 +42,19 @@ const SCOPE: &str = "SELECT member_key FROM members WHERE community = $1
      UNION SELECT member_key FROM visitors WHERE community = $1";
 
 /// Distinct (member, activity) pairs that count in `$1..$2`, narrowed by
-/// the caller's `AND` clause.
+/// the caller's `AND` clause: an index-only scan of `attendance_counting`
+/// in (member, activity) order.
 macro_rules! counted_pairs {
     ($and:literal) => {
         concat!(
             "SELECT DISTINCT a.member_key, a.activity_key
-             FROM attendance a JOIN activities x ON x.activity_key = a.activity_key
-             WHERE x.starts_at >= $1 AND x.starts_at < $2 AND a.status IN ",
+             FROM attendance a
+             WHERE a.status IN ",
             counting!(),
             $and,
-            " AND NOT EXISTS (SELECT 1 FROM voids v
+            " AND a.activity_key IN (SELECT activity_key FROM activities
+                                      WHERE starts_at >= $1 AND starts_at < $2)
+               AND NOT EXISTS (SELECT 1 FROM voids v
                                WHERE v.record_id = a.record_id AND v.community = a.community)"
         )
     };
@@ -288,10 +291,19 @@ pub(super) async fn member_points_of(
 }
 
 pub(super) async fn points_report(
-    client: &Object,
+    client: &mut Object,
     year: i32,
     policy: &Policy,
 ) -> Result<Vec<ReportRow>> {
+    let tx = client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await?;
+    // A city's report aggregates millions of pairs: enough memory that
+    // its hashing and sorting stay off the disk, for this query only.
+    tx.batch_execute("SET LOCAL work_mem = '256MB'").await?;
     let (from, to) = year_range(policy, year);
     let sql = concat!(
         "WITH pairs AS (",
@@ -302,7 +314,7 @@ pub(super) async fn points_report(
          FROM members m LEFT JOIN attended t ON t.member_key = m.member_key
          ORDER BY m.member_id"
     );
-    client
+    let rows = tx
         .query(
             sql,
             &[
@@ -312,8 +324,9 @@ pub(super) async fn points_report(
                 &i64::from(policy.annual_cap),
             ],
         )
-        .await?
-        .iter()
+        .await?;
+    tx.commit().await?;
+    rows.iter()
         .map(|r| {
             Ok(ReportRow {
                 member_id: parse("member_id", r.get(0))?,

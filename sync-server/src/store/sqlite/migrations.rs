@@ -166,6 +166,18 @@ ALTER TABLE card_keys ADD COLUMN retired_at INTEGER;
 INSERT INTO meta (key, value) VALUES ('epoch', abs(random() % 4294967295) + 1);
 ",
     ),
+    M::up(
+        r"
+-- Counting records by member and activity, covering what the points query
+-- reads (the void check needs record and community): the report becomes
+-- one ordered index scan, and the per-record checks of ingest (already
+-- attended, attended elsewhere) use it too. It replaces the index of every
+-- record by pair, which nothing else used.
+DROP INDEX attendance_pair;
+CREATE INDEX attendance_counting ON attendance (member_key, activity_key, record_id, community)
+    WHERE status IN ('accepted', 'repeat');
+",
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {

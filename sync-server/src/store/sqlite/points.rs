@@ -12,19 +12,23 @@ use crate::error::Result;
 use crate::store::model::{ReportRow, year_range};
 
 /// `(member_key, attended, points)` for the year `?1..?2`, with `?3`
-/// points an activity and a cap of `?4`; `$member` narrows it.
+/// points an activity and a cap of `?4`; `$member` narrows it. Distinct
+/// pairs first, read in order from the `attendance_counting` index (no
+/// sorting, no temporary tables), then counted per member.
 macro_rules! attended_sql {
     ($member:literal) => {
         concat!(
-            "SELECT a.member_key, COUNT(DISTINCT a.activity_key),
-                    MIN(COUNT(DISTINCT a.activity_key) * ?3, ?4)
-             FROM attendance a JOIN activities x ON x.activity_key = a.activity_key
-             WHERE x.starts_at >= ?1 AND x.starts_at < ?2 AND a.status IN ",
+            "SELECT member_key, COUNT(*), MIN(COUNT(*) * ?3, ?4) FROM (
+                 SELECT DISTINCT a.member_key, a.activity_key
+                 FROM attendance a INDEXED BY attendance_counting
+                 WHERE a.status IN ",
             counting!(),
             $member,
-            " AND NOT EXISTS (SELECT 1 FROM voids v
-                               WHERE v.record_id = a.record_id AND v.community = a.community)
-             GROUP BY a.member_key"
+            " AND a.activity_key IN (SELECT activity_key FROM activities
+                                      WHERE starts_at >= ?1 AND starts_at < ?2)
+                   AND NOT EXISTS (SELECT 1 FROM voids v
+                                   WHERE v.record_id = a.record_id AND v.community = a.community)
+             ) GROUP BY member_key"
         )
     };
 }
