@@ -4,3 +4,4 @@ pub mod ingest;
 pub mod judge;
 pub mod token;
 pub mod upload;
+pub mod void;

@@ -1,10 +1,11 @@
 //! What the storage contract speaks in: the values every backend takes and
 //! returns, independent of SQL.
 
-use baodao_shared::Policy;
 use baodao_shared::bounds;
 use baodao_shared::card::CardKey;
+use baodao_shared::protocol::MemberPoints;
 use baodao_shared::{Community, KioskId, MemberId};
+use baodao_shared::{MemberYear, Policy};
 use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::ingest::Arrival;
@@ -121,6 +122,38 @@ impl Intake {
     }
 }
 
+/// The cursor a snapshot continues from: the kiosk's, when it belongs to
+/// this database's epoch and is not from its future; `None` (everything)
+/// otherwise. A cursor of another database, or of one since replaced by a
+/// backup, must not leave the kiosk with a state the database never had.
+pub fn usable_cursor(
+    since: Option<u64>,
+    epoch: Option<u64>,
+    current_epoch: u64,
+    cursor: i64,
+) -> Option<i64> {
+    since
+        .filter(|_| epoch == Some(current_epoch))
+        .and_then(|s| i64::try_from(s).ok())
+        .filter(|&s| s <= cursor)
+}
+
+/// A member's standing in `year`, as the API answers it.
+pub fn member_points(
+    member_id: MemberId,
+    year: i32,
+    standing: MemberYear,
+    policy: &Policy,
+) -> MemberPoints {
+    MemberPoints {
+        member_id,
+        year,
+        points: standing.points,
+        attended: standing.attended,
+        cap: policy.annual_cap,
+    }
+}
+
 /// The instant range of `year` in the policy's time zone: an activity
 /// counts for `year` when it starts inside it. Queries filter on this
 /// range, which an index can serve, rather than converting every start.
@@ -140,6 +173,16 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn only_a_cursor_of_this_epoch_and_not_from_the_future_is_used() {
+        assert_eq!(usable_cursor(Some(5), Some(7), 7, 9), Some(5));
+        assert_eq!(usable_cursor(Some(5), Some(8), 7, 9), None);
+        assert_eq!(usable_cursor(Some(5), None, 7, 9), None);
+        assert_eq!(usable_cursor(Some(10), Some(7), 7, 9), None);
+        assert_eq!(usable_cursor(Some(u64::MAX), Some(7), 7, i64::MAX), None);
+        assert_eq!(usable_cursor(None, Some(7), 7, 9), None);
+    }
 
     proptest! {
         /// The range says the same as the shared rule's `year_of`.

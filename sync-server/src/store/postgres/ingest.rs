@@ -5,10 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use baodao_shared::bounds::{self, MAX_REASON_CHARS};
-use baodao_shared::protocol::{
-    BatchReceipt, Reason, RecordReceipt, RecordStatus, VoidReceipt, VoidStatus,
-};
+use baodao_shared::protocol::{BatchReceipt, Reason, RecordReceipt, RecordStatus, VoidReceipt};
 use baodao_shared::{Activity, AttendanceRecord, Method, Void};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{Object, Transaction};
@@ -18,6 +15,7 @@ use super::admin::row_to_activity;
 use super::{XID, from_ms, to_ms};
 use crate::domain::ingest::{self, Lookup, MAX_CARD_CHARS, MemberFacts, Verdict};
 use crate::domain::upload::{Item, Upload};
+use crate::domain::void::{self as domain_void, record_receipt};
 use crate::error::Result;
 use crate::store::{Decoded, Intake};
 
@@ -58,7 +56,7 @@ pub(super) async fn ingest(
     for item in &upload.voids {
         voids.push(match item {
             Item::Valid(void) => apply_void(&tx, intake, upload.batch_id, void).await?,
-            Item::Malformed(record_id) => void_refused(*record_id, Reason::MalformedRecord),
+            Item::Malformed(record_id) => domain_void::refused(*record_id, Reason::MalformedRecord),
         });
     }
     tx.commit().await?;
@@ -116,7 +114,7 @@ fn decide_all(
         let record = match item {
             Item::Valid(record) => record,
             Item::Malformed(record_id) => {
-                records.push(receipt(
+                records.push(record_receipt(
                     *record_id,
                     RecordStatus::Rejected,
                     Some(Reason::MalformedRecord),
@@ -135,7 +133,7 @@ fn decide_all(
                     original_status: Some(earlier.status),
                 }
             } else {
-                receipt(
+                record_receipt(
                     record.record_id,
                     RecordStatus::Rejected,
                     Some(Reason::RecordIdConflict),
@@ -157,7 +155,11 @@ fn decide_all(
         let activity_key = activity.as_ref().map(|(key, _)| *key);
         facts.note(record, member.as_ref(), activity_key, &verdict, kiosk_id);
         rows.push(record, member_key, activity_key, &verdict);
-        records.push(receipt(record.record_id, verdict.status, verdict.reason));
+        records.push(record_receipt(
+            record.record_id,
+            verdict.status,
+            verdict.reason,
+        ));
     }
     Ok((records, rows))
 }
@@ -600,14 +602,10 @@ async fn apply_void(
     batch_id: Uuid,
     void: &Void,
 ) -> Result<VoidReceipt> {
-    let Ok(reason) = bounds::check_text("reason", &void.reason, MAX_REASON_CHARS) else {
-        return Ok(void_refused(void.record_id, Reason::InvalidReason));
+    let reason = match domain_void::check(void) {
+        Ok(reason) => reason,
+        Err(refusal) => return Ok(domain_void::refused(void.record_id, refusal)),
     };
-    if let Some(at) = void.voided_at
-        && bounds::check_time("voided_at", at).is_err()
-    {
-        return Ok(void_refused(void.record_id, Reason::InvalidTime));
-    }
     let community = intake.kiosk.community.as_str();
     let owner: Option<String> = query_opt(
         tx,
@@ -616,51 +614,23 @@ async fn apply_void(
     )
     .await?
     .map(|r| r.get(0));
-    if owner.is_some_and(|c| c != community) {
-        return Ok(void_refused(void.record_id, Reason::OtherCommunity));
+    if let Err(refusal) = domain_void::may_void(owner.as_deref(), community) {
+        return Ok(domain_void::refused(void.record_id, refusal));
     }
-    // A void may arrive before its record (another kiosk's upload still
-    // pending); it is kept with its community and applies only to a
-    // record of that community.
-    let inserted = tx
-        .execute(
-            "INSERT INTO voids (record_id, community, kiosk_id, batch_id, reason, voided_at, received_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (record_id, community) DO NOTHING",
-            &[
-                &void.record_id,
-                &community,
-                &intake.kiosk.kiosk_id.as_str(),
-                &batch_id,
-                &reason,
-                &void.voided_at.map(to_ms),
-                &to_ms(intake.received_at),
-            ],
-        )
-        .await?;
-    Ok(VoidReceipt {
-        record_id: void.record_id,
-        status: if inserted == 1 {
-            VoidStatus::Voided
-        } else {
-            VoidStatus::AlreadyVoided
-        },
-        reason: None,
-    })
-}
-
-fn receipt(record_id: Uuid, status: RecordStatus, reason: Option<Reason>) -> RecordReceipt {
-    RecordReceipt {
-        record_id,
-        status,
-        reason,
-        original_status: None,
-    }
-}
-
-fn void_refused(record_id: Uuid, reason: Reason) -> VoidReceipt {
-    VoidReceipt {
-        record_id,
-        status: VoidStatus::Rejected,
-        reason: Some(reason),
-    }
+    let inserted = execute(
+        tx,
+        "INSERT INTO voids (record_id, community, kiosk_id, batch_id, reason, voided_at, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (record_id, community) DO NOTHING",
+        &[
+            &void.record_id,
+            &community,
+            &intake.kiosk.kiosk_id.as_str(),
+            &batch_id,
+            &reason,
+            &void.voided_at.map(to_ms),
+            &to_ms(intake.received_at),
+        ],
+    )
+    .await?;
+    Ok(domain_void::done(void.record_id, inserted == 1))
 }

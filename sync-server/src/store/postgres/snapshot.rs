@@ -31,7 +31,7 @@ use tokio_postgres::IsolationLevel;
 use super::admin::{card_keys, roster_entry, row_to_activity};
 use super::{count, parse, to_ms};
 use crate::error::Result;
-use crate::store::model::{Kiosk, ReportRow, year_range};
+use crate::store::model::{Kiosk, ReportRow, member_points, usable_cursor, year_range};
 
 /// How far ahead a kiosk sees the programme.
 const DAYS_AHEAD: i64 = 30;
@@ -83,12 +83,7 @@ pub(super) async fn snapshot(
         .await?;
     let cursor: i64 = row.get(0);
     let current_epoch = u64::try_from(row.get::<_, i64>(1)).unwrap_or_default();
-    // A cursor of another database, or from this one's future (it was
-    // replaced), starts the kiosk over with everything.
-    let since = since
-        .filter(|_| epoch == Some(current_epoch))
-        .and_then(|s| i64::try_from(s).ok())
-        .filter(|&s| s <= cursor);
+    let since = usable_cursor(since, epoch, current_epoch, cursor);
     let community = kiosk.community.as_str();
     let year = policy.year_of(now);
 
@@ -233,21 +228,6 @@ async fn standings(
             ))
         })
         .collect()
-}
-
-fn member_points(
-    member_id: MemberId,
-    year: i32,
-    standing: MemberYear,
-    policy: &Policy,
-) -> MemberPoints {
-    MemberPoints {
-        member_id,
-        year,
-        points: standing.points,
-        attended: standing.attended,
-        cap: policy.annual_cap,
-    }
 }
 
 pub(super) async fn member_points_of(

@@ -3,19 +3,16 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use baodao_shared::bounds::{self, MAX_REASON_CHARS};
 use baodao_shared::card::{Card, CardRefusal};
-use baodao_shared::protocol::{
-    BatchReceipt, Reason, RecordReceipt, RecordStatus, VoidReceipt, VoidStatus,
-};
+use baodao_shared::protocol::{BatchReceipt, Reason, RecordReceipt, RecordStatus, VoidReceipt};
 use baodao_shared::{Activity, ActivityId, AttendanceRecord, MemberId, Void};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
-use uuid::Uuid;
 
 use super::{Store, activities, cards, next_seq, to_ms};
 use crate::domain::ingest::{self, Arrival, Lookup, MAX_CARD_CHARS, MemberFacts, Verdict};
 use crate::domain::upload::{Item, Upload};
+use crate::domain::void::{self as domain_void, record_receipt};
 use crate::error::Result;
 use crate::store::model::Intake;
 
@@ -65,7 +62,7 @@ impl Store {
                 .map(|item| match item {
                     Item::Valid(void) => batch_tx.void(void),
                     Item::Malformed(record_id) => {
-                        Ok(void_refused(*record_id, Reason::MalformedRecord))
+                        Ok(domain_void::refused(*record_id, Reason::MalformedRecord))
                     }
                 })
                 .collect::<Result<_>>()?;
@@ -182,7 +179,7 @@ impl BatchTx<'_, '_> {
             // The same id from another kiosk is a collision or a replay,
             // never a retry: it must not learn the first kiosk's answer.
             if earlier.kiosk_id != self.kiosk_id() {
-                return Ok(receipt(
+                return Ok(record_receipt(
                     record.record_id,
                     RecordStatus::Rejected,
                     Some(Reason::RecordIdConflict),
@@ -249,30 +246,23 @@ impl BatchTx<'_, '_> {
         {
             self.note_visit(member.handle)?;
         }
-        Ok(receipt(record.record_id, status, reason))
+        Ok(record_receipt(record.record_id, status, reason))
     }
 
     fn void(&self, void: &Void) -> Result<VoidReceipt> {
-        let Ok(reason) = bounds::check_text("reason", &void.reason, MAX_REASON_CHARS) else {
-            return Ok(void_refused(void.record_id, Reason::InvalidReason));
+        let reason = match domain_void::check(void) {
+            Ok(reason) => reason,
+            Err(refusal) => return Ok(domain_void::refused(void.record_id, refusal)),
         };
-        if let Some(at) = void.voided_at
-            && bounds::check_time("voided_at", at).is_err()
-        {
-            return Ok(void_refused(void.record_id, Reason::InvalidTime));
-        }
         let record_key = void.record_id.as_bytes().as_slice();
-        let community: Option<String> = self
+        let owner: Option<String> = self
             .tx
             .prepare_cached("SELECT community FROM attendance WHERE record_id = ?1")?
             .query_row([record_key], |r| r.get(0))
             .optional()?;
-        if community.is_some_and(|c| c != self.community()) {
-            return Ok(void_refused(void.record_id, Reason::OtherCommunity));
+        if let Err(refusal) = domain_void::may_void(owner.as_deref(), self.community()) {
+            return Ok(domain_void::refused(void.record_id, refusal));
         }
-        // A void may arrive before its record (another kiosk's upload still
-        // pending); it is kept with its community and applies only to a
-        // record of that community.
         let inserted = self
             .tx
             .prepare_cached(
@@ -289,15 +279,7 @@ impl BatchTx<'_, '_> {
                 to_ms(self.intake.received_at),
                 self.seq
             ])?;
-        Ok(VoidReceipt {
-            record_id: void.record_id,
-            status: if inserted == 1 {
-                VoidStatus::Voided
-            } else {
-                VoidStatus::AlreadyVoided
-            },
-            reason: None,
-        })
+        Ok(domain_void::done(void.record_id, inserted == 1))
     }
 }
 
@@ -356,23 +338,6 @@ impl Lookup for BatchTx<'_, '_> {
             ))?
             .query_row(params![activity, self.kiosk_id()], |r| r.get(0))?;
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
-    }
-}
-
-fn receipt(record_id: Uuid, status: RecordStatus, reason: Option<Reason>) -> RecordReceipt {
-    RecordReceipt {
-        record_id,
-        status,
-        reason,
-        original_status: None,
-    }
-}
-
-fn void_refused(record_id: Uuid, reason: Reason) -> VoidReceipt {
-    VoidReceipt {
-        record_id,
-        status: VoidStatus::Rejected,
-        reason: Some(reason),
     }
 }
 

@@ -9,7 +9,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{Store, parse_column, to_ms};
 use crate::error::Result;
-use crate::store::model::{ReportRow, year_range};
+use crate::store::model::{ReportRow, member_points, year_range};
 
 /// `(member_key, attended, points)` for the year `?1..?2`, with `?3`
 /// points an activity and a cap of `?4`; `$member` narrows it. Distinct
@@ -135,19 +135,4 @@ pub(super) fn standing(
 
 fn count(n: i64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
-}
-
-pub(super) fn member_points(
-    member_id: MemberId,
-    year: i32,
-    standing: MemberYear,
-    policy: &Policy,
-) -> MemberPoints {
-    MemberPoints {
-        member_id,
-        year,
-        points: standing.points,
-        attended: standing.attended,
-        cap: policy.annual_cap,
-    }
 }

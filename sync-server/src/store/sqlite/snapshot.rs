@@ -6,10 +6,10 @@ use baodao_shared::{Community, Policy};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::Transaction;
 
-use super::points::{member_points, standing};
+use super::points::standing;
 use super::{Store, activities, cards, current_seq, members, parse_column};
 use crate::error::Result;
-use crate::store::model::Kiosk;
+use crate::store::model::{Kiosk, member_points, usable_cursor};
 
 /// How far ahead a kiosk sees the programme.
 const DAYS_AHEAD: i64 = 30;
@@ -32,12 +32,7 @@ impl Store {
         self.read(|tx| {
             let cursor = current_seq(tx)?;
             let current_epoch = super::epoch(tx)?;
-            // A cursor of another database, or from this one's future (it
-            // was replaced), starts the kiosk over with everything.
-            let since = since
-                .filter(|_| epoch == Some(current_epoch))
-                .and_then(|s| i64::try_from(s).ok())
-                .filter(|&s| s <= cursor);
+            let since = usable_cursor(since, epoch, current_epoch, cursor);
             let year = policy.year_of(now);
             let community = &kiosk.community;
 
