@@ -123,6 +123,8 @@ async fn migrate_moves_every_kind_of_row_and_is_safe_to_run_again() {
         .await
         .unwrap();
     assert_eq!(elsewhere.records[0].status, RecordStatus::Held);
+    // A retired key, too.
+    server.office.retire_key(1).await.unwrap();
     let before = server.snapshot(&token, None).await.unwrap();
     let kiosk_gone = server.office.store().kiosks().await.unwrap()[2]
         .kiosk
