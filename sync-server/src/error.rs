@@ -8,8 +8,14 @@ use baodao_shared::protocol::{ErrorBody, ErrorDetail};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("missing, unknown or revoked kiosk token")]
+    #[error("missing, unknown or revoked token")]
     Unauthorized,
+    /// Authenticated, but the role does not allow it.
+    #[error("not allowed: {0}")]
+    Forbidden(String),
+    /// The request does not fit the resource's state.
+    #[error("{0}")]
+    Conflict(String),
     #[error("{message}")]
     BadRequest {
         status: StatusCode,
@@ -75,6 +81,8 @@ impl Error {
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             Self::BadRequest { status, code, .. } => (*status, code),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::Invalid(_) | Self::Import(_) | Self::Domain(_) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
             }

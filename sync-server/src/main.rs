@@ -79,6 +79,11 @@ enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
+    /// Office users (admin, officer, viewer) and their API tokens.
+    Users {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Copy the database, consistently, while the server runs.
     Backup {
         #[command(flatten)]
@@ -157,6 +162,30 @@ enum KioskCommand {
     List {
         #[command(flatten)]
         common: Common,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from standard input (one line).
+    Add {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        username: String,
+        /// admin (everything), officer (their communities), viewer (reads only).
+        #[arg(long)]
+        role: String,
+        /// An officer's community; repeat for several.
+        #[arg(long = "community")]
+        communities: Vec<String>,
+    },
+    /// Make a personal API token for the office API; it is the last line printed.
+    Token {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        username: String,
     },
 }
 
@@ -326,6 +355,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Migrate { common, from, to } => migrate(&common, &from, &to, &mut out).await,
         Command::Kiosks { command } => kiosks(command, &mut out).await,
+        Command::Users { command } => users(command, &mut out).await,
         Command::Cards { command } => cards(command, &mut out).await,
         Command::Keys { command } => keys(command, &mut out).await,
         Command::Points {
@@ -354,6 +384,43 @@ async fn migrate(common: &Common, from: &str, to: &str, out: &mut impl Write) ->
     )
     .await?;
     write!(out, "{report}")?;
+    Ok(())
+}
+
+async fn users(command: UserCommand, out: &mut impl Write) -> Result<()> {
+    match command {
+        UserCommand::Add {
+            common,
+            username,
+            role,
+            communities,
+        } => {
+            let role: baodao_sync_server::domain::office::Role =
+                role.parse().map_err(anyhow::Error::msg)?;
+            let communities = communities
+                .iter()
+                .map(|c| c.parse())
+                .collect::<std::result::Result<Vec<Community>, _>>()?;
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            office(&common)
+                .await?
+                .add_user(&username, role, communities, password)
+                .await?;
+            writeln!(out, "added {} user {username}", role.code())?;
+        }
+        UserCommand::Token { common, username } => {
+            let token = office(&common).await?.issue_user_token(&username).await?;
+            writeln!(
+                out,
+                "API token for {username} (shown only now; send it as `Authorization: Bearer ...`):"
+            )?;
+            writeln!(out, "{token}")?;
+        }
+    }
     Ok(())
 }
 

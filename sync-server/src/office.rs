@@ -10,6 +10,8 @@ use baodao_shared::{Community, KioskId, MemberId, bounds};
 use chrono::{Days, NaiveDate, Utc};
 
 use crate::card_image::{CardFace, png, render};
+use crate::domain::office::{OfficeUser, Role};
+use crate::domain::token::{format_office_token, hash_token};
 use crate::error::{Error, Result};
 use crate::import::{read_activities, read_members};
 use crate::settings::Settings;
@@ -153,6 +155,49 @@ impl Office {
         self.store
             .register_kiosk(name.to_owned(), community.clone(), secret, Utc::now())
             .await
+    }
+
+    /// Adds an office user; the password is stored as an argon2 hash.
+    pub async fn add_user(
+        &self,
+        username: &str,
+        role: Role,
+        communities: Vec<Community>,
+        password: &str,
+    ) -> Result<()> {
+        let username = bounds::check_text("username", username, 64)?;
+        if username.chars().any(char::is_whitespace) {
+            return Err(Error::Invalid("a username has no spaces".into()));
+        }
+        if password.chars().count() < 10 {
+            return Err(Error::Invalid(
+                "a password has at least 10 characters".into(),
+            ));
+        }
+        if (role == Role::Officer) == communities.is_empty() {
+            return Err(Error::Invalid(
+                "an officer has one or more --community; the other roles none".into(),
+            ));
+        }
+        let hash = crate::domain::password::hash(password)?;
+        let user = OfficeUser {
+            username: username.to_owned(),
+            role,
+            communities,
+        };
+        self.store.add_office_user(user, hash, Utc::now()).await
+    }
+
+    /// A new personal API token for `username`; only its hash is kept.
+    pub async fn issue_user_token(&self, username: &str) -> Result<String> {
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret)
+            .map_err(|e| Error::Internal(format!("no OS randomness: {e}")))?;
+        let token = format_office_token(&secret);
+        self.store
+            .add_office_token(username.to_owned(), hash_token(&token), Utc::now())
+            .await?;
+        Ok(token)
     }
 
     pub async fn revoke_kiosk(&self, kiosk: &KioskId) -> Result<()> {

@@ -6,11 +6,14 @@ use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Baodao sync API", version = "1", description = "Kiosk uploads, offline snapshots and member points."),
+    info(title = "Baodao sync API", version = "1", description = "Kiosk uploads, offline snapshots and member points; the office's review of held records and its audit log."),
     paths(
         crate::routes::v1::batches::post,
         crate::routes::v1::snapshot::get,
         crate::routes::v1::points::get,
+        crate::routes::v1::office::queue,
+        crate::routes::v1::office::decide,
+        crate::routes::v1::office::audit,
         crate::routes::health::get,
         crate::routes::health::ready,
     ),
@@ -25,6 +28,10 @@ impl Modify for KioskToken {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "kiosk_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "office_token",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
     }

@@ -429,3 +429,67 @@ fn command_line_values_at_their_edges_are_refused_by_name() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn office_users_and_their_tokens() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let add = |args: &[&str], password: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_baodao-sync-server"))
+            .args(["users", "add", "--data-dir"])
+            .arg(dir.path())
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = add(
+        &[
+            "--username",
+            "li",
+            "--role",
+            "officer",
+            "--community",
+            "C01",
+        ],
+        "staple battery horse",
+    );
+    assert!(stdout(&out).contains("added officer user li"));
+    for (args, password, needle) in [
+        (
+            &["--username", "wang", "--role", "boss"][..],
+            "long enough pass",
+            "unknown role",
+        ),
+        (
+            &["--username", "wang", "--role", "admin"][..],
+            "short",
+            "at least 10",
+        ),
+        (
+            &["--username", "wang", "--role", "officer"][..],
+            "long enough pass",
+            "officer has one or more",
+        ),
+        (
+            &["--username", "li", "--role", "viewer"][..],
+            "long enough pass",
+            "exists",
+        ),
+    ] {
+        let out = add(args, password);
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+    let token = stdout(&run(dir.path(), &["users", "token", "--username", "li"]));
+    let last = token.lines().last().unwrap();
+    assert!(last.starts_with("bdo_") && last.len() == 68, "{token}");
+    let missing = run(dir.path(), &["users", "token", "--username", "nobody"]);
+    assert!(!missing.status.success());
+}

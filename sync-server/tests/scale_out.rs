@@ -19,6 +19,7 @@ use baodao_shared::protocol::{
     BATCHES_PATH, BatchReceipt, BatchRequest, RecordStatus, SNAPSHOT_PATH, Snapshot,
 };
 use baodao_shared::{Policy, Void};
+use baodao_sync_server::domain::office::{Decision, Role};
 use baodao_sync_server::store::DatabaseUrl;
 use baodao_sync_server::{Office, Settings};
 use baodao_tests::{TestServer, batch, open_now, pg, record};
@@ -123,8 +124,40 @@ async fn migrate_moves_every_kind_of_row_and_is_safe_to_run_again() {
         .await
         .unwrap();
     assert_eq!(elsewhere.records[0].status, RecordStatus::Held);
-    // A retired key, too.
+    // A retired key, an office user with a token, a decision in the audit log.
     server.office.retire_key(1).await.unwrap();
+    server
+        .office
+        .add_user("wang", Role::Admin, vec![], "correct horse battery")
+        .await
+        .unwrap();
+    let office_token = server.office.issue_user_token("wang").await.unwrap();
+    let wang = server
+        .office
+        .store()
+        .office_authenticate(office_token.clone())
+        .await
+        .unwrap()
+        .unwrap();
+    let held = receipt
+        .records
+        .iter()
+        .find(|r| r.status == RecordStatus::Held)
+        .unwrap()
+        .record_id;
+    server
+        .office
+        .store()
+        .review(
+            held,
+            Decision::Reject,
+            wang.clone(),
+            "查無此人".into(),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    let sqlite_audit = server.office.store().audit_log(10).await.unwrap();
     let before = server.snapshot(&token, None).await.unwrap();
     let kiosk_gone = server.office.store().kiosks().await.unwrap()[2]
         .kiosk
@@ -182,6 +215,14 @@ async fn migrate_moves_every_kind_of_row_and_is_safe_to_run_again() {
             .collect::<Vec<_>>()
     );
     assert_eq!(store.card_key_list().await.unwrap(), sqlite_keys);
+    assert_eq!(store.audit_log(10).await.unwrap(), sqlite_audit);
+    assert_eq!(
+        store
+            .office_authenticate(office_token.clone())
+            .await
+            .unwrap(),
+        Some(wang)
+    );
     // Tokens keep working (their hashes moved); the revoked one does not.
     let kiosk = store.authenticate(token.clone()).await.unwrap().unwrap();
     assert!(store.authenticate(gone.clone()).await.unwrap().is_none());

@@ -2,6 +2,8 @@
 
 pub mod ingest;
 pub mod judge;
+pub mod office;
+pub mod password;
 pub mod token;
 pub mod upload;
 pub mod void;

@@ -5,7 +5,8 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use crate::AppState;
-use crate::domain::token::bearer;
+use crate::domain::office::OfficeUser;
+use crate::domain::token::{bearer, office_bearer};
 use crate::error::Error;
 use crate::store::Kiosk;
 
@@ -44,5 +45,26 @@ impl FromRequestParts<AppState> for KioskAuth {
             .to_owned();
         let kiosk = state.store.authenticate(token).await?;
         kiosk.map(Self).ok_or(Error::Unauthorized)
+    }
+}
+
+/// The office user behind the request's bearer token (`bdo_...`). A kiosk
+/// token is not one: it never reaches the office API.
+#[derive(Debug)]
+pub struct OfficeAuth(pub OfficeUser);
+
+impl FromRequestParts<AppState> for OfficeAuth {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let token = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(office_bearer)
+            .ok_or(Error::Unauthorized)?
+            .to_owned();
+        let user = state.store.office_authenticate(token).await?;
+        user.map(Self).ok_or(Error::Unauthorized)
     }
 }

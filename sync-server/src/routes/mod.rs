@@ -18,7 +18,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-pub use extract::{ApiJson, KioskAuth};
+pub use extract::{ApiJson, KioskAuth, OfficeAuth};
 
 use crate::AppState;
 use crate::error::Error;
@@ -32,6 +32,12 @@ pub fn router(state: AppState) -> Router {
         .route(BATCHES_PATH, post(v1::batches::post))
         .route(SNAPSHOT_PATH, get(v1::snapshot::get))
         .route("/api/v1/members/{member_id}/points", get(v1::points::get))
+        .route("/api/v1/office/review", get(v1::office::queue))
+        .route(
+            "/api/v1/office/review/{record_id}",
+            post(v1::office::decide),
+        )
+        .route("/api/v1/office/audit", get(v1::office::audit))
         .fallback(|| async { Error::NotFound("route".into()) })
         .layer(DefaultBodyLimit::max(limits.body_bytes))
         .layer(TimeoutLayer::with_status_code(

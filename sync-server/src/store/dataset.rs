@@ -16,11 +16,14 @@ pub struct DataSet {
     pub attendance: Vec<AttendanceRow>,
     pub voids: Vec<VoidRow>,
     pub visitors: Vec<VisitorRow>,
+    pub office_users: Vec<OfficeUserRow>,
+    pub office_tokens: Vec<OfficeTokenRow>,
+    pub audit: Vec<AuditRow>,
 }
 
 impl DataSet {
     /// Rows per table, in a fixed order, to compare two databases.
-    pub fn counts(&self) -> [(&'static str, usize); 9] {
+    pub fn counts(&self) -> [(&'static str, usize); 12] {
         [
             ("members", self.members.len()),
             ("activities", self.activities.len()),
@@ -31,6 +34,9 @@ impl DataSet {
             ("attendance", self.attendance.len()),
             ("voids", self.voids.len()),
             ("visitors", self.visitors.len()),
+            ("office_users", self.office_users.len()),
+            ("office_tokens", self.office_tokens.len()),
+            ("audit", self.audit.len()),
         ]
     }
 }
@@ -132,4 +138,34 @@ pub struct VoidRow {
 pub struct VisitorRow {
     pub community: String,
     pub member_key: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficeUserRow {
+    pub user_id: i64,
+    pub username: String,
+    pub password_hash: String,
+    pub role: String,
+    pub communities: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficeTokenRow {
+    pub token_hash: String,
+    pub user_id: i64,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    pub audit_id: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub before_value: Option<String>,
+    pub after_value: Option<String>,
+    pub note: String,
 }

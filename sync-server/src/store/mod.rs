@@ -26,13 +26,15 @@ use baodao_shared::card::{Card, CardKey, CardRefusal, KeyId};
 use baodao_shared::protocol::{BatchReceipt, MemberPoints, RosterEntry, Snapshot};
 use baodao_shared::{Activity, Community, KioskId, Member, MemberId, Policy};
 use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
 
 pub use dataset::DataSet;
 pub use model::{
-    CardWriter, ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk, KioskInfo, Registration,
-    ReportRow,
+    AuditEntry, CardWriter, ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk, KioskInfo,
+    Registration, ReportRow, ReviewItem,
 };
 
+use crate::domain::office::{Decision, OfficeUser};
 use crate::domain::upload::Upload;
 use crate::error::{Error, Result};
 
@@ -136,6 +138,43 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Writes a consistent copy of the database to `out` while it is in
     /// use (SQLite); PostgreSQL is backed up with `pg_dump`.
     async fn backup(&self, out: PathBuf) -> Result<()>;
+
+    /// Adds an office user (the password already hashed).
+    async fn add_office_user(
+        &self,
+        user: OfficeUser,
+        password_hash: String,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Stores an API token's hash for `username`.
+    async fn add_office_token(
+        &self,
+        username: String,
+        token_hash: String,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
+    /// The office user an API token belongs to, if it is not revoked.
+    async fn office_authenticate(&self, token: String) -> Result<Option<OfficeUser>>;
+    /// Held and refused records, oldest first, of `scope`'s communities
+    /// (all when `None`), at most `limit`.
+    async fn review_queue(
+        &self,
+        scope: Option<Vec<Community>>,
+        limit: u32,
+    ) -> Result<Vec<ReviewItem>>;
+    /// Decides on a held or refused record as `user` (`domain::office`
+    /// rules), in one transaction with its audit entry; answers the record
+    /// as it now is.
+    async fn review(
+        &self,
+        record_id: Uuid,
+        decision: Decision,
+        user: OfficeUser,
+        note: String,
+        now: DateTime<Utc>,
+    ) -> Result<ReviewItem>;
+    /// The latest changes, newest first.
+    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>>;
 
     /// Rows per table (`members`, `activities`, ... `visitors`), for
     /// `migrate` to compare two databases.

@@ -3,7 +3,7 @@
 
 use baodao_shared::bounds;
 use baodao_shared::card::CardKey;
-use baodao_shared::protocol::MemberPoints;
+use baodao_shared::protocol::{MemberPoints, Reason, RecordStatus};
 use baodao_shared::{Community, KioskId, MemberId};
 use baodao_shared::{MemberYear, Policy};
 use chrono::{DateTime, Duration, Utc};
@@ -72,6 +72,42 @@ pub struct IssuedCard {
 /// Writes a new card out (signs, renders, saves) given its serial; if it
 /// fails, the card is not recorded.
 pub type CardWriter = Box<dyn FnOnce(u32) -> crate::Result<()> + Send>;
+
+/// A record the server held or refused, with its evidence, for the
+/// office's review.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ReviewItem {
+    pub record_id: uuid::Uuid,
+    pub member_id: String,
+    pub activity_id: String,
+    /// The community of the kiosk that sent it.
+    pub community: String,
+    pub kiosk_id: String,
+    /// `qr` or `manual`.
+    pub method: String,
+    pub status: RecordStatus,
+    /// Why the server held or refused it (kept after a decision).
+    pub reason: Option<Reason>,
+    pub scanned_at: DateTime<Utc>,
+    /// The scan time corrected for the kiosk's clock.
+    pub corrected_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+}
+
+/// One change in the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    /// The office user who made the change.
+    pub actor: String,
+    /// What was done, e.g. `review.accept`.
+    pub action: String,
+    /// What it was done to, e.g. `record:0192...`.
+    pub subject: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub note: String,
+}
 
 /// The server's side of an upload.
 #[derive(Debug, Clone)]

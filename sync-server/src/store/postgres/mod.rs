@@ -12,6 +12,7 @@
 
 mod admin;
 mod ingest;
+mod office;
 mod snapshot;
 mod transfer;
 
@@ -28,9 +29,12 @@ use tokio_postgres::NoTls;
 
 use crate::domain::upload::Upload;
 use crate::error::{Error, Result};
+use uuid::Uuid;
+
+use crate::domain::office::{Decision, OfficeUser};
 use crate::store::{
-    CardWriter, DataSet, Decoded, ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk, KioskInfo,
-    Registration, ReportRow, Storage,
+    AuditEntry, CardWriter, DataSet, Decoded, ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk,
+    KioskInfo, Registration, ReportRow, ReviewItem, Storage,
 };
 
 refinery::embed_migrations!("migrations/postgres");
@@ -314,6 +318,57 @@ impl Storage for PgStorage {
         Err(Error::Invalid(
             "a PostgreSQL database is backed up with pg_dump (see docs/scale-out.md)".into(),
         ))
+    }
+
+    async fn add_office_user(
+        &self,
+        user: OfficeUser,
+        password_hash: String,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let client = self.client().await?;
+        office::add_office_user(&client, &user, &password_hash, now).await
+    }
+
+    async fn add_office_token(
+        &self,
+        username: String,
+        token_hash: String,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let client = self.client().await?;
+        office::add_office_token(&client, &username, &token_hash, now).await
+    }
+
+    async fn office_authenticate(&self, token: String) -> Result<Option<OfficeUser>> {
+        let client = self.client().await?;
+        office::office_authenticate(&client, &token).await
+    }
+
+    async fn review_queue(
+        &self,
+        scope: Option<Vec<Community>>,
+        limit: u32,
+    ) -> Result<Vec<ReviewItem>> {
+        let client = self.client().await?;
+        office::review_queue(&client, scope.as_deref(), limit).await
+    }
+
+    async fn review(
+        &self,
+        record_id: Uuid,
+        decision: Decision,
+        user: OfficeUser,
+        note: String,
+        now: DateTime<Utc>,
+    ) -> Result<ReviewItem> {
+        let mut client = self.client().await?;
+        office::review(&mut client, record_id, decision, &user, &note, now).await
+    }
+
+    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>> {
+        let client = self.client().await?;
+        office::audit_log(&client, limit).await
     }
 
     async fn table_counts(&self) -> Result<Vec<(&'static str, u64)>> {

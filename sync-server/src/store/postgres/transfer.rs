@@ -55,6 +55,7 @@ pub(super) async fn import(client: &mut Object, data: &DataSet) -> Result<()> {
     import_roster(&tx, data).await?;
     import_kiosks(&tx, data).await?;
     import_records(&tx, data).await?;
+    import_office(&tx, data).await?;
     continue_identities(&tx).await?;
     tx.commit().await?;
     Ok(())
@@ -257,6 +258,66 @@ async fn import_records(tx: &Transaction<'_>, data: &DataSet) -> Result<()> {
     Ok(())
 }
 
+/// The office's users, their tokens and the audit log.
+async fn import_office(tx: &Transaction<'_>, data: &DataSet) -> Result<()> {
+    chunked(
+        tx,
+        "INSERT INTO office_users (user_id, username, password_hash, role, communities, created_at)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+         ON CONFLICT DO NOTHING",
+        &data.office_users,
+        |rows| {
+            vec![
+                column!(rows, user_id),
+                column!(rows, username),
+                column!(rows, password_hash),
+                column!(rows, role),
+                column!(rows, communities),
+                column!(rows, created_at),
+            ]
+        },
+    )
+    .await?;
+    chunked(
+        tx,
+        "INSERT INTO office_tokens (token_hash, user_id, created_at, revoked_at)
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[])
+         ON CONFLICT DO NOTHING",
+        &data.office_tokens,
+        |rows| {
+            vec![
+                column!(rows, token_hash),
+                column!(rows, user_id),
+                column!(rows, created_at),
+                column!(rows, revoked_at),
+            ]
+        },
+    )
+    .await?;
+    chunked(
+        tx,
+        "INSERT INTO audit (audit_id, at, actor, action, subject, before_value, after_value, note)
+         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
+                              $7::text[], $8::text[])
+         ON CONFLICT DO NOTHING",
+        &data.audit,
+        |rows| {
+            vec![
+                column!(rows, audit_id),
+                column!(rows, at),
+                column!(rows, actor),
+                column!(rows, action),
+                column!(rows, subject),
+                column!(rows, before_value),
+                column!(rows, after_value),
+                column!(rows, note),
+            ]
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 async fn continue_identities(tx: &Transaction<'_>) -> Result<()> {
     // Identity columns continue after the copied keys.
     for (table, column) in [
@@ -264,6 +325,8 @@ async fn continue_identities(tx: &Transaction<'_>) -> Result<()> {
         ("activities", "activity_key"),
         ("cards", "serial"),
         ("kiosks", "kiosk_number"),
+        ("office_users", "user_id"),
+        ("audit", "audit_id"),
     ] {
         tx.execute(
             &format!(

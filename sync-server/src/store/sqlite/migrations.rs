@@ -178,6 +178,38 @@ CREATE INDEX attendance_counting ON attendance (member_key, activity_key, record
     WHERE status IN ('accepted', 'repeat');
 ",
     ),
+    M::up(
+        r"
+-- The office's people (passwords as argon2 hashes; an officer's
+-- communities comma-separated), their API tokens (hashed), and the log of
+-- every change they make.
+CREATE TABLE office_users (
+    user_id       INTEGER PRIMARY KEY,
+    username      TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    role          TEXT NOT NULL,
+    communities   TEXT NOT NULL DEFAULT '',
+    created_at    INTEGER NOT NULL
+);
+CREATE TABLE office_tokens (
+    token_hash TEXT PRIMARY KEY,
+    user_id    INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE TABLE audit (
+    audit_id     INTEGER PRIMARY KEY,
+    at           INTEGER NOT NULL,
+    actor        TEXT NOT NULL,
+    action       TEXT NOT NULL,
+    subject      TEXT NOT NULL,
+    before_value TEXT,
+    after_value  TEXT,
+    note         TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX attendance_review ON attendance (received_at) WHERE status IN ('held', 'rejected');
+",
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {

@@ -14,6 +14,7 @@ mod cards;
 mod kiosks;
 mod members;
 mod migrations;
+mod office;
 mod points;
 mod snapshot;
 mod storage;

@@ -13,9 +13,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::Store;
 use crate::domain::upload::Upload;
 use crate::error::{Error, Result};
+use uuid::Uuid;
+
+use crate::domain::office::{Decision, OfficeUser};
 use crate::store::{
-    CardWriter, DataSet, Decoded, ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk, KioskInfo,
-    Registration, ReportRow, Storage,
+    AuditEntry, CardWriter, DataSet, Decoded, ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk,
+    KioskInfo, Registration, ReportRow, ReviewItem, Storage,
 };
 
 /// SQLite behind the storage contract.
@@ -183,6 +186,55 @@ impl Storage for SqliteStorage {
 
     async fn backup(&self, out: PathBuf) -> Result<()> {
         self.with(move |s| s.backup(&out)).await
+    }
+
+    async fn add_office_user(
+        &self,
+        user: OfficeUser,
+        password_hash: String,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.with(move |s| s.add_office_user(&user, &password_hash, now))
+            .await
+    }
+
+    async fn add_office_token(
+        &self,
+        username: String,
+        token_hash: String,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.with(move |s| s.add_office_token(&username, &token_hash, now))
+            .await
+    }
+
+    async fn office_authenticate(&self, token: String) -> Result<Option<OfficeUser>> {
+        self.with(move |s| s.office_authenticate(&token)).await
+    }
+
+    async fn review_queue(
+        &self,
+        scope: Option<Vec<Community>>,
+        limit: u32,
+    ) -> Result<Vec<ReviewItem>> {
+        self.with(move |s| s.review_queue(scope.as_deref(), limit))
+            .await
+    }
+
+    async fn review(
+        &self,
+        record_id: Uuid,
+        decision: Decision,
+        user: OfficeUser,
+        note: String,
+        now: DateTime<Utc>,
+    ) -> Result<ReviewItem> {
+        self.with(move |s| s.review(record_id, decision, &user, &note, now))
+            .await
+    }
+
+    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>> {
+        self.with(move |s| s.audit_log(limit)).await
     }
 
     async fn table_counts(&self) -> Result<Vec<(&'static str, u64)>> {

@@ -6,12 +6,12 @@ use uuid::Uuid;
 use super::Store;
 use crate::error::Result;
 use crate::store::dataset::{
-    ActivityRow, AttendanceRow, BatchRow, CardKeyRow, CardRow, DataSet, KioskRow, MemberRow,
-    VisitorRow, VoidRow,
+    ActivityRow, AttendanceRow, AuditRow, BatchRow, CardKeyRow, CardRow, DataSet, KioskRow,
+    MemberRow, OfficeTokenRow, OfficeUserRow, VisitorRow, VoidRow,
 };
 
 /// The tables `migrate` copies, in an order that respects references.
-pub const TABLES: [&str; 9] = [
+pub const TABLES: [&str; 12] = [
     "members",
     "activities",
     "card_keys",
@@ -21,6 +21,9 @@ pub const TABLES: [&str; 9] = [
     "attendance",
     "voids",
     "visitors",
+    "office_users",
+    "office_tokens",
+    "audit",
 ];
 
 impl Store {
@@ -30,6 +33,7 @@ impl Store {
             let mut data = DataSet::default();
             roster(tx, &mut data)?;
             records(tx, &mut data)?;
+            office(tx, &mut data)?;
             Ok(data)
         })
     }
@@ -196,6 +200,55 @@ fn records(tx: &Transaction<'_>, data: &mut DataSet) -> Result<()> {
             Ok(VisitorRow {
                 community: r.get(0)?,
                 member_key: r.get(1)?,
+            })
+        },
+    )?;
+    Ok(())
+}
+
+/// The office's users, their tokens and the audit log.
+fn office(tx: &Transaction<'_>, data: &mut DataSet) -> Result<()> {
+    data.office_users = all(
+        tx,
+        "SELECT user_id, username, password_hash, role, communities, created_at
+         FROM office_users ORDER BY user_id",
+        |r| {
+            Ok(OfficeUserRow {
+                user_id: r.get(0)?,
+                username: r.get(1)?,
+                password_hash: r.get(2)?,
+                role: r.get(3)?,
+                communities: r.get(4)?,
+                created_at: r.get(5)?,
+            })
+        },
+    )?;
+    data.office_tokens = all(
+        tx,
+        "SELECT token_hash, user_id, created_at, revoked_at FROM office_tokens ORDER BY created_at",
+        |r| {
+            Ok(OfficeTokenRow {
+                token_hash: r.get(0)?,
+                user_id: r.get(1)?,
+                created_at: r.get(2)?,
+                revoked_at: r.get(3)?,
+            })
+        },
+    )?;
+    data.audit = all(
+        tx,
+        "SELECT audit_id, at, actor, action, subject, before_value, after_value, note
+         FROM audit ORDER BY audit_id",
+        |r| {
+            Ok(AuditRow {
+                audit_id: r.get(0)?,
+                at: r.get(1)?,
+                actor: r.get(2)?,
+                action: r.get(3)?,
+                subject: r.get(4)?,
+                before_value: r.get(5)?,
+                after_value: r.get(6)?,
+                note: r.get(7)?,
             })
         },
     )?;

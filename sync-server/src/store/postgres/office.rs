@@ -1,0 +1,205 @@
+//! Office users, their tokens, the review of held and refused records, and
+//! the audit log, on PostgreSQL.
+
+use baodao_shared::Community;
+use baodao_shared::protocol::{Reason, RecordStatus};
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{GenericClient, Object};
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+use super::{XID, from_ms, to_ms};
+use crate::domain::office::{
+    self, Decision, OfficeUser, Role, communities_text, parse_communities,
+};
+use crate::domain::token::hash_token;
+use crate::error::{Error, Result};
+use crate::store::{AuditEntry, ReviewItem};
+
+const REVIEW_COLUMNS: &str =
+    "record_id, member_id, activity_id, community, kiosk_id, method, status,
+     reason, scanned_at, corrected_at, received_at";
+
+pub(super) async fn add_office_user(
+    client: &Object,
+    user: &OfficeUser,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let inserted = client
+        .execute(
+            "INSERT INTO office_users (username, password_hash, role, communities, created_at)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (username) DO NOTHING",
+            &[
+                &user.username,
+                &password_hash,
+                &user.role.code(),
+                &communities_text(&user.communities),
+                &to_ms(now),
+            ],
+        )
+        .await?;
+    if inserted == 0 {
+        return Err(Error::Conflict(format!("user {} exists", user.username)));
+    }
+    Ok(())
+}
+
+pub(super) async fn add_office_token(
+    client: &Object,
+    username: &str,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let inserted = client
+        .execute(
+            "INSERT INTO office_tokens (token_hash, user_id, created_at)
+             SELECT $1, user_id, $3 FROM office_users WHERE username = $2",
+            &[&token_hash, &username, &to_ms(now)],
+        )
+        .await?;
+    if inserted == 0 {
+        return Err(Error::NotFound(format!("user {username}")));
+    }
+    Ok(())
+}
+
+pub(super) async fn office_authenticate(
+    client: &Object,
+    token: &str,
+) -> Result<Option<OfficeUser>> {
+    let stmt = client
+        .prepare_cached(
+            "SELECT u.username, u.role, u.communities FROM office_tokens t
+             JOIN office_users u ON u.user_id = t.user_id
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+        )
+        .await?;
+    Ok(client
+        .query_opt(&stmt, &[&hash_token(token)])
+        .await?
+        .and_then(|r| {
+            Some(OfficeUser {
+                username: r.get(0),
+                role: r.get::<_, &str>(1).parse::<Role>().ok()?,
+                communities: parse_communities(r.get(2)),
+            })
+        }))
+}
+
+pub(super) async fn review_queue(
+    client: &Object,
+    scope: Option<&[Community]>,
+    limit: u32,
+) -> Result<Vec<ReviewItem>> {
+    let communities: Option<Vec<&str>> = scope.map(|s| s.iter().map(Community::as_str).collect());
+    client
+        .query(
+            &format!(
+                "SELECT {REVIEW_COLUMNS} FROM attendance
+                 WHERE status IN ('held', 'rejected') AND ($1::text[] IS NULL OR community = ANY($1))
+                 ORDER BY received_at, record_id LIMIT $2"
+            ),
+            &[&communities, &i64::from(limit)],
+        )
+        .await?
+        .iter()
+        .map(review_item)
+        .collect()
+}
+
+pub(super) async fn review(
+    client: &mut Object,
+    record_id: Uuid,
+    decision: Decision,
+    user: &OfficeUser,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<ReviewItem> {
+    let tx = client.transaction().await?;
+    let before = find(&tx, record_id, " FOR UPDATE")
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("record {record_id}")))?;
+    let status = office::review(user, &before.community, before.status, decision)?;
+    tx.execute(
+        &format!("UPDATE attendance SET status = $2, seq = {XID} WHERE record_id = $1"),
+        &[&record_id, &status.code()],
+    )
+    .await?;
+    let (action, subject, was, is) =
+        office::review_audit(record_id, decision, (before.status, before.reason), status);
+    tx.execute(
+        "INSERT INTO audit (at, actor, action, subject, before_value, after_value, note)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            &to_ms(now),
+            &user.username,
+            &action,
+            &subject,
+            &was,
+            &is,
+            &note,
+        ],
+    )
+    .await?;
+    let after = find(&tx, record_id, "")
+        .await?
+        .ok_or_else(|| Error::Internal("a reviewed record vanished".into()))?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+pub(super) async fn audit_log(client: &Object, limit: u32) -> Result<Vec<AuditEntry>> {
+    client
+        .query(
+            "SELECT at, actor, action, subject, before_value, after_value, note FROM audit
+             ORDER BY audit_id DESC LIMIT $1",
+            &[&i64::from(limit)],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(AuditEntry {
+                at: from_ms(r.get(0))?,
+                actor: r.get(1),
+                action: r.get(2),
+                subject: r.get(3),
+                before: r.get(4),
+                after: r.get(5),
+                note: r.get(6),
+            })
+        })
+        .collect()
+}
+
+async fn find(
+    client: &impl GenericClient,
+    record_id: Uuid,
+    lock: &str,
+) -> Result<Option<ReviewItem>> {
+    client
+        .query_opt(
+            &format!("SELECT {REVIEW_COLUMNS} FROM attendance WHERE record_id = $1{lock}"),
+            &[&record_id],
+        )
+        .await?
+        .as_ref()
+        .map(review_item)
+        .transpose()
+}
+
+fn review_item(r: &Row) -> Result<ReviewItem> {
+    Ok(ReviewItem {
+        record_id: r.get(0),
+        member_id: r.get(1),
+        activity_id: r.get(2),
+        community: r.get(3),
+        kiosk_id: r.get(4),
+        method: r.get(5),
+        status: RecordStatus::from_code(r.get(6)),
+        reason: r.get::<_, Option<&str>>(7).map(Reason::from_code),
+        scanned_at: from_ms(r.get(8))?,
+        corrected_at: from_ms(r.get(9))?,
+        received_at: from_ms(r.get(10))?,
+    })
+}

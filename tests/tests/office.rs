@@ -1,0 +1,241 @@
+//! The office API on both backends: the review queue, decisions by role
+//! and community, points that follow, the audit log, and tokens that never
+//! pass for each other.
+
+// Test code: a failed step should fail the test on the spot.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
+
+use baodao_shared::protocol::{Reason, RecordStatus, SNAPSHOT_PATH};
+use baodao_shared::{Method, Policy};
+use baodao_sync_server::domain::office::Role;
+use baodao_sync_server::store::{AuditEntry, ReviewItem};
+use baodao_tests::{Backend, TestServer, batch, open_now, record};
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+
+async fn get(server: &TestServer, token: &str, path: &str) -> (u16, Value) {
+    let response = server
+        .client
+        .get(server.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn decide(server: &TestServer, token: &str, record: &str, body: &Value) -> (u16, Value) {
+    let response = server
+        .client
+        .post(server.url(&format!("/api/v1/office/review/{record}")))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn held_records_are_reviewed_by_role_and_community(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await.unwrap();
+    server
+        .import_members(&[
+            ("M001", "張偉", "C01"),
+            ("M002", "李娜", "C01"),
+            ("M900", "王芳", "C02"),
+        ])
+        .await
+        .unwrap();
+    let (start, end) = open_now();
+    let last_week = start - Duration::days(7);
+    server
+        .import_activities(&[
+            ("A1", "C01", start, end),
+            ("A2", "C01", last_week, last_week + Duration::hours(2)),
+            ("B2", "C02", last_week, last_week + Duration::hours(2)),
+        ])
+        .await
+        .unwrap();
+    let c01 = server.register_kiosk("C01").await.unwrap();
+    let c02 = server.register_kiosk("C02").await.unwrap();
+    let before = server.snapshot(&c01, None).await.unwrap();
+
+    // Two paper-list check-ins entered after the fact: held.
+    let mut late = record("M001", "A2", last_week + Duration::minutes(30), None);
+    late.method = Method::Manual;
+    let receipt = server
+        .post_batch(&c01, &batch(vec![late.clone()], vec![]))
+        .await
+        .unwrap();
+    assert_eq!(
+        (receipt.records[0].status, receipt.records[0].reason),
+        (RecordStatus::Held, Some(Reason::ManualAfterActivity))
+    );
+    let mut elsewhere = record("M900", "B2", last_week + Duration::minutes(30), None);
+    elsewhere.method = Method::Manual;
+    server
+        .post_batch(&c02, &batch(vec![elsewhere.clone()], vec![]))
+        .await
+        .unwrap();
+
+    let office = &server.office;
+    office
+        .add_user("wang", Role::Admin, vec![], "correct horse battery")
+        .await
+        .unwrap();
+    office
+        .add_user(
+            "li",
+            Role::Officer,
+            vec!["C01".parse().unwrap()],
+            "staple battery horse",
+        )
+        .await
+        .unwrap();
+    office
+        .add_user("zhao", Role::Viewer, vec![], "battery staple correct")
+        .await
+        .unwrap();
+    assert!(
+        office
+            .add_user("wang", Role::Admin, vec![], "another password")
+            .await
+            .is_err()
+    );
+    assert!(
+        office
+            .add_user("short", Role::Admin, vec![], "short")
+            .await
+            .is_err()
+    );
+    assert!(
+        office
+            .add_user("nowhere", Role::Officer, vec![], "an officer without")
+            .await
+            .is_err()
+    );
+    let admin = office.issue_user_token("wang").await.unwrap();
+    let officer = office.issue_user_token("li").await.unwrap();
+    let viewer = office.issue_user_token("zhao").await.unwrap();
+    assert!(office.issue_user_token("nobody").await.is_err());
+
+    // Tokens never pass for each other.
+    assert_eq!(get(&server, &c01, "/api/v1/office/review").await.0, 401);
+    assert_eq!(get(&server, &admin, SNAPSHOT_PATH).await.0, 401);
+    assert_eq!(
+        get(&server, "bdo_nothing", "/api/v1/office/review").await.0,
+        401
+    );
+
+    // Each sees the queue of their communities.
+    let queue = |token: String| {
+        let server = &server;
+        async move {
+            let (status, body) = get(server, &token, "/api/v1/office/review").await;
+            assert_eq!(status, 200, "{body}");
+            serde_json::from_value::<Vec<ReviewItem>>(body).unwrap()
+        }
+    };
+    let all = queue(admin.clone()).await;
+    assert_eq!(all.len(), 2);
+    assert_eq!(queue(viewer.clone()).await, all);
+    let mine = queue(officer.clone()).await;
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].record_id, late.record_id);
+    assert_eq!(mine[0].reason, Some(Reason::ManualAfterActivity));
+    assert_eq!(mine[0].community, "C01");
+
+    // Who may decide what.
+    let accept = json!({"decision": "accept", "note": "簽到表核對無誤"});
+    let (status, body) = decide(&server, &viewer, &late.record_id.to_string(), &accept).await;
+    assert_eq!(status, 403, "{body}");
+    let (status, _) = decide(&server, &officer, &elsewhere.record_id.to_string(), &accept).await;
+    assert_eq!(status, 403);
+    let (status, body) = decide(&server, &officer, "not-a-uuid", &accept).await;
+    assert_eq!(status, 422, "{body}");
+    let (status, _) = decide(&server, &officer, &uuid::Uuid::nil().to_string(), &accept).await;
+    assert_eq!(status, 404);
+    let (status, _) = decide(
+        &server,
+        &officer,
+        &late.record_id.to_string(),
+        &json!({"decision": "maybe"}),
+    )
+    .await;
+    assert_eq!(status, 422);
+
+    // The officer accepts: the point counts, kiosks hear of it.
+    let (status, body) = decide(&server, &officer, &late.record_id.to_string(), &accept).await;
+    assert_eq!(status, 200, "{body}");
+    let item: ReviewItem = serde_json::from_value(body).unwrap();
+    assert_eq!(item.status, RecordStatus::Accepted);
+    let year = Policy::default().year_of(last_week);
+    assert_eq!(server.points(&c01, "M001", year).await.unwrap().points, 1);
+    let delta = server
+        .snapshot(&c01, Some((before.cursor, before.epoch)))
+        .await
+        .unwrap();
+    assert!(
+        delta
+            .points
+            .iter()
+            .any(|p| p.member_id.as_str() == "M001" && p.points == 1),
+        "{:?}",
+        delta.points
+    );
+    // Decided once: again is a conflict; it left the queue.
+    let (status, body) = decide(&server, &admin, &late.record_id.to_string(), &accept).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(queue(officer.clone()).await.is_empty());
+
+    // The admin rejects the other community's.
+    let (status, body) = decide(
+        &server,
+        &admin,
+        &elsewhere.record_id.to_string(),
+        &json!({"decision": "reject"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(server.points(&c02, "M900", year).await.unwrap().points, 0);
+
+    // Every change in the audit log, newest first; officers do not read it.
+    let (status, body) = get(&server, &admin, "/api/v1/office/audit").await;
+    assert_eq!(status, 200, "{body}");
+    let log: Vec<AuditEntry> = serde_json::from_value(body).unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(
+        (log[1].actor.as_str(), log[1].action.as_str()),
+        ("li", "review.accept")
+    );
+    assert_eq!(log[1].subject, format!("record:{}", late.record_id));
+    assert_eq!(
+        log[1].before.as_deref(),
+        Some("held (manual_after_activity)")
+    );
+    assert_eq!(
+        log[1].after.as_deref(),
+        Some("accepted (manual_after_activity)")
+    );
+    assert_eq!(log[1].note, "簽到表核對無誤");
+    assert!((log[1].at - Utc::now()).num_seconds().abs() < 60);
+    assert_eq!(
+        (log[0].actor.as_str(), log[0].action.as_str()),
+        ("wang", "review.reject")
+    );
+    assert_eq!(get(&server, &viewer, "/api/v1/office/audit").await.0, 200);
+    assert_eq!(get(&server, &officer, "/api/v1/office/audit").await.0, 403);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_held_records_are_reviewed_by_role_and_community() {
+    held_records_are_reviewed_by_role_and_community(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_held_records_are_reviewed_by_role_and_community() {
+    held_records_are_reviewed_by_role_and_community(Backend::Postgres).await;
+}
