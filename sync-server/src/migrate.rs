@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::settings::Settings;
 use crate::store::postgres::PgStorage;
 use crate::store::sqlite::SqliteStorage;
-use crate::store::{DatabaseUrl, Storage};
+use crate::store::{DatabaseUrl, ReportFilter, Storage};
 
 /// What was copied and checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,8 +88,12 @@ pub async fn run(from: &DatabaseUrl, to: &DatabaseUrl, settings: &Settings) -> R
     let mut compared = Vec::new();
     for year in years {
         let (a, b) = (
-            source.points_report(year, policy).await?,
-            target.points_report(year, policy).await?,
+            source
+                .points_report(year, policy, ReportFilter::default())
+                .await?,
+            target
+                .points_report(year, policy, ReportFilter::default())
+                .await?,
         );
         if a != b {
             let first = a.iter().zip(&b).find(|(x, y)| x != y).map_or_else(

@@ -15,7 +15,7 @@ use crate::domain::token::{format_office_token, hash_token};
 use crate::error::{Error, Result};
 use crate::import::{read_activities, read_members};
 use crate::settings::Settings;
-use crate::store::{DatabaseUrl, ImportSummary, Registration, ReportRow, Storage};
+use crate::store::{DatabaseUrl, ImportSummary, Registration, ReportFilter, ReportRow, Storage};
 
 #[derive(Debug)]
 pub struct Office {
@@ -306,7 +306,9 @@ impl Office {
 
     pub async fn points_report(&self, year: i32) -> Result<Vec<ReportRow>> {
         let year = bounds::check_year(year)?;
-        self.store.points_report(year, self.settings.policy).await
+        self.store
+            .points_report(year, self.settings.policy, ReportFilter::default())
+            .await
     }
 }
 

@@ -14,6 +14,8 @@ use utoipa::{Modify, OpenApi};
         crate::routes::v1::office::queue,
         crate::routes::v1::office::decide,
         crate::routes::v1::office::audit,
+        crate::routes::v1::office::points,
+        crate::routes::v1::office::points_csv,
         crate::routes::health::get,
         crate::routes::health::ready,
     ),

@@ -239,3 +239,131 @@ async fn sqlite_held_records_are_reviewed_by_role_and_community() {
 async fn postgres_held_records_are_reviewed_by_role_and_community() {
     held_records_are_reviewed_by_role_and_community(Backend::Postgres).await;
 }
+
+async fn points_by_community_and_organisation_as_json_and_csv(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await.unwrap();
+    let token = server.open_activity(1..=3).await.unwrap();
+    server
+        .import_members(&[("M900", "=HYPERLINK(\"x\")", "C02")])
+        .await
+        .unwrap();
+    let card = server.issue_card("M002", None).await.unwrap();
+    server
+        .post_batch(
+            &token,
+            &batch(vec![record("M002", "A1", Utc::now(), Some(&card))], vec![]),
+        )
+        .await
+        .unwrap();
+    let office = &server.office;
+    office
+        .add_user("wang", Role::Admin, vec![], "correct horse battery")
+        .await
+        .unwrap();
+    office
+        .add_user(
+            "li",
+            Role::Officer,
+            vec!["C02".parse().unwrap()],
+            "staple battery horse",
+        )
+        .await
+        .unwrap();
+    let admin = office.issue_user_token("wang").await.unwrap();
+    let officer = office.issue_user_token("li").await.unwrap();
+    let year = Policy::default().year_of(Utc::now());
+
+    let rows = |body: Value| -> Vec<(String, u32)> {
+        serde_json::from_value::<Vec<baodao_sync_server::store::ReportRow>>(body)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.member_id.as_str().to_owned(), r.points))
+            .collect()
+    };
+    let (status, body) = get(
+        &server,
+        &admin,
+        &format!("/api/v1/office/points?year={year}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        rows(body),
+        vec![
+            ("M001".into(), 0),
+            ("M002".into(), 1),
+            ("M003".into(), 0),
+            ("M900".into(), 0)
+        ]
+    );
+    let (_, body) = get(&server, &admin, "/api/v1/office/points?community=C01").await;
+    assert_eq!(rows(body).len(), 3);
+    let (_, body) = get(
+        &server,
+        &admin,
+        "/api/v1/office/points?organization=%E6%B8%AC%E8%A9%A6%E9%BB%A8%E6%94%AF%E9%83%A8",
+    )
+    .await;
+    assert_eq!(rows(body).len(), 4, "every test member is of 測試黨支部");
+    let (_, body) = get(&server, &admin, "/api/v1/office/points?organization=nobody").await;
+    assert!(rows(body).is_empty());
+    // An officer sees their community only, and may not ask for another.
+    let (_, body) = get(&server, &officer, "/api/v1/office/points").await;
+    assert_eq!(rows(body), vec![("M900".into(), 0)]);
+    assert_eq!(
+        get(&server, &officer, "/api/v1/office/points?community=C01")
+            .await
+            .0,
+        403
+    );
+    for bad in [
+        "?year=1999",
+        "?year=x",
+        "?community=%20",
+        "?limit=-1&year=99999999999",
+    ] {
+        let (status, body) = get(&server, &admin, &format!("/api/v1/office/points{bad}")).await;
+        assert_eq!(status, 422, "{bad}: {body}");
+        assert!(body["error"]["code"].is_string(), "{bad}: {body}");
+    }
+    assert_eq!(get(&server, &token, "/api/v1/office/points").await.0, 401);
+
+    // The CSV: a BOM for Excel, the same rows, formulas as text.
+    let response = server
+        .client
+        .get(server.url(&format!("/api/v1/office/reports/points.csv?year={year}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/csv; charset=utf-8"
+    );
+    let text = response.text().await.unwrap();
+    assert!(text.starts_with('\u{feff}'));
+    let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(
+        lines[0],
+        "member_id,name,organization,community,year,attended,points"
+    );
+    assert_eq!(lines.len(), 5);
+    assert!(
+        lines[2].starts_with("M002,") && lines[2].ends_with(",1,1"),
+        "{}",
+        lines[2]
+    );
+    assert!(lines[4].contains("'=HYPERLINK"), "{}", lines[4]);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_points_by_community_and_organisation_as_json_and_csv() {
+    points_by_community_and_organisation_as_json_and_csv(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_points_by_community_and_organisation_as_json_and_csv() {
+    points_by_community_and_organisation_as_json_and_csv(Backend::Postgres).await;
+}

@@ -38,6 +38,11 @@ pub fn router(state: AppState) -> Router {
             post(v1::office::decide),
         )
         .route("/api/v1/office/audit", get(v1::office::audit))
+        .route("/api/v1/office/points", get(v1::office::points))
+        .route(
+            "/api/v1/office/reports/points.csv",
+            get(v1::office::points_csv),
+        )
         .fallback(|| async { Error::NotFound("route".into()) })
         .layer(DefaultBodyLimit::max(limits.body_bytes))
         .layer(TimeoutLayer::with_status_code(

@@ -31,7 +31,7 @@ use uuid::Uuid;
 pub use dataset::DataSet;
 pub use model::{
     AuditEntry, CardWriter, ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk, KioskInfo,
-    Registration, ReportRow, ReviewItem,
+    Registration, ReportFilter, ReportRow, ReviewItem,
 };
 
 use crate::domain::office::{Decision, OfficeUser};
@@ -86,7 +86,12 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
 
     /// Every member's standing in `year`, members without points included,
     /// ordered by member id. Computed by the database.
-    async fn points_report(&self, year: i32, policy: Policy) -> Result<Vec<ReportRow>>;
+    async fn points_report(
+        &self,
+        year: i32,
+        policy: Policy,
+        filter: ReportFilter,
+    ) -> Result<Vec<ReportRow>>;
 
     /// Adds or updates members in one transaction; unchanged rows are not
     /// touched, so incremental snapshots carry only real changes.

@@ -42,7 +42,7 @@ pub struct ImportSummary {
 }
 
 /// One line of the office's points report.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ReportRow {
     pub member_id: MemberId,
     pub name: String,
@@ -51,6 +51,24 @@ pub struct ReportRow {
     pub year: i32,
     pub attended: u32,
     pub points: u32,
+}
+
+/// Which members a points report lists (all by default).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportFilter {
+    /// Members of these communities only.
+    pub communities: Option<Vec<Community>>,
+    /// Members of this home organisation only (its exact name).
+    pub organization: Option<String>,
+}
+
+impl ReportFilter {
+    /// The communities as one comma-separated text (ids have no commas).
+    pub fn communities_text(&self) -> Option<String> {
+        self.communities
+            .as_deref()
+            .map(crate::domain::office::communities_text)
+    }
 }
 
 /// A signing key as the office sees it.

@@ -3,7 +3,10 @@
 //! obeys the user's role and communities.
 
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use baodao_shared::bounds;
 use baodao_shared::protocol::ErrorBody;
 use chrono::Utc;
@@ -11,10 +14,22 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::domain::office::{Decision, Role};
+use baodao_shared::Community;
+
+use crate::domain::office::{Decision, OfficeUser, Role};
 use crate::error::{Error, Result};
 use crate::routes::{ApiJson, OfficeAuth};
-use crate::store::{AuditEntry, ReviewItem};
+use crate::store::{AuditEntry, ReportFilter, ReportRow, ReviewItem};
+
+/// A query string as axum parses it, its rejection answered in the API's
+/// shape (422 `invalid_query`) rather than axum's plain text.
+type QueryResult<T> = std::result::Result<Query<T>, QueryRejection>;
+
+fn query_or_422<T>(query: QueryResult<T>) -> Result<T> {
+    query
+        .map(|Query(q)| q)
+        .map_err(|e| Error::bad_request("invalid_query", e.body_text()))
+}
 
 /// At most this many items an answer.
 const MAX_LIMIT: u32 = 1000;
@@ -38,14 +53,17 @@ fn limit(query: &ListQuery) -> u32 {
     security(("office_token" = [])),
     responses(
         (status = 200, body = Vec<ReviewItem>),
+        (status = 422, description = "A query that is not a limit", body = ErrorBody),
         (status = 401, description = "Missing, unknown or revoked office token", body = ErrorBody),
+        (status = 429, description = "Too many requests; see Retry-After", body = ErrorBody),
     )
 )]
 pub async fn queue(
     State(state): State<AppState>,
     OfficeAuth(user): OfficeAuth,
-    Query(query): Query<ListQuery>,
+    query: QueryResult<ListQuery>,
 ) -> Result<Json<Vec<ReviewItem>>> {
+    let query = query_or_422(query)?;
     let scope = user.scope().map(<[_]>::to_vec);
     Ok(Json(state.store.review_queue(scope, limit(&query)).await?))
 }
@@ -69,7 +87,11 @@ pub struct ReviewRequest {
     security(("office_token" = [])),
     responses(
         (status = 200, description = "The record as it now is", body = ReviewItem),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 413, description = "A body over the limit", body = ErrorBody),
+        (status = 415, description = "Not sent as application/json", body = ErrorBody),
         (status = 401, description = "Missing, unknown or revoked office token", body = ErrorBody),
+        (status = 429, description = "Too many requests; see Retry-After", body = ErrorBody),
         (status = 403, description = "A viewer, or another community's record", body = ErrorBody),
         (status = 404, description = "No such record", body = ErrorBody),
         (status = 409, description = "Not a held or rejected record", body = ErrorBody),
@@ -108,18 +130,139 @@ pub async fn decide(
     responses(
         (status = 200, body = Vec<AuditEntry>),
         (status = 401, description = "Missing, unknown or revoked office token", body = ErrorBody),
+        (status = 429, description = "Too many requests; see Retry-After", body = ErrorBody),
         (status = 403, description = "An officer (the log spans every community)", body = ErrorBody),
+        (status = 422, description = "A query that is not a limit", body = ErrorBody),
     )
 )]
 pub async fn audit(
     State(state): State<AppState>,
     OfficeAuth(user): OfficeAuth,
-    Query(query): Query<ListQuery>,
+    query: QueryResult<ListQuery>,
 ) -> Result<Json<Vec<AuditEntry>>> {
+    let query = query_or_422(query)?;
     if user.role == Role::Officer {
         return Err(Error::Forbidden(
             "the audit log spans every community: admins and viewers read it".into(),
         ));
     }
     Ok(Json(state.store.audit_log(limit(&query)).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PointsQuery {
+    /// The year (this year by default).
+    pub year: Option<i32>,
+    /// One community's members only.
+    pub community: Option<String>,
+    /// One home organisation's members only (its exact name).
+    pub organization: Option<String>,
+}
+
+/// Whom a points request lists: what it asks, within the user's reach.
+fn report_filter(user: &OfficeUser, query: &PointsQuery) -> Result<ReportFilter> {
+    let community: Option<Community> = query
+        .community
+        .as_deref()
+        .map(|c| {
+            c.parse().map_err(|e: baodao_shared::Error| {
+                Error::bad_request("invalid_community", e.to_string())
+            })
+        })
+        .transpose()?;
+    let communities = match (community, user.scope()) {
+        (Some(c), Some(mine)) if !mine.contains(&c) => {
+            return Err(Error::Forbidden(format!("community {c} is not yours")));
+        }
+        (Some(c), _) => Some(vec![c]),
+        (None, mine) => mine.map(<[_]>::to_vec),
+    };
+    let organization = query
+        .organization
+        .as_deref()
+        .map(|o| {
+            bounds::check_text("organization", o, bounds::MAX_NAME_CHARS)
+                .map(str::to_owned)
+                .map_err(|e| Error::bad_request("invalid_organization", e.to_string()))
+        })
+        .transpose()?;
+    Ok(ReportFilter {
+        communities,
+        organization,
+    })
+}
+
+async fn report(
+    state: &AppState,
+    user: &OfficeUser,
+    query: &PointsQuery,
+) -> Result<Vec<ReportRow>> {
+    let policy = state.settings.policy;
+    let year = query.year.unwrap_or_else(|| policy.year_of(Utc::now()));
+    let year =
+        bounds::check_year(year).map_err(|e| Error::bad_request("invalid_year", e.to_string()))?;
+    let filter = report_filter(user, query)?;
+    state.store.points_report(year, policy, filter).await
+}
+
+/// Every member's points in a year (distinct activities attended, points
+/// after the cap), by member id; an officer's communities only.
+#[utoipa::path(
+    get,
+    path = "/api/v1/office/points",
+    params(PointsQuery),
+    security(("office_token" = [])),
+    responses(
+        (status = 200, body = Vec<ReportRow>),
+        (status = 401, description = "Missing, unknown or revoked office token", body = ErrorBody),
+        (status = 429, description = "Too many requests; see Retry-After", body = ErrorBody),
+        (status = 403, description = "An officer asking for another community", body = ErrorBody),
+        (status = 422, description = "A year outside 2000-2100, a bad community or organisation", body = ErrorBody),
+    )
+)]
+pub async fn points(
+    State(state): State<AppState>,
+    OfficeAuth(user): OfficeAuth,
+    query: QueryResult<PointsQuery>,
+) -> Result<Json<Vec<ReportRow>>> {
+    let query = query_or_422(query)?;
+    Ok(Json(report(&state, &user, &query).await?))
+}
+
+/// The same as a CSV file for a spreadsheet (UTF-8 with a BOM, so Excel
+/// reads the Chinese; cells that look like formulas are written as text).
+#[utoipa::path(
+    get,
+    path = "/api/v1/office/reports/points.csv",
+    params(PointsQuery),
+    security(("office_token" = [])),
+    responses(
+        (status = 200, description = "CSV", content_type = "text/csv"),
+        (status = 401, description = "Missing, unknown or revoked office token", body = ErrorBody),
+        (status = 429, description = "Too many requests; see Retry-After", body = ErrorBody),
+        (status = 403, description = "An officer asking for another community", body = ErrorBody),
+        (status = 422, description = "A year outside 2000-2100, a bad community or organisation", body = ErrorBody),
+    )
+)]
+pub async fn points_csv(
+    State(state): State<AppState>,
+    OfficeAuth(user): OfficeAuth,
+    query: QueryResult<PointsQuery>,
+) -> Result<Response> {
+    let query = query_or_422(query)?;
+    let rows = report(&state, &user, &query).await?;
+    let mut body = "\u{feff}".as_bytes().to_vec();
+    crate::reports::points_csv(&mut body, &rows)
+        .map_err(|e| Error::Internal(format!("writing the CSV: {e}")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"points.csv\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }

@@ -34,7 +34,7 @@ use uuid::Uuid;
 use crate::domain::office::{Decision, OfficeUser};
 use crate::store::{
     AuditEntry, CardWriter, DataSet, Decoded, ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk,
-    KioskInfo, Registration, ReportRow, ReviewItem, Storage,
+    KioskInfo, Registration, ReportFilter, ReportRow, ReviewItem, Storage,
 };
 
 refinery::embed_migrations!("migrations/postgres");
@@ -213,9 +213,14 @@ impl Storage for PgStorage {
         snapshot::member_points_of(&client, &member_id, community.as_ref(), year, &policy).await
     }
 
-    async fn points_report(&self, year: i32, policy: Policy) -> Result<Vec<ReportRow>> {
+    async fn points_report(
+        &self,
+        year: i32,
+        policy: Policy,
+        filter: ReportFilter,
+    ) -> Result<Vec<ReportRow>> {
         let mut client = self.client().await?;
-        snapshot::points_report(&mut client, year, &policy).await
+        snapshot::points_report(&mut client, year, &policy, &filter).await
     }
 
     async fn upsert_members(&self, members: Vec<Member>) -> Result<ImportSummary> {

@@ -31,7 +31,9 @@ use tokio_postgres::IsolationLevel;
 use super::admin::{card_keys, roster_entry, row_to_activity};
 use super::{count, parse, to_ms};
 use crate::error::Result;
-use crate::store::model::{Kiosk, ReportRow, member_points, usable_cursor, year_range};
+use crate::store::model::{
+    Kiosk, ReportFilter, ReportRow, member_points, usable_cursor, year_range,
+};
 
 /// How far ahead a kiosk sees the programme.
 const DAYS_AHEAD: i64 = 30;
@@ -274,6 +276,7 @@ pub(super) async fn points_report(
     client: &mut Object,
     year: i32,
     policy: &Policy,
+    filter: &ReportFilter,
 ) -> Result<Vec<ReportRow>> {
     let tx = client
         .build_transaction()
@@ -292,8 +295,14 @@ pub(super) async fn points_report(
          SELECT m.member_id, m.name, m.organization, m.community, COALESCE(t.n, 0),
                 LEAST(COALESCE(t.n, 0) * $3, $4)
          FROM members m LEFT JOIN attended t ON t.member_key = m.member_key
+         WHERE ($5::text[] IS NULL OR m.community = ANY($5))
+           AND ($6::text IS NULL OR m.organization = $6)
          ORDER BY m.member_id"
     );
+    let communities: Option<Vec<&str>> = filter
+        .communities
+        .as_ref()
+        .map(|c| c.iter().map(Community::as_str).collect());
     let rows = tx
         .query(
             sql,
@@ -302,6 +311,8 @@ pub(super) async fn points_report(
                 &to_ms(to),
                 &i64::from(policy.points_per_activity),
                 &i64::from(policy.annual_cap),
+                &communities,
+                &filter.organization,
             ],
         )
         .await?;

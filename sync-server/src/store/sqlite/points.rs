@@ -9,7 +9,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{Store, parse_column, to_ms};
 use crate::error::Result;
-use crate::store::model::{ReportRow, member_points, year_range};
+use crate::store::model::{ReportFilter, ReportRow, member_points, year_range};
 
 /// `(member_key, attended, points)` for the year `?1..?2`, with `?3`
 /// points an activity and a cap of `?4`; `$member` narrows it. Distinct
@@ -69,7 +69,12 @@ impl Store {
 
     /// Every member's standing in `year`, members without points included,
     /// ordered by member id.
-    pub fn points_report(&self, year: i32, policy: &Policy) -> Result<Vec<ReportRow>> {
+    pub fn points_report(
+        &self,
+        year: i32,
+        policy: &Policy,
+        filter: &ReportFilter,
+    ) -> Result<Vec<ReportRow>> {
         self.read(|tx| {
             let (from, to) = year_range(policy, year);
             let mut stmt = tx.prepare(concat!(
@@ -79,6 +84,8 @@ impl Store {
                  SELECT m.member_id, m.name, m.organization, m.community, COALESCE(t.n, 0),
                         COALESCE(t.points, 0)
                  FROM members m LEFT JOIN attended t ON t.member_key = m.member_key
+                 WHERE (?5 IS NULL OR instr(',' || ?5 || ',', ',' || m.community || ',') > 0)
+                   AND (?6 IS NULL OR m.organization = ?6)
                  ORDER BY m.member_id"
             ))?;
             let rows = stmt.query_map(
@@ -86,7 +93,9 @@ impl Store {
                     to_ms(from),
                     to_ms(to),
                     policy.points_per_activity,
-                    policy.annual_cap
+                    policy.annual_cap,
+                    filter.communities_text(),
+                    filter.organization
                 ],
                 |r| {
                     Ok(ReportRow {

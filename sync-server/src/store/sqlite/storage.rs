@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::domain::office::{Decision, OfficeUser};
 use crate::store::{
     AuditEntry, CardWriter, DataSet, Decoded, ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk,
-    KioskInfo, Registration, ReportRow, ReviewItem, Storage,
+    KioskInfo, Registration, ReportFilter, ReportRow, ReviewItem, Storage,
 };
 
 /// SQLite behind the storage contract.
@@ -105,8 +105,14 @@ impl Storage for SqliteStorage {
             .await
     }
 
-    async fn points_report(&self, year: i32, policy: Policy) -> Result<Vec<ReportRow>> {
-        self.with(move |s| s.points_report(year, &policy)).await
+    async fn points_report(
+        &self,
+        year: i32,
+        policy: Policy,
+        filter: ReportFilter,
+    ) -> Result<Vec<ReportRow>> {
+        self.with(move |s| s.points_report(year, &policy, &filter))
+            .await
     }
 
     async fn upsert_members(&self, members: Vec<Member>) -> Result<ImportSummary> {
