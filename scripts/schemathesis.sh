@@ -44,14 +44,19 @@ done
 
 status=0
 run() {
+  local workers=$1
+  shift
   python3 -m schemathesis.cli --no-color run "http://$addr/api/openapi.json" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
     --max-examples "${SCHEMATHESIS_EXAMPLES:-200}" \
     --seed 20261130 \
-    --workers 2 "$@" || status=$?
+    --workers "$workers" "$@" || status=$?
 }
-run --header "Authorization: Bearer $token"
-run --header "Authorization: Bearer $office" --include-path-regex '^/api/v1/office/'
+run 2 --header "Authorization: Bearer $token"
+# One worker: CPython 3.11's compiler is not thread-safe under recursion
+# ("AST constructor recursion depth mismatch" inside schemathesis, seen on
+# the office schemas with two).
+run 1 --header "Authorization: Bearer $office" --include-path-regex '^/api/v1/office/'
 
 if grep -q 'panicked' "$work/server.log"; then
   echo "schemathesis: the server logged a panic:" >&2

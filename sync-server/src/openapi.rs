@@ -16,6 +16,8 @@ use utoipa::{Modify, OpenApi};
         crate::routes::v1::office::audit,
         crate::routes::v1::office::points,
         crate::routes::v1::office::points_csv,
+        crate::routes::v1::office::enter,
+        crate::routes::v1::office::void,
         crate::routes::health::get,
         crate::routes::health::ready,
     ),

@@ -367,3 +367,150 @@ async fn sqlite_points_by_community_and_organisation_as_json_and_csv() {
 async fn postgres_points_by_community_and_organisation_as_json_and_csv() {
     points_by_community_and_organisation_as_json_and_csv(Backend::Postgres).await;
 }
+
+async fn post(server: &TestServer, token: &str, path: &str, body: &Value) -> (u16, Value) {
+    let response = server
+        .client
+        .post(server.url(path))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn paper_lists_and_voids_by_the_office(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await.unwrap();
+    let kiosk = server.open_activity(1..=2).await.unwrap();
+    server
+        .import_members(&[("M900", "王芳", "C02")])
+        .await
+        .unwrap();
+    let (start, end) = open_now();
+    server
+        .import_activities(&[("B1", "C02", start, end)])
+        .await
+        .unwrap();
+    let office = &server.office;
+    office
+        .add_user(
+            "li",
+            Role::Officer,
+            vec!["C01".parse().unwrap()],
+            "staple battery horse",
+        )
+        .await
+        .unwrap();
+    office
+        .add_user("zhao", Role::Viewer, vec![], "battery staple correct")
+        .await
+        .unwrap();
+    let officer = office.issue_user_token("li").await.unwrap();
+    let viewer = office.issue_user_token("zhao").await.unwrap();
+    let year = Policy::default().year_of(Utc::now());
+    let before = server.snapshot(&kiosk, None).await.unwrap();
+
+    // The kiosk was down: the officer enters M001 from the paper list.
+    let paper = json!({"member_id": "M001", "activity_id": "A1", "note": "簽到表（紙本）"});
+    let (status, body) = post(&server, &viewer, "/api/v1/office/attendance", &paper).await;
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = post(&server, &officer, "/api/v1/office/attendance", &paper).await;
+    assert_eq!(status, 200, "{body}");
+    let entered: ReviewItem = serde_json::from_value(body).unwrap();
+    assert_eq!(entered.status, RecordStatus::Accepted);
+    assert_eq!(entered.method, "office");
+    assert_eq!(entered.kiosk_id, "office:li");
+    assert_eq!(server.points(&kiosk, "M001", year).await.unwrap().points, 1);
+    let delta = server
+        .snapshot(&kiosk, Some((before.cursor, before.epoch)))
+        .await
+        .unwrap();
+    assert!(
+        delta
+            .points
+            .iter()
+            .any(|p| p.member_id.as_str() == "M001" && p.points == 1)
+    );
+    // Not twice, not elsewhere, not without a reason, not for nobody.
+    assert_eq!(
+        post(&server, &officer, "/api/v1/office/attendance", &paper)
+            .await
+            .0,
+        409
+    );
+    let other = json!({"member_id": "M900", "activity_id": "B1", "note": "x"});
+    assert_eq!(
+        post(&server, &officer, "/api/v1/office/attendance", &other)
+            .await
+            .0,
+        403
+    );
+    let bare = json!({"member_id": "M002", "activity_id": "A1", "note": ""});
+    assert_eq!(
+        post(&server, &officer, "/api/v1/office/attendance", &bare)
+            .await
+            .0,
+        422
+    );
+    let nobody = json!({"member_id": "M404", "activity_id": "A1", "note": "x"});
+    assert_eq!(
+        post(&server, &officer, "/api/v1/office/attendance", &nobody)
+            .await
+            .0,
+        404
+    );
+
+    // Entered in error: voided, the point goes; not twice.
+    let path = format!("/api/v1/office/records/{}/void", entered.record_id);
+    assert_eq!(
+        post(&server, &viewer, &path, &json!({"note": "x"})).await.0,
+        403
+    );
+    assert_eq!(
+        post(&server, &officer, &path, &json!({"note": ""})).await.0,
+        422
+    );
+    let (status, body) = post(&server, &officer, &path, &json!({"note": "錄錯了人"})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(server.points(&kiosk, "M001", year).await.unwrap().points, 0);
+    assert_eq!(
+        post(&server, &officer, &path, &json!({"note": "again"}))
+            .await
+            .0,
+        409
+    );
+    let missing = format!("/api/v1/office/records/{}/void", uuid::Uuid::nil());
+    assert_eq!(
+        post(&server, &officer, &missing, &json!({"note": "x"}))
+            .await
+            .0,
+        404
+    );
+
+    // Both in the audit log, with who and why.
+    let log = office.store().audit_log(10).await.unwrap();
+    let actions: Vec<(&str, &str, &str)> = log
+        .iter()
+        .map(|e| (e.actor.as_str(), e.action.as_str(), e.note.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("li", "record.void", "錄錯了人"),
+            ("li", "attendance.enter", "簽到表（紙本）")
+        ]
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_paper_lists_and_voids_by_the_office() {
+    paper_lists_and_voids_by_the_office(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_paper_lists_and_voids_by_the_office() {
+    paper_lists_and_voids_by_the_office(Backend::Postgres).await;
+}

@@ -111,6 +111,42 @@ pub fn review(
     })
 }
 
+/// The kiosk id office entries are filed under: who entered them.
+pub fn office_kiosk(user: &OfficeUser) -> String {
+    format!("office:{}", user.username)
+}
+
+/// Whether `user` may enter attendance for an activity of `community` for
+/// a member who `already_counts` there.
+pub fn may_enter(user: &OfficeUser, community: &str, already_counts: bool) -> crate::Result<()> {
+    if !user.may_change(community) {
+        return Err(crate::Error::Forbidden(format!(
+            "community {community} is not yours to change"
+        )));
+    }
+    if already_counts {
+        return Err(crate::Error::Conflict(
+            "the member already counts at this activity".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `user` may void a record of `community` that is `voided` already.
+pub fn may_void(user: &OfficeUser, community: &str, voided: bool) -> crate::Result<()> {
+    if !user.may_change(community) {
+        return Err(crate::Error::Forbidden(format!(
+            "community {community} is not yours to change"
+        )));
+    }
+    if voided {
+        return Err(crate::Error::Conflict(
+            "the record is voided already".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// The audit log's wording of a review: action, subject, before, after.
 pub fn review_audit(
     record_id: uuid::Uuid,

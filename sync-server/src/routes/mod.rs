@@ -39,6 +39,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/office/audit", get(v1::office::audit))
         .route("/api/v1/office/points", get(v1::office::points))
+        .route("/api/v1/office/attendance", post(v1::office::enter))
+        .route(
+            "/api/v1/office/records/{record_id}/void",
+            post(v1::office::void),
+        )
         .route(
             "/api/v1/office/reports/points.csv",
             get(v1::office::points_csv),

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use baodao_shared::card::{Card, CardKey, CardRefusal, KeyId};
 use baodao_shared::protocol::{BatchReceipt, MemberPoints, RosterEntry, Snapshot};
-use baodao_shared::{Activity, Community, KioskId, Member, MemberId, Policy};
+use baodao_shared::{Activity, ActivityId, Community, KioskId, Member, MemberId, Policy};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -174,6 +174,24 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         &self,
         record_id: Uuid,
         decision: Decision,
+        user: OfficeUser,
+        note: String,
+        now: DateTime<Utc>,
+    ) -> Result<ReviewItem>;
+    /// Enters attendance after the fact (from a paper list) as `user`: a
+    /// counting record of the activity's community, with its audit entry.
+    async fn enter_attendance(
+        &self,
+        member_id: MemberId,
+        activity_id: ActivityId,
+        user: OfficeUser,
+        note: String,
+        now: DateTime<Utc>,
+    ) -> Result<ReviewItem>;
+    /// Voids a record as `user`, with its audit entry; the points follow.
+    async fn office_void(
+        &self,
+        record_id: Uuid,
         user: OfficeUser,
         note: String,
         now: DateTime<Utc>,

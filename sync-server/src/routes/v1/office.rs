@@ -266,3 +266,109 @@ pub async fn points_csv(
     )
         .into_response())
 }
+
+/// Attendance entered after the fact, from a paper list.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct AttendanceRequest {
+    pub member_id: String,
+    pub activity_id: String,
+    /// Why (e.g. "the kiosk was down; paper list signed by the organiser"),
+    /// 1 to 500 characters; kept in the audit log.
+    pub note: String,
+}
+
+/// A reason the office gives, required.
+fn reason(note: &str) -> Result<String> {
+    bounds::check_text("note", note, bounds::MAX_REASON_CHARS)
+        .map(str::to_owned)
+        .map_err(|e| Error::bad_request("invalid_note", e.to_string()))
+}
+
+/// Enters attendance after the fact: a counting record of the activity's
+/// community (admins, and officers there), with its audit entry.
+#[utoipa::path(
+    post,
+    path = "/api/v1/office/attendance",
+    request_body = AttendanceRequest,
+    security(("office_token" = [])),
+    responses(
+        (status = 200, description = "The record entered", body = ReviewItem),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 401, description = "Missing, unknown or revoked office token", body = ErrorBody),
+        (status = 403, description = "A viewer, or another community's activity", body = ErrorBody),
+        (status = 404, description = "No such member or activity", body = ErrorBody),
+        (status = 409, description = "The member already counts at the activity", body = ErrorBody),
+        (status = 413, description = "A body over the limit", body = ErrorBody),
+        (status = 415, description = "Not sent as application/json", body = ErrorBody),
+        (status = 422, description = "Bad ids, or a missing or bad note", body = ErrorBody),
+        (status = 429, description = "Too many requests; see Retry-After", body = ErrorBody),
+    )
+)]
+pub async fn enter(
+    State(state): State<AppState>,
+    OfficeAuth(user): OfficeAuth,
+    ApiJson(request): ApiJson<AttendanceRequest>,
+) -> Result<Json<ReviewItem>> {
+    let member_id = request
+        .member_id
+        .parse()
+        .map_err(|e: baodao_shared::Error| {
+            Error::bad_request("invalid_member_id", e.to_string())
+        })?;
+    let activity_id = request
+        .activity_id
+        .parse()
+        .map_err(|e: baodao_shared::Error| {
+            Error::bad_request("invalid_activity_id", e.to_string())
+        })?;
+    let note = reason(&request.note)?;
+    let item = state
+        .store
+        .enter_attendance(member_id, activity_id, user, note, Utc::now())
+        .await?;
+    Ok(Json(item))
+}
+
+/// Why a record is voided.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct VoidRequest {
+    /// 1 to 500 characters; kept in the audit log.
+    pub note: String,
+}
+
+/// Voids a record (admins, and officers of its community); its points go.
+#[utoipa::path(
+    post,
+    path = "/api/v1/office/records/{record_id}/void",
+    params(("record_id" = Uuid, Path)),
+    request_body = VoidRequest,
+    security(("office_token" = [])),
+    responses(
+        (status = 200, description = "The record voided", body = ReviewItem),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 401, description = "Missing, unknown or revoked office token", body = ErrorBody),
+        (status = 403, description = "A viewer, or another community's record", body = ErrorBody),
+        (status = 404, description = "No such record", body = ErrorBody),
+        (status = 409, description = "Voided already", body = ErrorBody),
+        (status = 413, description = "A body over the limit", body = ErrorBody),
+        (status = 415, description = "Not sent as application/json", body = ErrorBody),
+        (status = 422, description = "Not a record id, or a missing or bad note", body = ErrorBody),
+        (status = 429, description = "Too many requests; see Retry-After", body = ErrorBody),
+    )
+)]
+pub async fn void(
+    State(state): State<AppState>,
+    OfficeAuth(user): OfficeAuth,
+    Path(record_id): Path<String>,
+    ApiJson(request): ApiJson<VoidRequest>,
+) -> Result<Json<ReviewItem>> {
+    let record_id: Uuid = record_id
+        .parse()
+        .map_err(|_| Error::bad_request("invalid_record_id", "not a record id (a UUID)"))?;
+    let note = reason(&request.note)?;
+    let item = state
+        .store
+        .office_void(record_id, user, note, Utc::now())
+        .await?;
+    Ok(Json(item))
+}

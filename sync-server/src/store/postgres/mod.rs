@@ -22,7 +22,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use baodao_shared::card::{CardKey, KeyId};
 use baodao_shared::protocol::{BatchReceipt, MemberPoints, RosterEntry, Snapshot};
-use baodao_shared::{Activity, Community, KioskId, Member, MemberId, Policy};
+use baodao_shared::{Activity, ActivityId, Community, KioskId, Member, MemberId, Policy};
 use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
@@ -369,6 +369,29 @@ impl Storage for PgStorage {
     ) -> Result<ReviewItem> {
         let mut client = self.client().await?;
         office::review(&mut client, record_id, decision, &user, &note, now).await
+    }
+
+    async fn enter_attendance(
+        &self,
+        member_id: MemberId,
+        activity_id: ActivityId,
+        user: OfficeUser,
+        note: String,
+        now: DateTime<Utc>,
+    ) -> Result<ReviewItem> {
+        let mut client = self.client().await?;
+        office::enter_attendance(&mut client, &member_id, &activity_id, &user, &note, now).await
+    }
+
+    async fn office_void(
+        &self,
+        record_id: Uuid,
+        user: OfficeUser,
+        note: String,
+        now: DateTime<Utc>,
+    ) -> Result<ReviewItem> {
+        let mut client = self.client().await?;
+        office::office_void(&mut client, record_id, &user, &note, now).await
     }
 
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>> {

@@ -1,8 +1,8 @@
 //! Office users, their tokens, the review of held and refused records, and
 //! the audit log, on PostgreSQL.
 
-use baodao_shared::Community;
 use baodao_shared::protocol::{Reason, RecordStatus};
+use baodao_shared::{ActivityId, Community, MemberId};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Object};
 use tokio_postgres::Row;
@@ -147,6 +147,154 @@ pub(super) async fn review(
         .ok_or_else(|| Error::Internal("a reviewed record vanished".into()))?;
     tx.commit().await?;
     Ok(after)
+}
+
+pub(super) async fn enter_attendance(
+    client: &mut Object,
+    member_id: &MemberId,
+    activity_id: &ActivityId,
+    user: &OfficeUser,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<ReviewItem> {
+    let tx = client.transaction().await?;
+    // Locks the member's row: two offices entering one paper list at once
+    // queue here, and the second finds the first's record.
+    let member: i64 = tx
+        .query_opt(
+            "SELECT member_key FROM members WHERE member_id = $1 FOR UPDATE",
+            &[&member_id.as_str()],
+        )
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("member {member_id}")))?
+        .get(0);
+    let activity = tx
+        .query_opt(
+            "SELECT activity_key, community, starts_at FROM activities WHERE activity_id = $1",
+            &[&activity_id.as_str()],
+        )
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("activity {activity_id}")))?;
+    let (activity_key, community, starts_at): (i64, String, i64) =
+        (activity.get(0), activity.get(1), activity.get(2));
+    let already = tx
+        .query_opt(
+            concat!(
+                "SELECT 1 FROM attendance WHERE member_key = $1 AND activity_key = $2 AND status IN ",
+                counting!()
+            ),
+            &[&member, &activity_key],
+        )
+        .await?
+        .is_some();
+    office::may_enter(user, &community, already)?;
+    let record_id = Uuid::now_v7();
+    tx.execute(
+        "INSERT INTO attendance (record_id, kiosk_id, batch_id, member_id, activity_id, member_key,
+             activity_key, scanned_at, corrected_at, method, received_at, status, community)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 'office', $9, 'accepted', $10)",
+        &[
+            &record_id,
+            &office::office_kiosk(user),
+            &Uuid::nil(),
+            &member_id.as_str(),
+            &activity_id.as_str(),
+            &member,
+            &activity_key,
+            &starts_at,
+            &to_ms(now),
+            &community,
+        ],
+    )
+    .await?;
+    audit(
+        &tx,
+        now,
+        user,
+        ("attendance.enter", &format!("record:{record_id}")),
+        (
+            None,
+            Some(&format!("{member_id} at {activity_id}: accepted")),
+        ),
+        note,
+    )
+    .await?;
+    let item = find(&tx, record_id, "")
+        .await?
+        .ok_or_else(|| Error::Internal("an entered record vanished".into()))?;
+    tx.commit().await?;
+    Ok(item)
+}
+
+pub(super) async fn office_void(
+    client: &mut Object,
+    record_id: Uuid,
+    user: &OfficeUser,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<ReviewItem> {
+    let tx = client.transaction().await?;
+    let record = find(&tx, record_id, " FOR UPDATE")
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("record {record_id}")))?;
+    let voided = tx
+        .query_opt(
+            "SELECT 1 FROM voids WHERE record_id = $1 AND community = $2",
+            &[&record_id, &record.community],
+        )
+        .await?
+        .is_some();
+    office::may_void(user, &record.community, voided)?;
+    tx.execute(
+        "INSERT INTO voids (record_id, community, kiosk_id, batch_id, reason, voided_at, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        &[
+            &record_id,
+            &record.community,
+            &office::office_kiosk(user),
+            &Uuid::nil(),
+            &if note.is_empty() { "voided by the office" } else { note },
+            &to_ms(now),
+        ],
+    )
+    .await?;
+    audit(
+        &tx,
+        now,
+        user,
+        ("record.void", &format!("record:{record_id}")),
+        (Some(record.status.code()), Some("voided")),
+        note,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(record)
+}
+
+/// Writes an audit entry: (action, subject), (before, after), note.
+async fn audit(
+    tx: &impl GenericClient,
+    at: DateTime<Utc>,
+    user: &OfficeUser,
+    (action, subject): (&str, &str),
+    (before, after): (Option<&str>, Option<&str>),
+    note: &str,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO audit (at, actor, action, subject, before_value, after_value, note)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            &to_ms(at),
+            &user.username,
+            &action,
+            &subject,
+            &before,
+            &after,
+            &note,
+        ],
+    )
+    .await?;
+    Ok(())
 }
 
 pub(super) async fn audit_log(client: &Object, limit: u32) -> Result<Vec<AuditEntry>> {

@@ -1,8 +1,8 @@
 //! Office users, their tokens, the review of held and refused records, and
 //! the audit log, on SQLite.
 
-use baodao_shared::Community;
 use baodao_shared::protocol::{Reason, RecordStatus};
+use baodao_shared::{ActivityId, Community, MemberId};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 use uuid::Uuid;
@@ -133,12 +133,121 @@ impl Store {
             )?;
             let (action, subject, was, is) =
                 office::review_audit(record_id, decision, (before.status, before.reason), status);
-            tx.execute(
-                "INSERT INTO audit (at, actor, action, subject, before_value, after_value, note)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![to_ms(now), user.username, action, subject, was, is, note],
+            audit(
+                tx,
+                now,
+                user,
+                (action, &subject),
+                (Some(&was), Some(&is)),
+                note,
             )?;
             find(tx, record_id)?.ok_or_else(|| Error::Internal("a reviewed record vanished".into()))
+        })
+    }
+
+    pub fn enter_attendance(
+        &self,
+        member_id: &MemberId,
+        activity_id: &ActivityId,
+        user: &OfficeUser,
+        note: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ReviewItem> {
+        self.write(|tx| {
+            let member: i64 = tx
+                .query_row(
+                    "SELECT member_key FROM members WHERE member_id = ?1",
+                    [member_id.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .ok_or_else(|| Error::NotFound(format!("member {member_id}")))?;
+            let (activity, community, starts_at): (i64, String, i64) = tx
+                .query_row(
+                    "SELECT activity_key, community, starts_at FROM activities WHERE activity_id = ?1",
+                    [activity_id.as_str()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?
+                .ok_or_else(|| Error::NotFound(format!("activity {activity_id}")))?;
+            let already = tx
+                .prepare_cached(concat!(
+                    "SELECT 1 FROM attendance WHERE member_key = ?1 AND activity_key = ?2 AND status IN ",
+                    counting!()
+                ))?
+                .exists([member, activity])?;
+            office::may_enter(user, &community, already)?;
+            let record_id = Uuid::now_v7();
+            let seq = next_seq(tx)?;
+            tx.execute(
+                "INSERT INTO attendance (record_id, kiosk_id, batch_id, member_id, activity_id, member_key,
+                     activity_key, scanned_at, corrected_at, method, card, received_at, status, reason, seq,
+                     community)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, 'office', NULL, ?9, 'accepted', NULL, ?10, ?11)",
+                params![
+                    record_id.as_bytes().as_slice(),
+                    office::office_kiosk(user),
+                    Uuid::nil().as_bytes().as_slice(),
+                    member_id.as_str(),
+                    activity_id.as_str(),
+                    member,
+                    activity,
+                    starts_at,
+                    to_ms(now),
+                    seq,
+                    community
+                ],
+            )?;
+            audit(
+                tx,
+                now,
+                user,
+                ("attendance.enter", &format!("record:{record_id}")),
+                (None, Some(&format!("{member_id} at {activity_id}: accepted"))),
+                note,
+            )?;
+            find(tx, record_id)?.ok_or_else(|| Error::Internal("an entered record vanished".into()))
+        })
+    }
+
+    pub fn office_void(
+        &self,
+        record_id: Uuid,
+        user: &OfficeUser,
+        note: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ReviewItem> {
+        self.write(|tx| {
+            let record = find(tx, record_id)?
+                .ok_or_else(|| Error::NotFound(format!("record {record_id}")))?;
+            let key = record_id.as_bytes().as_slice();
+            let voided = tx
+                .prepare_cached("SELECT 1 FROM voids WHERE record_id = ?1 AND community = ?2")?
+                .exists(params![key, record.community])?;
+            office::may_void(user, &record.community, voided)?;
+            let seq = next_seq(tx)?;
+            tx.execute(
+                "INSERT INTO voids (record_id, community, kiosk_id, batch_id, reason, voided_at, received_at, seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
+                params![
+                    key,
+                    record.community,
+                    office::office_kiosk(user),
+                    Uuid::nil().as_bytes().as_slice(),
+                    if note.is_empty() { "voided by the office" } else { note },
+                    to_ms(now),
+                    seq
+                ],
+            )?;
+            audit(
+                tx,
+                now,
+                user,
+                ("record.void", &format!("record:{record_id}")),
+                (Some(record.status.code()), Some("voided")),
+                note,
+            )?;
+            Ok(record)
         })
     }
 
@@ -162,6 +271,31 @@ impl Store {
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
     }
+}
+
+/// Writes an audit entry: (action, subject), (before, after), note.
+fn audit(
+    tx: &Transaction<'_>,
+    at: DateTime<Utc>,
+    user: &OfficeUser,
+    (action, subject): (&str, &str),
+    (before, after): (Option<&str>, Option<&str>),
+    note: &str,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO audit (at, actor, action, subject, before_value, after_value, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            to_ms(at),
+            user.username,
+            action,
+            subject,
+            before,
+            after,
+            note
+        ],
+    )?;
+    Ok(())
 }
 
 fn find(tx: &Transaction<'_>, record_id: Uuid) -> Result<Option<ReviewItem>> {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use baodao_shared::card::{CardKey, KeyId};
 use baodao_shared::protocol::{BatchReceipt, MemberPoints, RosterEntry, Snapshot};
-use baodao_shared::{Activity, Community, KioskId, Member, MemberId, Policy};
+use baodao_shared::{Activity, ActivityId, Community, KioskId, Member, MemberId, Policy};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::Store;
@@ -236,6 +236,29 @@ impl Storage for SqliteStorage {
         now: DateTime<Utc>,
     ) -> Result<ReviewItem> {
         self.with(move |s| s.review(record_id, decision, &user, &note, now))
+            .await
+    }
+
+    async fn enter_attendance(
+        &self,
+        member_id: MemberId,
+        activity_id: ActivityId,
+        user: OfficeUser,
+        note: String,
+        now: DateTime<Utc>,
+    ) -> Result<ReviewItem> {
+        self.with(move |s| s.enter_attendance(&member_id, &activity_id, &user, &note, now))
+            .await
+    }
+
+    async fn office_void(
+        &self,
+        record_id: Uuid,
+        user: OfficeUser,
+        note: String,
+        now: DateTime<Utc>,
+    ) -> Result<ReviewItem> {
+        self.with(move |s| s.office_void(record_id, &user, &note, now))
             .await
     }
 
