@@ -187,6 +187,13 @@ enum UserCommand {
         #[arg(long)]
         username: String,
     },
+    /// Revoke every API token of a user (a lost laptop, a person who left).
+    Revoke {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        username: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -419,6 +426,10 @@ async fn users(command: UserCommand, out: &mut impl Write) -> Result<()> {
                 "API token for {username} (shown only now; send it as `Authorization: Bearer ...`):"
             )?;
             writeln!(out, "{token}")?;
+        }
+        UserCommand::Revoke { common, username } => {
+            let revoked = office(&common).await?.revoke_user_tokens(&username).await?;
+            writeln!(out, "revoked {revoked} API token(s) of {username}")?;
         }
     }
     Ok(())

@@ -200,6 +200,14 @@ impl Office {
         Ok(token)
     }
 
+    /// Revokes every API token of `username` (a lost laptop, a person who
+    /// left); answers how many.
+    pub async fn revoke_user_tokens(&self, username: &str) -> Result<u64> {
+        self.store
+            .revoke_office_tokens(username.to_owned(), Utc::now())
+            .await
+    }
+
     pub async fn revoke_kiosk(&self, kiosk: &KioskId) -> Result<()> {
         self.store.revoke_kiosk(kiosk.clone(), Utc::now()).await
     }

@@ -492,4 +492,9 @@ fn office_users_and_their_tokens() {
     assert!(last.starts_with("bdo_") && last.len() == 68, "{token}");
     let missing = run(dir.path(), &["users", "token", "--username", "nobody"]);
     assert!(!missing.status.success());
+    let revoked = stdout(&run(dir.path(), &["users", "revoke", "--username", "li"]));
+    assert!(
+        revoked.contains("revoked 1 API token(s) of li"),
+        "{revoked}"
+    );
 }

@@ -227,6 +227,14 @@ async fn held_records_are_reviewed_by_role_and_community(backend: Backend) {
     );
     assert_eq!(get(&server, &viewer, "/api/v1/office/audit").await.0, 200);
     assert_eq!(get(&server, &officer, "/api/v1/office/audit").await.0, 403);
+
+    // A lost laptop: the viewer's tokens are revoked, a new one works.
+    assert_eq!(office.revoke_user_tokens("zhao").await.unwrap(), 1);
+    assert_eq!(get(&server, &viewer, "/api/v1/office/review").await.0, 401);
+    let fresh = office.issue_user_token("zhao").await.unwrap();
+    assert_eq!(get(&server, &fresh, "/api/v1/office/review").await.0, 200);
+    assert_eq!(get(&server, &admin, "/api/v1/office/review").await.0, 200);
+    assert!(office.revoke_user_tokens("nobody").await.is_err());
     server.stop().await;
 }
 

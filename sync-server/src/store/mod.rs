@@ -158,6 +158,8 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         token_hash: String,
         now: DateTime<Utc>,
     ) -> Result<()>;
+    /// Revokes every API token of `username`; answers how many.
+    async fn revoke_office_tokens(&self, username: String, now: DateTime<Utc>) -> Result<u64>;
     /// The office user an API token belongs to, if it is not revoked.
     async fn office_authenticate(&self, token: String) -> Result<Option<OfficeUser>>;
     /// Held and refused records, oldest first, of `scope`'s communities

@@ -345,6 +345,11 @@ impl Storage for PgStorage {
         office::add_office_token(&client, &username, &token_hash, now).await
     }
 
+    async fn revoke_office_tokens(&self, username: String, now: DateTime<Utc>) -> Result<u64> {
+        let client = self.client().await?;
+        office::revoke_office_tokens(&client, &username, now).await
+    }
+
     async fn office_authenticate(&self, token: String) -> Result<Option<OfficeUser>> {
         let client = self.client().await?;
         office::office_authenticate(&client, &token).await

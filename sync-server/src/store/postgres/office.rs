@@ -64,6 +64,27 @@ pub(super) async fn add_office_token(
     Ok(())
 }
 
+pub(super) async fn revoke_office_tokens(
+    client: &Object,
+    username: &str,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let user = client
+        .query_opt(
+            "SELECT user_id FROM office_users WHERE username = $1",
+            &[&username],
+        )
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("user {username}")))?
+        .get::<_, i64>(0);
+    Ok(client
+        .execute(
+            "UPDATE office_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+            &[&user, &to_ms(now)],
+        )
+        .await?)
+}
+
 pub(super) async fn office_authenticate(
     client: &Object,
     token: &str,

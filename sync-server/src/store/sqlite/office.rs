@@ -68,6 +68,24 @@ impl Store {
         })
     }
 
+    pub fn revoke_office_tokens(&self, username: &str, now: DateTime<Utc>) -> Result<u64> {
+        self.write(|tx| {
+            let user: i64 = tx
+                .query_row(
+                    "SELECT user_id FROM office_users WHERE username = ?1",
+                    [username],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .ok_or_else(|| Error::NotFound(format!("user {username}")))?;
+            let revoked = tx.execute(
+                "UPDATE office_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+                params![user, to_ms(now)],
+            )?;
+            Ok(u64::try_from(revoked).unwrap_or_default())
+        })
+    }
+
     pub fn office_authenticate(&self, token: &str) -> Result<Option<OfficeUser>> {
         self.read(|tx| {
             Ok(tx

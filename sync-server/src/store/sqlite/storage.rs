@@ -214,6 +214,11 @@ impl Storage for SqliteStorage {
             .await
     }
 
+    async fn revoke_office_tokens(&self, username: String, now: DateTime<Utc>) -> Result<u64> {
+        self.with(move |s| s.revoke_office_tokens(&username, now))
+            .await
+    }
+
     async fn office_authenticate(&self, token: String) -> Result<Option<OfficeUser>> {
         self.with(move |s| s.office_authenticate(&token)).await
     }
