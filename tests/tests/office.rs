@@ -26,16 +26,13 @@ async fn get(server: &TestServer, token: &str, path: &str) -> (u16, Value) {
 }
 
 async fn decide(server: &TestServer, token: &str, record: &str, body: &Value) -> (u16, Value) {
-    let response = server
-        .client
-        .post(server.url(&format!("/api/v1/office/review/{record}")))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    post(
+        server,
+        token,
+        &format!("/api/v1/office/review/{record}"),
+        body,
+    )
+    .await
 }
 
 async fn held_records_are_reviewed_by_role_and_community(backend: Backend) {

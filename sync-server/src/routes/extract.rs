@@ -27,6 +27,18 @@ where
     }
 }
 
+/// The bearer token of the request, if `shape` accepts it (a kiosk's or an
+/// office user's: each kind is its own prefix).
+fn token(parts: &Parts, shape: fn(&str) -> Option<&str>) -> Result<String, Error> {
+    parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(shape)
+        .map(str::to_owned)
+        .ok_or(Error::Unauthorized)
+}
+
 /// The kiosk behind the request's bearer token. Runs before the body is
 /// read, so an unauthenticated upload costs the server nothing.
 #[derive(Debug)]
@@ -36,13 +48,7 @@ impl FromRequestParts<AppState> for KioskAuth {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
-        let token = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(bearer)
-            .ok_or(Error::Unauthorized)?
-            .to_owned();
+        let token = token(parts, bearer)?;
         let kiosk = state.store.authenticate(token).await?;
         kiosk.map(Self).ok_or(Error::Unauthorized)
     }
@@ -57,13 +63,7 @@ impl FromRequestParts<AppState> for OfficeAuth {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
-        let token = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(office_bearer)
-            .ok_or(Error::Unauthorized)?
-            .to_owned();
+        let token = token(parts, office_bearer)?;
         let user = state.store.office_authenticate(token).await?;
         user.map(Self).ok_or(Error::Unauthorized)
     }
