@@ -65,12 +65,7 @@ pub async fn launch(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let store = store::open(
-        &settings.database_url(),
-        &settings.policy,
-        settings.database_pool_size,
-    )
-    .await?;
+    let store = store::open(&settings.database_url(), settings.database_pool_size).await?;
     let state = AppState::from_store(settings, store).await?;
     let addr = listener
         .local_addr()

@@ -59,14 +59,13 @@ pub async fn run(from: &DatabaseUrl, to: &DatabaseUrl, settings: &Settings) -> R
         )));
     }
     let policy = settings.policy;
-    let source = SqliteStorage::open(path, &policy).await?;
+    let source = SqliteStorage::open(path).await?;
     let target = PgStorage::connect(url, 4).await?;
+    let source_counts = source.table_counts().await?;
+    tracing::info!(counts = ?source_counts, "copying");
     let data = source.export().await?;
-    tracing::info!(counts = ?data.counts(), "copying");
     target.import(&data).await?;
-
-    let (source_counts, target_counts) =
-        (source.table_counts().await?, target.table_counts().await?);
+    let target_counts = target.table_counts().await?;
     if source_counts != target_counts {
         let differences: Vec<String> = source_counts
             .iter()

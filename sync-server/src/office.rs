@@ -44,7 +44,7 @@ impl Office {
         )))?;
         let url = settings.database_url();
         tracing::debug!(database = %url.redacted(), "opening the database");
-        let store = crate::store::open(&url, &settings.policy, settings.database_pool_size).await?;
+        let store = crate::store::open(&url, settings.database_pool_size).await?;
         Ok(Self {
             settings,
             store,
@@ -287,7 +287,7 @@ impl Office {
             ));
         };
         // Check it is a Baodao database before anything is replaced.
-        crate::store::sqlite::SqliteStorage::open(backup, &settings.policy).await?;
+        crate::store::sqlite::SqliteStorage::open(backup).await?;
         std::fs::create_dir_all(&settings.data_dir).map_err(Error::io(format!(
             "creating {}",
             settings.data_dir.display()

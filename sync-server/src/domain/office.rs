@@ -132,6 +132,16 @@ pub fn may_enter(user: &OfficeUser, community: &str, already_counts: bool) -> cr
     Ok(())
 }
 
+/// The reason an office void is stored with (the API requires one; a
+/// caller of the store without one gets this).
+pub fn void_reason(note: &str) -> &str {
+    if note.is_empty() {
+        "voided by the office"
+    } else {
+        note
+    }
+}
+
 /// Whether `user` may void a record of `community` that is `voided` already.
 pub fn may_void(user: &OfficeUser, community: &str, voided: bool) -> crate::Result<()> {
     if !user.may_change(community) {

@@ -258,14 +258,9 @@ fn redact(url: &str) -> String {
 }
 
 /// Opens (creating and migrating when needed) the database at `url`.
-/// `policy` gives SQLite the time zone its year function uses.
-pub async fn open(
-    url: &DatabaseUrl,
-    policy: &Policy,
-    pool_size: usize,
-) -> Result<Arc<dyn Storage>> {
+pub async fn open(url: &DatabaseUrl, pool_size: usize) -> Result<Arc<dyn Storage>> {
     Ok(match url {
-        DatabaseUrl::Sqlite(path) => Arc::new(sqlite::SqliteStorage::open(path, policy).await?),
+        DatabaseUrl::Sqlite(path) => Arc::new(sqlite::SqliteStorage::open(path).await?),
         DatabaseUrl::Postgres(url) => Arc::new(postgres::PgStorage::connect(url, pool_size).await?),
     })
 }

@@ -274,7 +274,7 @@ pub(super) async fn office_void(
             &record.community,
             &office::office_kiosk(user),
             &Uuid::nil(),
-            &if note.is_empty() { "voided by the office" } else { note },
+            &office::void_reason(note),
             &to_ms(now),
         ],
     )

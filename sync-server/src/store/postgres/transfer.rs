@@ -5,7 +5,7 @@ use tokio_postgres::types::ToSql;
 
 use crate::error::Result;
 use crate::store::DataSet;
-use crate::store::sqlite::TABLES;
+use crate::store::dataset::TABLES;
 
 /// Rows a statement carries: big enough that round trips do not matter,
 /// small enough that one statement's arrays stay a few megabytes.

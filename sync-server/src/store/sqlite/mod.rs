@@ -19,7 +19,6 @@ mod points;
 mod snapshot;
 mod storage;
 mod transfer;
-pub use transfer::TABLES;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};

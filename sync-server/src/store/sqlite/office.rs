@@ -252,7 +252,7 @@ impl Store {
                     record.community,
                     office::office_kiosk(user),
                     Uuid::nil().as_bytes().as_slice(),
-                    if note.is_empty() { "voided by the office" } else { note },
+                    office::void_reason(note),
                     to_ms(now),
                     seq
                 ],

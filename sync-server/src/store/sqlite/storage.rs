@@ -29,7 +29,7 @@ pub struct SqliteStorage {
 
 impl SqliteStorage {
     /// Opens (creating and migrating when needed) the database at `path`.
-    pub async fn open(path: &Path, _policy: &Policy) -> Result<Self> {
+    pub async fn open(path: &Path) -> Result<Self> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
                 .map_err(Error::io(format!("creating {}", parent.display())))?;

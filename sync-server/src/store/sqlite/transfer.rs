@@ -7,24 +7,8 @@ use super::Store;
 use crate::error::Result;
 use crate::store::dataset::{
     ActivityRow, AttendanceRow, AuditRow, BatchRow, CardKeyRow, CardRow, DataSet, KioskRow,
-    MemberRow, OfficeTokenRow, OfficeUserRow, VisitorRow, VoidRow,
+    MemberRow, OfficeTokenRow, OfficeUserRow, TABLES, VisitorRow, VoidRow,
 };
-
-/// The tables `migrate` copies, in an order that respects references.
-pub const TABLES: [&str; 12] = [
-    "members",
-    "activities",
-    "card_keys",
-    "cards",
-    "kiosks",
-    "batches",
-    "attendance",
-    "voids",
-    "visitors",
-    "office_users",
-    "office_tokens",
-    "audit",
-];
 
 impl Store {
     /// Every row, read in one transaction (one consistent state).
