@@ -8,6 +8,8 @@ packages=(
   libclang1-14      # bindgen, for the camera crate (V4L2 bindings)
   ca-certificates   # the kiosk's HTTPS client reads the system's roots
   postgresql        # the tests' throwaway cluster (scripts/with-postgres.sh)
+  chromium chromium-driver  # the console's browser tests (WebDriver)
+  poppler-utils     # pdftoppm: the browser tests render printed PDFs
 )
 if [ "${1:-}" = "ci" ]; then
   # cargo fuzz (libFuzzer is C++), schemathesis' helper script, and the

@@ -3,6 +3,7 @@
 
 pub mod card_cache;
 pub mod card_image;
+pub mod console;
 pub mod domain;
 pub mod error;
 pub mod import;

@@ -4,6 +4,8 @@ pub mod ingest;
 pub mod judge;
 pub mod office;
 pub mod password;
+pub mod report;
+pub mod session;
 pub mod token;
 pub mod upload;
 pub mod void;

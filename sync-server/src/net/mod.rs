@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -38,6 +38,9 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Limiters {
     kiosk: RateLimiter,
     address: RateLimiter,
+    /// Console password attempts per client address: slows a guesser
+    /// across accounts, where the per-account lockout cannot.
+    login: RateLimiter,
     behind_proxy: bool,
 }
 
@@ -50,8 +53,34 @@ impl Limiters {
         Self {
             kiosk: RateLimiter::new(rate(net.kiosk_requests_per_minute)),
             address: RateLimiter::new(rate(net.address_requests_per_minute)),
+            login: RateLimiter::new(Rate {
+                per_minute: 10,
+                burst: 10,
+            }),
             behind_proxy: net.behind_proxy,
         }
+    }
+
+    /// The client's address. Behind a reverse proxy every request comes
+    /// from the proxy; the client is the last address the proxy added.
+    pub fn client_address(&self, headers: &HeaderMap, extensions: &Extensions) -> Option<String> {
+        let peer = extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string());
+        let forwarded = self
+            .behind_proxy
+            .then(|| headers.get("x-forwarded-for"))
+            .flatten()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty());
+        forwarded.or(peer)
+    }
+
+    /// `Ok` when `address` may try a password now; else how long to wait.
+    pub fn login_attempt(&self, address: Option<&str>, now: Instant) -> Result<(), Duration> {
+        self.login.check(address.unwrap_or("-"), now)
     }
 }
 
@@ -63,21 +92,7 @@ pub async fn limit_rate(
     next: Next,
 ) -> Response {
     let now = Instant::now();
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string());
-    // Behind a reverse proxy every request comes from the proxy; the client
-    // is the last address the proxy added.
-    let forwarded = limiters
-        .behind_proxy
-        .then(|| request.headers().get("x-forwarded-for"))
-        .flatten()
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.rsplit(',').next())
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty());
-    let address = forwarded.or(peer);
+    let address = limiters.client_address(request.headers(), request.extensions());
     let token = request
         .headers()
         .get(header::AUTHORIZATION)

@@ -6,6 +6,7 @@ use axum::http::request::Parts;
 
 use crate::AppState;
 use crate::domain::office::OfficeUser;
+use crate::domain::session::csrf_matches;
 use crate::domain::token::{bearer, office_bearer};
 use crate::error::Error;
 use crate::store::Kiosk;
@@ -54,17 +55,44 @@ impl FromRequestParts<AppState> for KioskAuth {
     }
 }
 
-/// The office user behind the request's bearer token (`bdo_...`). A kiosk
-/// token is not one: it never reaches the office API.
+/// The office user behind the request: a bearer token (`bdo_...`), or the
+/// console's session cookie, which for anything but a read must come with
+/// the session's CSRF token in `X-CSRF-Token`. A kiosk token is neither:
+/// it never reaches the office API.
 #[derive(Debug)]
 pub struct OfficeAuth(pub OfficeUser);
+
+/// The header a browser session's changes carry their CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
 
 impl FromRequestParts<AppState> for OfficeAuth {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
-        let token = token(parts, office_bearer)?;
-        let user = state.store.office_authenticate(token).await?;
-        user.map(Self).ok_or(Error::Unauthorized)
+        if parts.headers.contains_key(AUTHORIZATION) {
+            let token = token(parts, office_bearer)?;
+            let user = state.store.office_authenticate(token).await?;
+            return user.map(Self).ok_or(Error::Unauthorized);
+        }
+        let secure = crate::console::secure_cookies(&state.settings);
+        let hash = crate::console::session_hash(parts, secure).ok_or(Error::Unauthorized)?;
+        let session = state
+            .store
+            .session(hash, chrono::Utc::now())
+            .await?
+            .ok_or(Error::Unauthorized)?;
+        if !parts.method.is_safe() {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !csrf_matches(sent, &session.csrf) {
+                return Err(Error::Forbidden(format!(
+                    "a change by a browser session needs its {CSRF_HEADER} header"
+                )));
+            }
+        }
+        Ok(Self(session.user))
     }
 }

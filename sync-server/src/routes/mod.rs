@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/office/reports/points.csv",
             get(v1::office::points_csv),
         )
+        .merge(crate::console::routes())
         .fallback(|| async { Error::NotFound("route".into()) })
         .layer(DefaultBodyLimit::max(limits.body_bytes))
         .layer(TimeoutLayer::with_status_code(

@@ -30,11 +30,12 @@ use uuid::Uuid;
 
 pub use dataset::DataSet;
 pub use model::{
-    AuditEntry, CardWriter, ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk, KioskInfo,
-    Registration, ReportFilter, ReportRow, ReviewItem,
+    ActivityTurnout, AuditEntry, CardWriter, ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk,
+    KioskInfo, LoginFacts, Registration, ReportFilter, ReportRow, ReviewItem, SessionInfo,
 };
 
 use crate::domain::office::{Decision, OfficeUser};
+use crate::domain::session::Lockout;
 use crate::domain::upload::Upload;
 use crate::error::{Error, Result};
 
@@ -200,6 +201,41 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     ) -> Result<ReviewItem>;
     /// The latest changes, newest first.
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>>;
+
+    /// What a console login of `username` is decided on.
+    async fn login_facts(&self, username: String) -> Result<Option<LoginFacts>>;
+    /// Counts a wrong password for `username` (atomically, whichever
+    /// instance answers) and locks the account as `lockout` says; answers
+    /// until when it is locked.
+    async fn login_failed(
+        &self,
+        username: String,
+        lockout: Lockout,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>>;
+    /// Starts a session for `username` (the secret already hashed) and
+    /// clears its wrong-password count; drops sessions idle too long.
+    async fn open_session(
+        &self,
+        username: String,
+        secret_hash: String,
+        csrf: String,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
+    /// The live session with this secret's hash, marked used at `now`; an
+    /// idle one is ended and answers `None`.
+    async fn session(&self, secret_hash: String, now: DateTime<Utc>)
+    -> Result<Option<SessionInfo>>;
+    /// Ends a session (logout).
+    async fn close_session(&self, secret_hash: String) -> Result<()>;
+    /// Activities starting in `from..to`, of `scope`'s communities (all
+    /// when `None`), by start, with their turnout.
+    async fn activities_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        scope: Option<Vec<Community>>,
+    ) -> Result<Vec<ActivityTurnout>>;
 
     /// Rows per table (`members`, `activities`, ... `visitors`), for
     /// `migrate` to compare two databases.

@@ -112,6 +112,31 @@ pub struct ReviewItem {
     pub received_at: DateTime<Utc>,
 }
 
+/// What a console login is decided on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginFacts {
+    pub user: crate::domain::office::OfficeUser,
+    pub password_hash: String,
+    /// Set after too many wrong passwords in a row.
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+/// A live console session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub user: crate::domain::office::OfficeUser,
+    /// The token every state-changing form of this session carries.
+    pub csrf: String,
+}
+
+/// An activity and how many members it counted so far.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct ActivityTurnout {
+    pub activity: baodao_shared::Activity,
+    /// Distinct members with a counting, unvoided record.
+    pub attended: u32,
+}
+
 /// One change in the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {

@@ -13,6 +13,7 @@
 mod admin;
 mod ingest;
 mod office;
+mod sessions;
 mod snapshot;
 mod transfer;
 
@@ -32,9 +33,11 @@ use crate::error::{Error, Result};
 use uuid::Uuid;
 
 use crate::domain::office::{Decision, OfficeUser};
+use crate::domain::session::Lockout;
 use crate::store::{
-    AuditEntry, CardWriter, DataSet, Decoded, ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk,
-    KioskInfo, Registration, ReportFilter, ReportRow, ReviewItem, Storage,
+    ActivityTurnout, AuditEntry, CardWriter, DataSet, Decoded, ImportSummary, Intake, IssuedCard,
+    KeyInfo, Kiosk, KioskInfo, LoginFacts, Registration, ReportFilter, ReportRow, ReviewItem,
+    SessionInfo, Storage,
 };
 
 refinery::embed_migrations!("migrations/postgres");
@@ -397,6 +400,56 @@ impl Storage for PgStorage {
     ) -> Result<ReviewItem> {
         let mut client = self.client().await?;
         office::office_void(&mut client, record_id, &user, &note, now).await
+    }
+
+    async fn login_facts(&self, username: String) -> Result<Option<LoginFacts>> {
+        let client = self.client().await?;
+        sessions::login_facts(&client, &username).await
+    }
+
+    async fn login_failed(
+        &self,
+        username: String,
+        lockout: Lockout,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let client = self.client().await?;
+        sessions::login_failed(&client, &username, lockout, now).await
+    }
+
+    async fn open_session(
+        &self,
+        username: String,
+        secret_hash: String,
+        csrf: String,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut client = self.client().await?;
+        sessions::open_session(&mut client, &username, &secret_hash, &csrf, now).await
+    }
+
+    async fn session(
+        &self,
+        secret_hash: String,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SessionInfo>> {
+        let client = self.client().await?;
+        sessions::session(&client, &secret_hash, now).await
+    }
+
+    async fn close_session(&self, secret_hash: String) -> Result<()> {
+        let client = self.client().await?;
+        sessions::close_session(&client, &secret_hash).await
+    }
+
+    async fn activities_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        scope: Option<Vec<Community>>,
+    ) -> Result<Vec<ActivityTurnout>> {
+        let client = self.client().await?;
+        sessions::activities_between(&client, from, to, scope.as_deref()).await
     }
 
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>> {

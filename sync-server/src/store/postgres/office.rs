@@ -77,12 +77,17 @@ pub(super) async fn revoke_office_tokens(
         .await?
         .ok_or_else(|| Error::NotFound(format!("user {username}")))?
         .get::<_, i64>(0);
-    Ok(client
+    let revoked = client
         .execute(
             "UPDATE office_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
             &[&user, &to_ms(now)],
         )
-        .await?)
+        .await?;
+    // A lost laptop's browser session ends with its tokens.
+    client
+        .execute("DELETE FROM office_sessions WHERE user_id = $1", &[&user])
+        .await?;
+    Ok(revoked)
 }
 
 pub(super) async fn office_authenticate(

@@ -4,7 +4,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{Store, from_ms, next_seq, parse_column, to_ms};
 use crate::error::Result;
-use crate::store::model::ImportSummary;
+use crate::store::model::{ActivityTurnout, ImportSummary};
 
 const COLUMNS: &str = "activity_id, title, kind, community, starts_at, ends_at";
 
@@ -41,6 +41,46 @@ impl Store {
                 }
             }
             Ok(summary)
+        })
+    }
+}
+
+impl Store {
+    pub fn activities_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        scope: Option<&[Community]>,
+    ) -> Result<Vec<ActivityTurnout>> {
+        self.read(|tx| {
+            let mut stmt = tx.prepare_cached(concat!(
+                "SELECT a.activity_id, a.title, a.kind, a.community, a.starts_at, a.ends_at,
+                        (SELECT COUNT(DISTINCT t.member_key)
+                         FROM attendance t INDEXED BY attendance_turnout
+                         WHERE t.activity_key = a.activity_key AND t.status IN ",
+                counting!(),
+                "         AND NOT EXISTS (SELECT 1 FROM voids v
+                                          WHERE v.record_id = t.record_id
+                                            AND v.community = t.community))
+                 FROM activities a INDEXED BY activities_start
+                 WHERE a.starts_at >= ?1 AND a.starts_at < ?2
+                   AND (?3 IS NULL OR instr(',' || ?3 || ',', ',' || a.community || ',') > 0)
+                 ORDER BY a.starts_at, a.activity_id"
+            ))?;
+            let rows = stmt.query_map(
+                params![
+                    to_ms(from),
+                    to_ms(to),
+                    scope.map(crate::domain::office::communities_text)
+                ],
+                |r| {
+                    Ok(ActivityTurnout {
+                        activity: row_to_activity(r)?,
+                        attended: u32::try_from(r.get::<_, i64>(6)?).unwrap_or(u32::MAX),
+                    })
+                },
+            )?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
     }
 }

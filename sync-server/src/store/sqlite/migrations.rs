@@ -210,6 +210,27 @@ CREATE TABLE audit (
 CREATE INDEX attendance_review ON attendance (received_at) WHERE status IN ('held', 'rejected');
 ",
     ),
+    M::up(
+        r"
+-- Browser sessions of the office console (the cookie's secret hashed; the
+-- CSRF token its forms carry), wrong passwords in a row and the lock they
+-- set, each activity's counting records for its turnout, and activities by
+-- start for the day's list.
+CREATE TABLE office_sessions (
+    secret_hash  TEXT PRIMARY KEY,
+    user_id      INTEGER NOT NULL,
+    csrf         TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL
+);
+CREATE INDEX office_sessions_user ON office_sessions (user_id);
+ALTER TABLE office_users ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE office_users ADD COLUMN locked_until INTEGER;
+CREATE INDEX attendance_turnout ON attendance (activity_key, member_key, record_id, community)
+    WHERE status IN ('accepted', 'repeat');
+CREATE INDEX activities_start ON activities (starts_at);
+",
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {

@@ -16,6 +16,7 @@ mod members;
 mod migrations;
 mod office;
 mod points;
+mod sessions;
 mod snapshot;
 mod storage;
 mod transfer;

@@ -82,6 +82,8 @@ impl Store {
                 "UPDATE office_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
                 params![user, to_ms(now)],
             )?;
+            // A lost laptop's browser session ends with its tokens.
+            tx.execute("DELETE FROM office_sessions WHERE user_id = ?1", [user])?;
             Ok(u64::try_from(revoked).unwrap_or_default())
         })
     }

@@ -16,9 +16,11 @@ use crate::error::{Error, Result};
 use uuid::Uuid;
 
 use crate::domain::office::{Decision, OfficeUser};
+use crate::domain::session::Lockout;
 use crate::store::{
-    AuditEntry, CardWriter, DataSet, Decoded, ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk,
-    KioskInfo, Registration, ReportFilter, ReportRow, ReviewItem, Storage,
+    ActivityTurnout, AuditEntry, CardWriter, DataSet, Decoded, ImportSummary, Intake, IssuedCard,
+    KeyInfo, Kiosk, KioskInfo, LoginFacts, Registration, ReportFilter, ReportRow, ReviewItem,
+    SessionInfo, Storage,
 };
 
 /// SQLite behind the storage contract.
@@ -264,6 +266,53 @@ impl Storage for SqliteStorage {
         now: DateTime<Utc>,
     ) -> Result<ReviewItem> {
         self.with(move |s| s.office_void(record_id, &user, &note, now))
+            .await
+    }
+
+    async fn login_facts(&self, username: String) -> Result<Option<LoginFacts>> {
+        self.with(move |s| s.login_facts(&username)).await
+    }
+
+    async fn login_failed(
+        &self,
+        username: String,
+        lockout: Lockout,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>> {
+        self.with(move |s| s.login_failed(&username, lockout, now))
+            .await
+    }
+
+    async fn open_session(
+        &self,
+        username: String,
+        secret_hash: String,
+        csrf: String,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.with(move |s| s.open_session(&username, &secret_hash, &csrf, now))
+            .await
+    }
+
+    async fn session(
+        &self,
+        secret_hash: String,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SessionInfo>> {
+        self.with(move |s| s.session(&secret_hash, now)).await
+    }
+
+    async fn close_session(&self, secret_hash: String) -> Result<()> {
+        self.with(move |s| s.close_session(&secret_hash)).await
+    }
+
+    async fn activities_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        scope: Option<Vec<Community>>,
+    ) -> Result<Vec<ActivityTurnout>> {
+        self.with(move |s| s.activities_between(from, to, scope.as_deref()))
             .await
     }
 

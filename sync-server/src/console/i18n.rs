@@ -1,0 +1,239 @@
+//! The console's words in Simplified Chinese, Traditional Chinese and
+//! English. Every text is one variant with its three translations side by
+//! side, so none can be missing in one language.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+/// The console's languages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Hans,
+    Hant,
+    En,
+}
+
+impl Lang {
+    pub const ALL: [Self; 3] = [Self::Hans, Self::Hant, Self::En];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Hans => "zh-Hans",
+            Self::Hant => "zh-Hant",
+            Self::En => "en",
+        }
+    }
+
+    /// The name a user picks it by, in itself.
+    pub fn own_name(self) -> &'static str {
+        match self {
+            Self::Hans => "简体",
+            Self::Hant => "繁體",
+            Self::En => "English",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.code() == code)
+    }
+
+    /// The best match for an `Accept-Language` header (Simplified Chinese
+    /// when nothing matches: the office's language).
+    pub fn negotiate(accept: &str) -> Self {
+        for tag in accept.split(',') {
+            let tag = tag
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if tag.starts_with("zh-hant") || ["zh-tw", "zh-hk", "zh-mo"].contains(&tag.as_str()) {
+                return Self::Hant;
+            }
+            if tag.starts_with("zh") {
+                return Self::Hans;
+            }
+            if tag.starts_with("en") {
+                return Self::En;
+            }
+        }
+        Self::Hans
+    }
+
+    fn index(self) -> usize {
+        match self {
+            Self::Hans => 0,
+            Self::Hant => 1,
+            Self::En => 2,
+        }
+    }
+
+    /// An activity kind's name, as the kiosk shows it.
+    pub fn kind(self, kind: baodao_shared::ActivityKind) -> &'static str {
+        kind.names()[self.index()]
+    }
+
+    pub fn t(self, text: T) -> &'static str {
+        text.all()[self.index()]
+    }
+
+    /// A time as the office reads it: in the policy's zone, to the minute.
+    pub fn time(self, at: DateTime<Utc>, zone: Tz) -> String {
+        at.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()
+    }
+
+    pub fn review_done(self, done: usize, failed: usize) -> String {
+        match self {
+            Self::Hans => format!("已处理 {done} 条，{failed} 条未能处理"),
+            Self::Hant => format!("已處理 {done} 條，{failed} 條未能處理"),
+            Self::En => format!("{done} decided, {failed} could not be"),
+        }
+    }
+
+    pub fn showing(self, shown: usize, total: usize) -> String {
+        match self {
+            Self::Hans => format!("显示 {shown} / {total} 名党员；全部请导出"),
+            Self::Hant => format!("顯示 {shown} / {total} 名黨員；全部請匯出"),
+            Self::En => format!("Showing {shown} of {total} members; export for all"),
+        }
+    }
+
+    pub fn locked_until(self, until: &str) -> String {
+        match self {
+            Self::Hans => format!("密码错误次数过多，账户已锁定至 {until}"),
+            Self::Hant => format!("密碼錯誤次數過多，帳戶已鎖定至 {until}"),
+            Self::En => format!("Too many wrong passwords: the account is locked until {until}"),
+        }
+    }
+
+    pub fn waiting(self, n: usize) -> String {
+        match self {
+            Self::Hans => format!("{n} 条记录待审核"),
+            Self::Hant => format!("{n} 條記錄待審核"),
+            Self::En => format!("{n} records wait for review"),
+        }
+    }
+}
+
+macro_rules! texts {
+    ($($name:ident => [$hans:literal, $hant:literal, $en:literal],)*) => {
+        /// A text of the console.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum T { $($name,)* }
+
+        impl T {
+            pub const ALL: &[T] = &[$(T::$name,)*];
+
+            fn all(self) -> [&'static str; 3] {
+                match self { $(T::$name => [$hans, $hant, $en],)* }
+            }
+        }
+    };
+}
+
+texts! {
+    Product => ["报到 · 积分管理", "報到 · 積分管理", "Baodao · points office"],
+    Today => ["今日", "今日", "Today"],
+    Points => ["积分", "積分", "Points"],
+    Review => ["审核", "審核", "Review"],
+    Audit => ["操作日志", "操作日誌", "Audit log"],
+    LogOut => ["退出", "登出", "Log out"],
+    LogIn => ["登录", "登入", "Log in"],
+    Username => ["用户名", "使用者名稱", "Username"],
+    Password => ["密码", "密碼", "Password"],
+    WrongPassword => ["用户名或密码错误", "使用者名稱或密碼錯誤", "Wrong username or password"],
+    SessionEnded => ["登录已过期，请重新登录", "登入已逾時，請重新登入", "Your session ended; please log in again"],
+    Forbidden => ["您没有此操作的权限", "您沒有此操作的權限", "You may not do this"],
+    FormExpired => ["表单已失效，请重试", "表單已失效，請重試", "The form expired; please try again"],
+    ActivitiesToday => ["今日活动", "今日活動", "Today's activities"],
+    NoActivities => ["今日没有活动", "今日沒有活動", "No activities today"],
+    Activity => ["活动", "活動", "Activity"],
+    Kind => ["类型", "類型", "Kind"],
+    Community => ["社区", "社區", "Community"],
+    Organization => ["所属党组织", "所屬黨組織", "Home organisation"],
+    Starts => ["开始", "開始", "Starts"],
+    Ends => ["结束", "結束", "Ends"],
+    Attended => ["参加人数", "參加人數", "Attended"],
+    Kiosks => ["签到机", "簽到機", "Kiosks"],
+    Kiosk => ["签到机", "簽到機", "Kiosk"],
+    LastSeen => ["最后联系", "最後聯繫", "Last seen"],
+    ClockOffset => ["时钟偏差", "時鐘偏差", "Clock offset"],
+    Silent => ["失联", "失聯", "Silent"],
+    Never => ["从未", "從未", "Never"],
+    Revoked => ["已吊销", "已撤銷", "Revoked"],
+    Fine => ["正常", "正常", "OK"],
+    State => ["状态", "狀態", "State"],
+    Year => ["年度", "年度", "Year"],
+    All => ["全部", "全部", "All"],
+    Search => ["搜索姓名或编号", "搜尋姓名或編號", "Search name or id"],
+    Show => ["查询", "查詢", "Show"],
+    Sort => ["排序", "排序", "Sort by"],
+    MemberList => ["党员名单", "黨員名單", "Members"],
+    MemberId => ["编号", "編號", "Member id"],
+    Name => ["姓名", "姓名", "Name"],
+    Activities => ["参加活动", "參加活動", "Activities"],
+    PointsOf => ["积分", "積分", "Points"],
+    ByOrganization => ["按党组织汇总", "按黨組織彙總", "By home organisation"],
+    ByCommunity => ["按社区汇总", "按社區彙總", "By community"],
+    Members => ["党员数", "黨員數", "Members"],
+    MeanPoints => ["平均积分", "平均積分", "Mean points"],
+    AtZero => ["零分", "零分", "At 0"],
+    AtCap => ["满分", "滿分", "At the cap"],
+    Distribution => ["积分分布", "積分分佈", "Distribution"],
+    ExportCsv => ["导出 CSV", "匯出 CSV", "Export CSV"],
+    Member => ["党员", "黨員", "Member"],
+    Status => ["状态", "狀態", "Status"],
+    Reason => ["原因", "原因", "Reason"],
+    ScannedAt => ["签到时间", "簽到時間", "Scanned"],
+    CorrectedAt => ["校正后时间", "校正後時間", "Corrected"],
+    Accept => ["通过", "通過", "Accept"],
+    Reject => ["驳回", "駁回", "Reject"],
+    Note => ["备注", "備註", "Note"],
+    NothingToReview => ["没有待审核的记录", "沒有待審核的記錄", "Nothing waits for review"],
+    When => ["时间", "時間", "When"],
+    Who => ["操作人", "操作人", "Who"],
+    Action => ["操作", "操作", "Action"],
+    Subject => ["对象", "對象", "Subject"],
+    Before => ["之前", "之前", "Before"],
+    After => ["之后", "之後", "After"],
+    NoChanges => ["暂无记录", "暫無記錄", "No changes yet"],
+    StatusAccepted => ["有效", "有效", "Counted"],
+    StatusRepeat => ["重复", "重複", "Repeat"],
+    StatusHeld => ["待审核", "待審核", "Held"],
+    StatusRejected => ["已驳回", "已駁回", "Rejected"],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_text_is_translated() {
+        for text in T::ALL {
+            for lang in Lang::ALL {
+                assert!(!lang.t(*text).trim().is_empty(), "{text:?} in {lang:?}");
+            }
+            // A Chinese text left in English (or the reverse) is a slip.
+            let cjk = |s: &str| s.chars().any(|c| ('\u{3000}'..='\u{9fff}').contains(&c));
+            assert!(!cjk(Lang::En.t(*text)), "{text:?}");
+            assert!(
+                cjk(Lang::Hans.t(*text)) && cjk(Lang::Hant.t(*text)),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_browser_language_picks_the_script() {
+        assert_eq!(Lang::negotiate("zh-TW,zh;q=0.9"), Lang::Hant);
+        assert_eq!(Lang::negotiate("zh-Hant-HK"), Lang::Hant);
+        assert_eq!(Lang::negotiate("zh-CN,en;q=0.5"), Lang::Hans);
+        assert_eq!(Lang::negotiate("en-GB,en"), Lang::En);
+        assert_eq!(Lang::negotiate("fr"), Lang::Hans);
+        assert_eq!(Lang::negotiate(""), Lang::Hans);
+        for lang in Lang::ALL {
+            assert_eq!(Lang::from_code(lang.code()), Some(lang));
+        }
+    }
+}

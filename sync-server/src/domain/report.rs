@@ -1,0 +1,105 @@
+//! Roll-ups of a points report: per home organisation or per community,
+//! how many members, their mean, how many at 0 and at the cap, and how
+//! points are distributed. The points themselves come counted by the store
+//! (`shared::points` is the rule); this only groups them.
+
+use std::collections::BTreeMap;
+
+/// One group's figures.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Rollup {
+    /// The organisation's or community's name.
+    pub group: String,
+    pub members: u64,
+    pub points: u64,
+    pub at_zero: u64,
+    pub at_cap: u64,
+    /// Members with 0, 1, ... `cap` points.
+    pub distribution: Vec<u64>,
+}
+
+impl Rollup {
+    fn new(group: String, cap: u32) -> Self {
+        Self {
+            group,
+            members: 0,
+            points: 0,
+            at_zero: 0,
+            at_cap: 0,
+            distribution: vec![0; cap as usize + 1],
+        }
+    }
+
+    fn add(&mut self, points: u32, cap: u32) {
+        let points = points.min(cap);
+        self.members += 1;
+        self.points += u64::from(points);
+        self.at_zero += u64::from(points == 0);
+        self.at_cap += u64::from(points == cap);
+        self.distribution[points as usize] += 1;
+    }
+
+    /// Mean points a member, to one decimal.
+    #[allow(clippy::cast_precision_loss)]
+    pub fn mean(&self) -> f64 {
+        if self.members == 0 {
+            0.0
+        } else {
+            (self.points as f64 / self.members as f64 * 10.0).round() / 10.0
+        }
+    }
+}
+
+/// Groups `(group, points)` of members, by group name; points over `cap`
+/// (which the store never answers) count as the cap.
+pub fn rollup<'a>(members: impl IntoIterator<Item = (&'a str, u32)>, cap: u32) -> Vec<Rollup> {
+    let mut groups: BTreeMap<&str, Rollup> = BTreeMap::new();
+    for (group, points) in members {
+        groups
+            .entry(group)
+            .or_insert_with(|| Rollup::new(group.to_owned(), cap))
+            .add(points, cap);
+    }
+    groups.into_values().collect()
+}
+
+/// Every member in one group.
+pub fn overall(points: impl IntoIterator<Item = u32>, cap: u32) -> Rollup {
+    let mut all = Rollup::new(String::new(), cap);
+    for p in points {
+        all.add(p, cap);
+    }
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_count_members_zeros_caps_and_the_distribution() {
+        let rows = [
+            ("建設局", 0),
+            ("建設局", 12),
+            ("建設局", 3),
+            ("財政局", 12),
+            ("建設局", 40),
+        ];
+        let groups = rollup(rows, 12);
+        assert_eq!(groups.len(), 2);
+        let jian = groups.iter().find(|g| g.group == "建設局").unwrap();
+        assert_eq!(
+            (jian.members, jian.points, jian.at_zero, jian.at_cap),
+            (4, 27, 1, 2)
+        );
+        assert_eq!(jian.distribution.len(), 13);
+        assert_eq!(
+            jian.distribution[0] + jian.distribution[3] + jian.distribution[12],
+            4
+        );
+        assert!((jian.mean() - 6.8).abs() < 1e-9);
+        let all = overall(rows.iter().map(|r| r.1), 12);
+        assert_eq!((all.members, all.at_cap), (5, 3));
+        assert!(overall([], 12).mean().abs() < f64::EPSILON);
+    }
+}

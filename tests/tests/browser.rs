@@ -1,0 +1,308 @@
+//! The office console in a real browser: Debian's headless `chromium`
+//! driven over `WebDriver` (`chromium-driver`), as an office worker uses it.
+//! `scripts/deps.sh` installs both; without them this test fails, loudly.
+//!
+//! With `BAODAO_SCREENSHOT_DIR` set, the pages' screenshots are written
+//! there (`docs/screenshots/` is made so); otherwise to a temporary
+//! directory, and checked to be real images either way.
+
+// Test code: a failed step should fail the test on the spot.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use baodao_shared::{Method, Policy};
+use baodao_sync_server::domain::office::Role;
+use baodao_tests::{TestServer, batch, open_now, record};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+/// `chromedriver` on a free port, stopped when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_driver() -> Driver {
+    let port = free_port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver: install chromium-driver (scripts/deps.sh does)");
+    Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+async fn open_browser(driver: &Driver, profile: &Path) -> Client {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update",
+                "--no-first-run", "--window-size=1366,900", "--lang=zh-CN",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+            "prefs": { "intl.accept_languages": "zh-CN" },
+        }),
+    );
+    // The driver takes a moment to listen.
+    let mut last = None;
+    for _ in 0..100 {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector)
+            .capabilities(capabilities.clone())
+            .connect(&driver.url)
+            .await
+        {
+            Ok(client) => return client,
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("cannot start a chromium session: {last:?}");
+}
+
+struct Shots {
+    dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl Shots {
+    fn new() -> Self {
+        if let Some(dir) = std::env::var_os("BAODAO_SCREENSHOT_DIR") {
+            std::fs::create_dir_all(&dir).unwrap();
+            Self {
+                dir: dir.into(),
+                _temp: None,
+            }
+        } else {
+            let temp = tempfile::tempdir().unwrap();
+            Self {
+                dir: temp.path().to_owned(),
+                _temp: Some(temp),
+            }
+        }
+    }
+
+    /// Takes a screenshot of the page as it is, and checks it is a PNG of
+    /// the window's size.
+    async fn take(&self, browser: &Client, name: &str) {
+        let png = browser.screenshot().await.unwrap();
+        let image = image::load_from_memory(&png).unwrap();
+        assert!(image.width() >= 1000 && image.height() >= 600, "{name}");
+        std::fs::write(self.dir.join(format!("{name}.png")), png).unwrap();
+    }
+}
+
+/// Clicks `button` and waits for the next page to show `then`: a click
+/// returns before the navigation it starts has finished.
+async fn click_then(browser: &Client, button: &str, then: &str) {
+    browser
+        .find(Locator::Css(button))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(then))
+        .await
+        .unwrap_or_else(|e| panic!("after {button}, no {then}: {e}"));
+}
+
+async fn text_of(browser: &Client, css: &str) -> String {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_office_worker_reviews_and_sees_the_points_change() {
+    let server = TestServer::start(|_| {}).await.unwrap();
+    server
+        .import_members(&[
+            ("M001", "張偉", "C01"),
+            ("M002", "李娜", "C01"),
+            ("M003", "王芳", "C01"),
+        ])
+        .await
+        .unwrap();
+    let (start, end) = open_now();
+    let yesterday = start - chrono::Duration::days(1);
+    server
+        .import_activities(&[
+            ("A1", "C01", start, end),
+            (
+                "A0",
+                "C01",
+                yesterday,
+                yesterday + chrono::Duration::hours(2),
+            ),
+        ])
+        .await
+        .unwrap();
+    let kiosk = server.register_kiosk("C01").await.unwrap();
+    // Two came today; one was written on yesterday's paper list: held.
+    let mut late = record(
+        "M003",
+        "A0",
+        yesterday + chrono::Duration::minutes(20),
+        None,
+    );
+    late.method = Method::Manual;
+    let mut today = vec![];
+    for m in ["M001", "M002"] {
+        let mut r = record(m, "A1", start + chrono::Duration::minutes(5), None);
+        r.method = Method::Manual;
+        today.push(r);
+    }
+    today.push(late.clone());
+    server
+        .post_batch(&kiosk, &batch(today, vec![]))
+        .await
+        .unwrap();
+    server
+        .office
+        .add_user("wang", Role::Admin, vec![], "correct horse battery")
+        .await
+        .unwrap();
+    let year = Policy::default().year_of(yesterday);
+
+    let driver = start_driver();
+    let profile = tempfile::tempdir().unwrap();
+    let browser = open_browser(&driver, profile.path()).await;
+    let shots = Shots::new();
+
+    // Log in, in Chinese (the browser's language).
+    browser.goto(&server.url("/console/")).await.unwrap();
+    assert!(
+        browser
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/console/login")
+    );
+    shots.take(&browser, "login").await;
+    browser
+        .find(Locator::Css("input[name=username]"))
+        .await
+        .unwrap()
+        .send_keys("wang")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys("wrong password")
+        .await
+        .unwrap();
+    click_then(&browser, "button[type=submit]", ".notice").await;
+    assert!(text_of(&browser, ".notice").await.contains("密码错误"));
+    browser
+        .find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys("correct horse battery")
+        .await
+        .unwrap();
+    click_then(&browser, "button[type=submit]", "nav").await;
+
+    // Today: the open activity with its turnout, one record waiting.
+    assert_eq!(
+        browser.current_url().await.unwrap().path(),
+        "/console/",
+        "{}",
+        browser.source().await.unwrap()
+    );
+    let page = browser.source().await.unwrap();
+    assert!(page.contains("社區活動 A1"), "{page}");
+    shots.take(&browser, "today").await;
+
+    // M003 has no points yet.
+    let points_url = server.url(&format!("/console/points?year={year}&q=M003"));
+    browser.goto(&points_url).await.unwrap();
+    assert!(text_of(&browser, "#members tbody").await.contains("王芳"));
+    let before = text_of(&browser, "#members tbody tr td:last-child").await;
+
+    // The review queue: tick the held record, note why, accept.
+    browser.goto(&server.url("/console/review")).await.unwrap();
+    shots.take(&browser, "review").await;
+    browser
+        .find(Locator::Css(&format!(
+            "input[name=record][value='{}']",
+            late.record_id
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("input[name=note]"))
+        .await
+        .unwrap()
+        .send_keys("紙質簽到表已核對")
+        .await
+        .unwrap();
+    click_then(&browser, "button[value=accept]", ".notice").await;
+    assert!(text_of(&browser, ".notice").await.contains("已处理 1 条"));
+
+    // The point counts now.
+    browser.goto(&points_url).await.unwrap();
+    let after = text_of(&browser, "#members tbody tr td:last-child").await;
+    assert_eq!((before.as_str(), after.as_str()), ("0", "1"));
+    browser
+        .goto(&server.url(&format!("/console/points?year={year}")))
+        .await
+        .unwrap();
+    shots.take(&browser, "points").await;
+
+    // The audit log has the decision, with its note.
+    browser.goto(&server.url("/console/audit")).await.unwrap();
+    let audit = text_of(&browser, "#audit").await;
+    assert!(
+        audit.contains("review.accept") && audit.contains("紙質簽到表已核對"),
+        "{audit}"
+    );
+    shots.take(&browser, "audit").await;
+
+    // In Traditional Chinese, by the switch on every page.
+    click_then(&browser, "a[lang=zh-Hant]", "html[lang=zh-Hant]").await;
+    assert!(text_of(&browser, "h1").await.contains("操作日誌"));
+
+    browser.close().await.unwrap();
+    server.stop().await;
+}

@@ -1,0 +1,395 @@
+//! The office console over HTTP, on both backends: logins, lockout and the
+//! per-address limit, the session cookie, CSRF on every change, roles and
+//! communities, and the API reached with a browser session. (The browser
+//! itself drives the console in `browser.rs`.)
+
+// Test code: a failed step should fail the test on the spot.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
+
+use baodao_shared::protocol::Reason;
+use baodao_shared::{Method, Policy};
+use baodao_sync_server::domain::office::Role;
+use baodao_tests::{Backend, TestServer, batch, open_now, record};
+use chrono::Duration;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+
+/// A browser without a cookie jar: the tests hold the cookie themselves.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+struct Page {
+    status: u16,
+    location: Option<String>,
+    set_cookie: Option<String>,
+    text: String,
+}
+
+async fn send(request: reqwest::RequestBuilder) -> Page {
+    let response = request.send().await.unwrap();
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .map(|v: &reqwest::header::HeaderValue| v.to_str().unwrap().to_owned())
+    };
+    let (location, set_cookie) = (header(LOCATION), header(SET_COOKIE));
+    Page {
+        status: response.status().as_u16(),
+        location,
+        set_cookie,
+        text: response.text().await.unwrap(),
+    }
+}
+
+async fn login(server: &TestServer, username: &str, password: &str) -> Page {
+    send(
+        browser()
+            .post(server.url("/console/login"))
+            .form(&[("username", username), ("password", password)]),
+    )
+    .await
+}
+
+/// The `name=value` of a successful login's cookie.
+async fn session(server: &TestServer, username: &str, password: &str) -> String {
+    let page = login(server, username, password).await;
+    assert_eq!(page.status, 303, "{}", page.text);
+    assert_eq!(page.location.as_deref(), Some("/console/"));
+    let cookie = page.set_cookie.unwrap();
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+async fn get(server: &TestServer, cookie: &str, path: &str) -> Page {
+    send(browser().get(server.url(path)).header(COOKIE, cookie)).await
+}
+
+async fn post(server: &TestServer, cookie: &str, path: &str, form: &[(&str, &str)]) -> Page {
+    send(
+        browser()
+            .post(server.url(path))
+            .header(COOKIE, cookie)
+            .form(form),
+    )
+    .await
+}
+
+/// The CSRF token a page's forms carry.
+fn csrf(page: &Page) -> String {
+    let at = page.text.find("name=\"csrf\" value=\"").unwrap() + 19;
+    page.text[at..at + 64].to_owned()
+}
+
+async fn sessions_and_lockout(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await.unwrap();
+    server
+        .office
+        .add_user("wang", Role::Admin, vec![], "correct horse battery")
+        .await
+        .unwrap();
+
+    // Nothing without a session: the login page.
+    let page = send(browser().get(server.url("/console/"))).await;
+    assert_eq!(page.status, 303);
+    assert_eq!(page.location.as_deref(), Some("/console/login"));
+    let page = send(browser().get(server.url("/console/login"))).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("登录"), "{}", page.text);
+
+    // A wrong password, and an unknown user, answer the same.
+    let wrong = login(&server, "wang", "wrong password!").await;
+    let nobody = login(&server, "nobody", "wrong password!").await;
+    assert_eq!((wrong.status, nobody.status), (401, 401));
+    assert!(wrong.text.contains("用户名或密码错误"));
+    assert!(nobody.text.contains("用户名或密码错误"));
+    assert!(wrong.set_cookie.is_none());
+
+    // The cookie: HttpOnly, SameSite=Strict, no Secure on plain HTTP.
+    let page = login(&server, "wang", "correct horse battery").await;
+    assert_eq!(page.status, 303);
+    let set = page.set_cookie.unwrap();
+    assert!(set.starts_with("baodao_session="), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    let cookie = set.split(';').next().unwrap().to_owned();
+    let today = get(&server, &cookie, "/console/").await;
+    assert_eq!(today.status, 200, "{}", today.text);
+    assert!(today.text.contains("wang"));
+
+    // Logout needs the form's token, then ends the session.
+    let refused = post(&server, &cookie, "/console/logout", &[("csrf", "x")]).await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(get(&server, &cookie, "/console/").await.status, 200);
+    let out = post(
+        &server,
+        &cookie,
+        "/console/logout",
+        &[("csrf", &csrf(&today))],
+    )
+    .await;
+    assert_eq!(out.status, 303);
+    assert!(out.set_cookie.unwrap().contains("Max-Age=0"));
+    let after = get(&server, &cookie, "/console/").await;
+    assert_eq!(after.status, 303);
+    assert_eq!(after.location.as_deref(), Some("/console/login?ended=1"));
+
+    // Five wrong passwords in a row lock the account, even against the
+    // right one; a forged cookie is nobody's.
+    for _ in 0..4 {
+        assert_eq!(login(&server, "wang", "not the password").await.status, 401);
+    }
+    let locked = login(&server, "wang", "not the password").await;
+    assert_eq!(locked.status, 429, "{}", locked.text);
+    assert!(locked.text.contains("锁定"), "{}", locked.text);
+    let still = login(&server, "wang", "correct horse battery").await;
+    assert_eq!(still.status, 429);
+    let forged = format!("baodao_session={}", "0".repeat(64));
+    assert_eq!(get(&server, &forged, "/console/").await.status, 303);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn sessions_and_lockout_on_sqlite() {
+    sessions_and_lockout(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn sessions_and_lockout_on_postgres() {
+    sessions_and_lockout(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn one_address_may_try_ten_passwords_a_minute() {
+    let server = TestServer::start(|_| {}).await.unwrap();
+    server
+        .office
+        .add_user("wang", Role::Admin, vec![], "correct horse battery")
+        .await
+        .unwrap();
+    // Spread over many usernames, so no account lockout is involved.
+    for i in 0..10 {
+        let page = login(&server, &format!("user{i}"), "wrong password!").await;
+        assert_eq!(page.status, 401);
+    }
+    let limited = login(&server, "wang", "correct horse battery").await;
+    assert_eq!(limited.status, 429, "{}", limited.text);
+    assert!(limited.set_cookie.is_none());
+    server.stop().await;
+}
+
+async fn roles_csrf_and_the_audit_log(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await.unwrap();
+    server
+        .import_members(&[("M001", "張偉", "C01"), ("M900", "王芳", "C02")])
+        .await
+        .unwrap();
+    let (start, _) = open_now();
+    let last_week = start - Duration::days(7);
+    server
+        .import_activities(&[
+            ("A2", "C01", last_week, last_week + Duration::hours(2)),
+            ("B2", "C02", last_week, last_week + Duration::hours(2)),
+        ])
+        .await
+        .unwrap();
+    let c01 = server.register_kiosk("C01").await.unwrap();
+    let c02 = server.register_kiosk("C02").await.unwrap();
+    let mut late = record("M001", "A2", last_week + Duration::minutes(30), None);
+    late.method = Method::Manual;
+    let mut elsewhere = record("M900", "B2", last_week + Duration::minutes(30), None);
+    elsewhere.method = Method::Manual;
+    for (kiosk, r) in [(&c01, &late), (&c02, &elsewhere)] {
+        let receipt = server
+            .post_batch(kiosk, &batch(vec![r.clone()], vec![]))
+            .await
+            .unwrap();
+        assert_eq!(receipt.records[0].reason, Some(Reason::ManualAfterActivity));
+    }
+    let office = &server.office;
+    office
+        .add_user("wang", Role::Admin, vec![], "correct horse battery")
+        .await
+        .unwrap();
+    office
+        .add_user(
+            "li",
+            Role::Officer,
+            vec!["C01".parse().unwrap()],
+            "staple battery horse",
+        )
+        .await
+        .unwrap();
+    office
+        .add_user("zhao", Role::Viewer, vec![], "battery staple correct")
+        .await
+        .unwrap();
+    let admin = session(&server, "wang", "correct horse battery").await;
+    let officer = session(&server, "li", "staple battery horse").await;
+    let viewer = session(&server, "zhao", "battery staple correct").await;
+    let late_id = late.record_id.to_string();
+    let elsewhere_id = elsewhere.record_id.to_string();
+
+    // The officer sees only C01's record; the viewer sees both, with no
+    // way to decide.
+    let queue = get(&server, &officer, "/console/review").await;
+    assert!(queue.text.contains(&late_id) && !queue.text.contains(&elsewhere_id));
+    let seen = get(&server, &viewer, "/console/review").await;
+    assert!(seen.text.contains(&late_id) && seen.text.contains(&elsewhere_id));
+    assert!(!seen.text.contains("type=\"checkbox\""));
+
+    // A viewer's decision, and an officer's outside C01, change nothing.
+    let page = post(
+        &server,
+        &viewer,
+        "/console/review",
+        &[
+            ("csrf", &csrf(&seen)),
+            ("decision", "accept"),
+            ("record", &late_id),
+        ],
+    )
+    .await;
+    assert_eq!(
+        page.location.as_deref(),
+        Some("/console/review?done=0&failed=1")
+    );
+    let page = post(
+        &server,
+        &officer,
+        "/console/review",
+        &[
+            ("csrf", &csrf(&queue)),
+            ("decision", "accept"),
+            ("record", &elsewhere_id),
+        ],
+    )
+    .await;
+    assert_eq!(
+        page.location.as_deref(),
+        Some("/console/review?done=0&failed=1")
+    );
+    // A form without the session's token, or with another session's.
+    let admin_page = get(&server, &admin, "/console/review").await;
+    for token in ["", "0", &csrf(&queue)] {
+        let page = post(
+            &server,
+            &admin,
+            "/console/review",
+            &[
+                ("csrf", token),
+                ("decision", "accept"),
+                ("record", &late_id),
+            ],
+        )
+        .await;
+        assert_eq!(page.status, 403, "{token}");
+    }
+    let year = Policy::default().year_of(last_week);
+    assert_eq!(server.points(&c01, "M001", year).await.unwrap().points, 0);
+    let status = |id: &str| {
+        format!(
+            "SELECT COUNT(*) FROM attendance WHERE record_id = {} AND status = 'held'",
+            server.uuid_literal(id.parse().unwrap())
+        )
+    };
+    assert_eq!(server.query_one(&status(&late_id)).await.unwrap(), 1);
+
+    // The officer accepts, with a note: the point counts.
+    let page = post(
+        &server,
+        &officer,
+        "/console/review",
+        &[
+            ("csrf", &csrf(&queue)),
+            ("decision", "accept"),
+            ("note", "簽到表核對無誤"),
+            ("record", &late_id),
+        ],
+    )
+    .await;
+    assert_eq!(
+        page.location.as_deref(),
+        Some("/console/review?done=1&failed=0")
+    );
+    assert_eq!(server.points(&c01, "M001", year).await.unwrap().points, 1);
+    let points = get(&server, &officer, &format!("/console/points?year={year}")).await;
+    assert!(points.text.contains("張偉") && !points.text.contains("王芳"));
+
+    // The API takes the session: reads as is, changes with the header.
+    let api = |cookie: &str| {
+        browser()
+            .post(server.url(&format!("/api/v1/office/review/{elsewhere_id}")))
+            .header(COOKIE, cookie.to_owned())
+            .json(&serde_json::json!({"decision": "reject", "note": "no list"}))
+    };
+    assert_eq!(send(api(&admin)).await.status, 403);
+    let page = send(api(&admin).header("x-csrf-token", csrf(&admin_page))).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    let page = send(
+        browser()
+            .get(server.url("/api/v1/office/review"))
+            .header(COOKIE, &viewer),
+    )
+    .await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert_eq!(
+        server.query_one(&status(&elsewhere_id)).await.unwrap(),
+        0,
+        "rejected"
+    );
+
+    // A kiosk's token reaches neither the console nor the office API.
+    let page = send(browser().get(server.url("/console/")).bearer_auth(&c01)).await;
+    assert_eq!(page.status, 303);
+    let page = send(
+        browser()
+            .get(server.url("/api/v1/office/review"))
+            .bearer_auth(&c01),
+    )
+    .await;
+    assert_eq!(page.status, 401);
+
+    // Every change is in the audit log; officers do not read it.
+    let audit = get(&server, &admin, "/console/audit").await;
+    assert_eq!(audit.status, 200);
+    assert!(audit.text.contains("review.accept") && audit.text.contains("簽到表核對無誤"));
+    assert!(audit.text.contains("review.reject") && audit.text.contains("no list"));
+    assert_eq!(get(&server, &officer, "/console/audit").await.status, 403);
+    let filtered = get(&server, &admin, "/console/audit?q=no+list").await;
+    assert!(!filtered.text.contains("簽到表核對無誤"));
+
+    // The pages speak the chosen language.
+    let switch = get(&server, &admin, "/console/lang/en?back=/console/points").await;
+    assert_eq!(switch.location.as_deref(), Some("/console/points"));
+    let lang = switch.set_cookie.unwrap();
+    let english = get(
+        &server,
+        &format!("{admin}; {}", lang.split(';').next().unwrap()),
+        "/console/",
+    )
+    .await;
+    assert!(
+        english.text.contains("Today's activities"),
+        "{}",
+        english.text
+    );
+    let open = get(&server, &admin, "/console/lang/en?back=//evil.example").await;
+    assert_eq!(open.location.as_deref(), Some("/console/"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn roles_csrf_and_the_audit_log_on_sqlite() {
+    roles_csrf_and_the_audit_log(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn roles_csrf_and_the_audit_log_on_postgres() {
+    roles_csrf_and_the_audit_log(Backend::Postgres).await;
+}
