@@ -17,6 +17,7 @@ use std::time::Duration;
 use baodao_shared::{Method, Policy};
 use baodao_sync_server::domain::office::Role;
 use baodao_tests::{TestServer, batch, open_now, record};
+use calamine::Reader;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
@@ -55,7 +56,7 @@ fn start_driver() -> Driver {
     }
 }
 
-async fn open_browser(driver: &Driver, profile: &Path) -> Client {
+async fn open_browser(driver: &Driver, profile: &Path, downloads: &Path) -> Client {
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
         "goog:chromeOptions".into(),
@@ -67,7 +68,11 @@ async fn open_browser(driver: &Driver, profile: &Path) -> Client {
                 "--no-first-run", "--window-size=1366,900", "--lang=zh-CN",
                 format!("--user-data-dir={}", profile.display()),
             ],
-            "prefs": { "intl.accept_languages": "zh-CN" },
+            "prefs": {
+                "intl.accept_languages": "zh-CN",
+                "download.default_directory": downloads.display().to_string(),
+                "download.prompt_for_download": false,
+            },
         }),
     );
     // The driver takes a moment to listen.
@@ -137,6 +142,21 @@ async fn click_then(browser: &Client, button: &str, then: &str) {
         .unwrap_or_else(|e| panic!("after {button}, no {then}: {e}"));
 }
 
+/// The file with `extension` the browser finished downloading into `dir`.
+async fn downloaded(dir: &Path, extension: &str) -> PathBuf {
+    for _ in 0..200 {
+        let done = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == extension));
+        if let Some(path) = done {
+            return path;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no .{extension} downloaded into {}", dir.display());
+}
+
 async fn text_of(browser: &Client, css: &str) -> String {
     browser
         .find(Locator::Css(css))
@@ -201,7 +221,8 @@ async fn an_office_worker_reviews_and_sees_the_points_change() {
 
     let driver = start_driver();
     let profile = tempfile::tempdir().unwrap();
-    let browser = open_browser(&driver, profile.path()).await;
+    let downloads = tempfile::tempdir().unwrap();
+    let browser = open_browser(&driver, profile.path(), downloads.path()).await;
     let shots = Shots::new();
 
     // Log in, in Chinese (the browser's language).
@@ -289,6 +310,28 @@ async fn an_office_worker_reviews_and_sees_the_points_change() {
         .await
         .unwrap();
     shots.take(&browser, "points").await;
+
+    // The Excel export, downloaded as the office does, read back.
+    browser
+        .find(Locator::Css("#xlsx-member"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let file = downloaded(downloads.path(), "xlsx").await;
+    assert_eq!(
+        file.file_name().unwrap().to_str().unwrap(),
+        format!("points-{year}-member.xlsx")
+    );
+    let mut workbook: calamine::Xlsx<_> = calamine::open_workbook(&file).unwrap();
+    let sheet = workbook.worksheet_range("points").unwrap();
+    let row = sheet
+        .rows()
+        .find(|row| row[0] == calamine::Data::String("M003".into()))
+        .unwrap();
+    assert_eq!(row[1], calamine::Data::String("王芳".into()));
+    assert_eq!(row[6], calamine::Data::Float(1.0));
 
     // The audit log has the decision, with its note.
     browser.goto(&server.url("/console/audit")).await.unwrap();

@@ -10,6 +10,7 @@ use baodao_shared::{Method, Policy};
 use baodao_sync_server::domain::office::Role;
 use baodao_sync_server::store::{AuditEntry, ReviewItem};
 use baodao_tests::{Backend, TestServer, batch, open_now, record};
+use calamine::Reader;
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
@@ -360,6 +361,89 @@ async fn points_by_community_and_organisation_as_json_and_csv(backend: Backend) 
         lines[2]
     );
     assert!(lines[4].contains("'=HYPERLINK"), "{}", lines[4]);
+
+    // Rolled up by community, as CSV and as a workbook.
+    let download = |path: String, token: String| {
+        let server = &server;
+        async move {
+            let response = server
+                .client
+                .get(server.url(&path))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let disposition = response
+                .headers()
+                .get("content-disposition")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (
+                status,
+                disposition,
+                response.bytes().await.unwrap().to_vec(),
+            )
+        }
+    };
+    let (status, _, body) = download(
+        format!("/api/v1/office/reports/points.csv?year={year}&group_by=community"),
+        admin.clone(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let text = String::from_utf8(body).unwrap();
+    let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "group,year,members,points,mean_points,at_zero,at_cap",
+            &format!("C01,{year},3,1,0.3,2,0"),
+            &format!("C02,{year},1,0,0.0,1,0"),
+        ]
+    );
+    let (status, disposition, body) = download(
+        format!("/api/v1/office/reports/points.xlsx?year={year}"),
+        admin.clone(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        disposition.unwrap(),
+        format!("attachment; filename=\"points-{year}-member.xlsx\"")
+    );
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(body)).unwrap();
+    let sheet = book.worksheet_range("points").unwrap();
+    let rows: Vec<_> = sheet.rows().collect();
+    assert_eq!(rows.len(), 5);
+    assert_eq!(rows[2][0], calamine::Data::String("M002".into()));
+    assert_eq!(rows[2][6], calamine::Data::Float(1.0));
+    // A would-be formula is a text cell, as written.
+    assert_eq!(
+        rows[4][1],
+        calamine::Data::String("=HYPERLINK(\"x\")".into())
+    );
+    let (status, _, body) = download(
+        "/api/v1/office/reports/points.xlsx?group_by=organization".into(),
+        officer.clone(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(body)).unwrap();
+    let sheet = book.worksheet_range("groups").unwrap();
+    let rows: Vec<_> = sheet.rows().collect();
+    assert_eq!(rows.len(), 2, "the officer's one community, one branch");
+    assert_eq!(rows[1][0], calamine::Data::String("測試黨支部".into()));
+    assert_eq!(rows[1][2], calamine::Data::Float(1.0));
+    for bad in ["?group_by=street", "?group_by="] {
+        let (status, _, _) = download(
+            format!("/api/v1/office/reports/points.xlsx{bad}"),
+            admin.clone(),
+        )
+        .await;
+        assert_eq!(status, 422, "{bad}");
+    }
+    let (status, _, _) = download("/api/v1/office/reports/points.xlsx".into(), token.clone()).await;
+    assert_eq!(status, 401);
     server.stop().await;
 }
 

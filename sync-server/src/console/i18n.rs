@@ -182,6 +182,7 @@ texts! {
     AtCap => ["满分", "滿分", "At the cap"],
     Distribution => ["积分分布", "積分分佈", "Distribution"],
     ExportCsv => ["导出 CSV", "匯出 CSV", "Export CSV"],
+    Export => ["导出", "匯出", "Export"],
     Member => ["党员", "黨員", "Member"],
     Status => ["状态", "狀態", "Status"],
     Reason => ["原因", "原因", "Reason"],

@@ -156,7 +156,16 @@ fn render(console: &Console, selection: &Selection<'_>, rows: &[ReportRow], cap:
                 }
             }
             button.primary type="submit" { (lang.t(T::Show)) }
-            a href={ "/api/v1/office/reports/points.csv?year=" (year) } { (lang.t(T::ExportCsv)) }
+        }
+        p.exports {
+            (lang.t(T::Export)) ": "
+            @for (group_by, text) in [("member", T::MemberList), ("organization", T::ByOrganization), ("community", T::ByCommunity)] {
+                a id={ "xlsx-" (group_by) } href={ "/api/v1/office/reports/points.xlsx?year=" (year) "&group_by=" (group_by) (filter_query(community, organization)) } {
+                    (lang.t(text)) " (Excel)"
+                }
+                " · "
+            }
+            a href={ "/api/v1/office/reports/points.csv?year=" (year) (filter_query(community, organization)) } { (lang.t(T::ExportCsv)) }
         }
         div.cards {
             div.card { div.muted { (lang.t(T::Members)) } div.big { (all.members) } }
@@ -194,6 +203,13 @@ fn members(listed: &[&ReportRow], lang: Lang, cap: u32) -> Markup {
             }
         }
     }
+}
+
+/// The community and organisation filters as query parameters.
+fn filter_query(community: Option<&str>, organization: Option<&str>) -> String {
+    let community = community.map(|c| format!("&community={}", encode(c)));
+    let organization = organization.map(|o| format!("&organization={}", encode(o)));
+    [community, organization].into_iter().flatten().collect()
 }
 
 fn points_class(points: u32, cap: u32) -> &'static str {

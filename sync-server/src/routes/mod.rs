@@ -48,6 +48,10 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/office/reports/points.csv",
             get(v1::office::points_csv),
         )
+        .route(
+            "/api/v1/office/reports/points.xlsx",
+            get(v1::office::points_xlsx),
+        )
         .merge(crate::console::routes())
         .fallback(|| async { Error::NotFound("route".into()) })
         .layer(DefaultBodyLimit::max(limits.body_bytes))

@@ -18,6 +18,7 @@ use baodao_shared::Community;
 
 use crate::domain::office::{Decision, OfficeUser, Role};
 use crate::error::{Error, Result};
+use crate::reports::{self, GroupBy};
 use crate::routes::{ApiJson, OfficeAuth};
 use crate::store::{AuditEntry, ReportFilter, ReportRow, ReviewItem};
 
@@ -157,6 +158,10 @@ pub struct PointsQuery {
     pub community: Option<String>,
     /// One home organisation's members only (its exact name).
     pub organization: Option<String>,
+    /// The files only: a row a member (default), a home organisation or a
+    /// community.
+    #[param(inline)]
+    pub group_by: Option<GroupBy>,
 }
 
 /// Whom a points request lists: what it asks, within the user's reach.
@@ -251,20 +256,84 @@ pub async fn points_csv(
 ) -> Result<Response> {
     let query = query_or_422(query)?;
     let rows = report(&state, &user, &query).await?;
+    let group_by = query.group_by.unwrap_or_default();
+    let year = rows
+        .first()
+        .map_or_else(|| report_year(&state, &query), |r| r.year);
     let mut body = "\u{feff}".as_bytes().to_vec();
-    crate::reports::points_csv(&mut body, &rows)
-        .map_err(|e| Error::Internal(format!("writing the CSV: {e}")))?;
-    Ok((
+    match group_by.groups(&rows, state.settings.policy.annual_cap) {
+        None => reports::points_csv(&mut body, &rows),
+        Some(groups) => reports::groups_csv(&mut body, &groups, year),
+    }
+    .map_err(|e| Error::Internal(format!("writing the CSV: {e}")))?;
+    Ok(file(
+        "text/csv; charset=utf-8",
+        &format!("points-{year}-{}.csv", group_by.code()),
+        body,
+    ))
+}
+
+/// The same as an Excel workbook: numbers as numbers, text as text (never
+/// a formula), the header row frozen and filterable.
+#[utoipa::path(
+    get,
+    path = "/api/v1/office/reports/points.xlsx",
+    params(PointsQuery),
+    security(("office_token" = [])),
+    responses(
+        (status = 200, description = "XLSX", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 401, description = "Missing, unknown or revoked office token", body = ErrorBody),
+        (status = 429, description = "Too many requests; see Retry-After", body = ErrorBody),
+        (status = 403, description = "An officer asking for another community", body = ErrorBody),
+        (status = 422, description = "A year outside 2000-2100, a bad community, organisation or grouping", body = ErrorBody),
+    )
+)]
+pub async fn points_xlsx(
+    State(state): State<AppState>,
+    OfficeAuth(user): OfficeAuth,
+    query: QueryResult<PointsQuery>,
+) -> Result<Response> {
+    let query = query_or_422(query)?;
+    let rows = report(&state, &user, &query).await?;
+    let group_by = query.group_by.unwrap_or_default();
+    let year = rows
+        .first()
+        .map_or_else(|| report_year(&state, &query), |r| r.year);
+    let cap = state.settings.policy.annual_cap;
+    // Building a workbook of 100k rows takes a while: off the async threads.
+    let body = tokio::task::spawn_blocking(move || {
+        let groups = group_by.groups(&rows, cap);
+        reports::points_xlsx(&rows, groups.as_deref(), year)
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("writing the workbook: {e}")))?
+    .map_err(|e| Error::Internal(format!("writing the workbook: {e}")))?;
+    Ok(file(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &format!("points-{year}-{}.xlsx", group_by.code()),
+        body,
+    ))
+}
+
+fn report_year(state: &AppState, query: &PointsQuery) -> i32 {
+    query
+        .year
+        .unwrap_or_else(|| state.settings.policy.year_of(Utc::now()))
+}
+
+/// A file to download under `name` (ASCII: ids and digits).
+fn file(content_type: &'static str, name: &str, body: Vec<u8>) -> Response {
+    (
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_TYPE, content_type.to_owned()),
             (
                 header::CONTENT_DISPOSITION,
-                "attachment; filename=\"points.csv\"",
+                format!("attachment; filename=\"{name}\""),
             ),
         ],
         body,
     )
-        .into_response())
+        .into_response()
 }
 
 /// Attendance entered after the fact, from a paper list.
