@@ -15,7 +15,7 @@ use baodao_shared::{Activity, ActivityKind, AttendanceRecord, Member, Method};
 use baodao_sync_server::card_cache::CardDecoder;
 use baodao_sync_server::domain::upload::Upload;
 use baodao_sync_server::net::tls::{Tls, TlsFiles};
-use baodao_sync_server::store::Intake;
+use baodao_sync_server::store::{Change, Intake};
 use baodao_sync_server::{AppState, Office, Settings};
 use chrono::{Duration as Span, NaiveDate, Utc};
 
@@ -43,9 +43,12 @@ fn office(dir: &Path, data: &Data) -> Office {
     block_on(async {
         let office = Office::open(settings).await.unwrap();
         let store = office.store();
-        store.upsert_members(data.members.clone()).await.unwrap();
         store
-            .upsert_activities(data.activities.clone())
+            .upsert_members(data.members.clone(), Change::cli("bench"))
+            .await
+            .unwrap();
+        store
+            .upsert_activities(data.activities.clone(), Change::cli("bench"))
             .await
             .unwrap();
         office

@@ -15,7 +15,9 @@ use crate::domain::token::{format_office_token, hash_token};
 use crate::error::{Error, Result};
 use crate::import::{read_activities, read_members};
 use crate::settings::Settings;
-use crate::store::{DatabaseUrl, ImportSummary, Registration, ReportFilter, ReportRow, Storage};
+use crate::store::{
+    Change, DatabaseUrl, ImportSummary, Registration, ReportFilter, ReportRow, Storage,
+};
 
 #[derive(Debug)]
 pub struct Office {
@@ -139,12 +141,16 @@ impl Office {
 
     pub async fn import_members(&self, file: &Path) -> Result<ImportSummary> {
         let members = read_members(open(file)?)?;
-        self.store.upsert_members(members).await
+        self.store
+            .upsert_members(members, Change::cli(file_name(file)))
+            .await
     }
 
     pub async fn import_activities(&self, file: &Path) -> Result<ImportSummary> {
         let activities = read_activities(open(file)?)?;
-        self.store.upsert_activities(activities).await
+        self.store
+            .upsert_activities(activities, Change::cli(file_name(file)))
+            .await
     }
 
     pub async fn register_kiosk(&self, name: &str, community: &Community) -> Result<Registration> {
@@ -335,4 +341,12 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
             let _ = std::fs::remove_file(&tmp);
             Error::io(context())(e)
         })
+}
+
+/// A file's name, for the audit log (the directories are the server's).
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }

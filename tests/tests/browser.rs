@@ -342,9 +342,148 @@ async fn an_office_worker_reviews_and_sees_the_points_change() {
     );
     shots.take(&browser, "audit").await;
 
+    // A roster with one bad row: the error is shown, nothing is written.
+    let members_before = server
+        .query_one("SELECT COUNT(*) FROM members")
+        .await
+        .unwrap();
+    let roster = downloads.path().join("roster.csv");
+    std::fs::write(
+        &roster,
+        "member_id,name,organization,community\n\
+         M101,趙敏,建設局機關黨支部,C01\n\
+         M102,,建設局機關黨支部,C01\n\
+         M103,錢程,財政局機關黨支部,C01\n",
+    )
+    .unwrap();
+    browser.goto(&server.url("/console/members")).await.unwrap();
+    browser
+        .find(Locator::Css("input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(roster.to_str().unwrap())
+        .await
+        .unwrap();
+    click_then(&browser, "form[enctype] button[type=submit]", "#errors").await;
+    let errors = text_of(&browser, "#errors tbody").await;
+    assert!(
+        errors.starts_with('3') && errors.contains("name"),
+        "{errors}"
+    );
+    assert!(text_of(&browser, ".notice").await.contains("未导入"));
+    shots.take(&browser, "members-import-errors").await;
+    assert_eq!(
+        server
+            .query_one("SELECT COUNT(*) FROM members")
+            .await
+            .unwrap(),
+        members_before
+    );
+    // Fixed, previewed, confirmed.
+    std::fs::write(
+        &roster,
+        "member_id,name,organization,community\n\
+         M101,趙敏,建設局機關黨支部,C01\n\
+         M102,孫麗,建設局機關黨支部,C01\n\
+         M103,錢程,財政局機關黨支部,C01\n",
+    )
+    .unwrap();
+    browser
+        .find(Locator::Css("input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(roster.to_str().unwrap())
+        .await
+        .unwrap();
+    click_then(&browser, "form[enctype] button[type=submit]", "#preview").await;
+    assert!(text_of(&browser, "#preview").await.contains("孫麗"));
+    assert_eq!(
+        server
+            .query_one("SELECT COUNT(*) FROM members")
+            .await
+            .unwrap(),
+        members_before,
+        "a preview writes nothing"
+    );
+    click_then(&browser, "#confirm", ".notice").await;
+    assert!(text_of(&browser, ".notice").await.contains("新增 3"));
+    assert_eq!(
+        server
+            .query_one("SELECT COUNT(*) FROM members")
+            .await
+            .unwrap(),
+        members_before + 3
+    );
+
+    // A new activity, its times in Shanghai time as the office writes them.
+    browser
+        .goto(&server.url("/console/activities"))
+        .await
+        .unwrap();
+    let form = "#new-activity";
+    for (field, value) in [
+        ("activity_id", "A77"),
+        ("title", "黨員固定活動日：社區清潔"),
+    ] {
+        browser
+            .find(Locator::Css(&format!("{form} [name={field}]")))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    browser
+        .find(Locator::Css(&format!("{form} [name=community]")))
+        .await
+        .unwrap()
+        .send_keys("C01")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css(&format!(
+            "{form} select[name=kind] option[value=activity_day]"
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // A date-time field's typing depends on the browser's locale; set it.
+    for (field, value) in [
+        ("starts_at", "2026-12-05T09:00"),
+        ("ends_at", "2026-12-05T11:30"),
+    ] {
+        browser
+            .execute(
+                &format!("document.querySelector('{form} [name={field}]').value = arguments[0];"),
+                vec![json!(value)],
+            )
+            .await
+            .unwrap();
+    }
+    click_then(&browser, &format!("{form} button[type=submit]"), ".notice").await;
+    assert!(text_of(&browser, ".notice").await.contains("活动已保存"));
+    assert_eq!(
+        server
+            .query_one("SELECT starts_at FROM activities WHERE activity_id = 'A77'")
+            .await
+            .unwrap(),
+        chrono::DateTime::parse_from_rfc3339("2026-12-05T09:00:00+08:00")
+            .unwrap()
+            .timestamp_millis()
+    );
+    shots.take(&browser, "activities").await;
+
     // In Traditional Chinese, by the switch on every page.
+    browser.goto(&server.url("/console/audit")).await.unwrap();
     click_then(&browser, "a[lang=zh-Hant]", "html[lang=zh-Hant]").await;
+    let audit = text_of(&browser, "#audit").await;
     assert!(text_of(&browser, "h1").await.contains("操作日誌"));
+    assert!(
+        audit.contains("members.import") && audit.contains("activities.import"),
+        "{audit}"
+    );
 
     browser.close().await.unwrap();
     server.stop().await;

@@ -355,11 +355,129 @@ async fn roles_csrf_and_the_audit_log(backend: Backend) {
     .await;
     assert_eq!(page.status, 401);
 
+    // Imports and new activities: within the officer's communities only,
+    // never for a viewer, never without the form's token.
+    let members = server
+        .query_one("SELECT COUNT(*) FROM members")
+        .await
+        .unwrap();
+    let roster = "member_id,name,organization,community\nM500,周杰,財政局機關黨支部,C02\n";
+    let import = |cookie: String, token: String| {
+        let server = &server;
+        async move {
+            post(
+                server,
+                &cookie,
+                "/console/members/import",
+                &[("csrf", &token), ("name", "r.csv"), ("file", roster)],
+            )
+            .await
+        }
+    };
+    let officer_token = csrf(&queue);
+    let page = import(officer.clone(), officer_token.clone()).await;
+    assert_eq!(page.status, 403, "{}", page.text);
+    let page = import(viewer.clone(), csrf(&seen)).await;
+    assert_eq!(page.status, 403, "{}", page.text);
+    let page = import(admin.clone(), String::new()).await;
+    assert_eq!(page.status, 403, "{}", page.text);
+    assert_eq!(
+        server
+            .query_one("SELECT COUNT(*) FROM members")
+            .await
+            .unwrap(),
+        members
+    );
+    let page = import(admin.clone(), csrf(&admin_page)).await;
+    assert_eq!(page.status, 303, "{}", page.text);
+    assert_eq!(
+        page.location.as_deref(),
+        Some("/console/members?added=1&updated=0&unchanged=0")
+    );
+    assert_eq!(
+        server
+            .query_one("SELECT COUNT(*) FROM members")
+            .await
+            .unwrap(),
+        members + 1
+    );
+    let activity = |community: &'static str, starts: &'static str| {
+        [
+            ("activity_id", "N1"),
+            ("title", "政策宣講"),
+            ("kind", "policy_talk"),
+            ("community", community),
+            ("starts_at", starts),
+            ("ends_at", "2026-12-05T11:00"),
+        ]
+    };
+    let create = |cookie: &str, token: &str, fields: [(&'static str, &'static str); 6]| {
+        let mut form = vec![("csrf", token.to_owned())];
+        form.extend(fields.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        let form: Vec<(&str, String)> = form;
+        let cookie = cookie.to_owned();
+        let server = &server;
+        async move {
+            send(
+                browser()
+                    .post(server.url("/console/activities"))
+                    .header(COOKIE, cookie)
+                    .form(&form),
+            )
+            .await
+        }
+    };
+    let page = create(
+        &officer,
+        &officer_token,
+        activity("C02", "2026-12-05T09:00"),
+    )
+    .await;
+    assert_eq!(page.status, 403);
+    let page = create(
+        &officer,
+        &officer_token,
+        activity("C01", "2026-12-05T12:00"),
+    )
+    .await;
+    assert_eq!(page.status, 422, "ends before it starts");
+    assert!(page.text.contains("notice error"));
+    let page = create(
+        &officer,
+        &officer_token,
+        activity("C01", "9999-99-99T00:00"),
+    )
+    .await;
+    assert_eq!(page.status, 422);
+    assert_eq!(
+        server
+            .query_one("SELECT COUNT(*) FROM activities WHERE activity_id = 'N1'")
+            .await
+            .unwrap(),
+        0
+    );
+    let page = create(
+        &officer,
+        &officer_token,
+        activity("C01", "2026-12-05T09:00"),
+    )
+    .await;
+    assert_eq!(page.status, 303, "{}", page.text);
+    assert_eq!(
+        server
+            .query_one("SELECT COUNT(*) FROM activities WHERE activity_id = 'N1'")
+            .await
+            .unwrap(),
+        1
+    );
+
     // Every change is in the audit log; officers do not read it.
     let audit = get(&server, &admin, "/console/audit").await;
     assert_eq!(audit.status, 200);
     assert!(audit.text.contains("review.accept") && audit.text.contains("簽到表核對無誤"));
     assert!(audit.text.contains("review.reject") && audit.text.contains("no list"));
+    assert!(audit.text.contains("members.import") && audit.text.contains("r.csv"));
+    assert!(audit.text.contains("activities.import") && audit.text.contains("N1 政策宣講"));
     assert_eq!(get(&server, &officer, "/console/audit").await.status, 403);
     let filtered = get(&server, &admin, "/console/audit?q=no+list").await;
     assert!(!filtered.text.contains("簽到表核對無誤"));

@@ -23,6 +23,14 @@ impl Form {
             .map_or("", |(_, value)| value.trim())
     }
 
+    /// The first value of `name` as sent (a file's text keeps its spaces).
+    pub fn get_raw(&self, name: &str) -> &str {
+        self.pairs
+            .iter()
+            .find(|(key, _)| key == name)
+            .map_or("", |(_, value)| value.as_str())
+    }
+
     /// Every value of `name`.
     pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.pairs

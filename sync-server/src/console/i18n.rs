@@ -107,6 +107,36 @@ impl Lang {
         }
     }
 
+    pub fn imported(self, added: usize, updated: usize, unchanged: usize) -> String {
+        match self {
+            Self::Hans => format!("已导入：新增 {added}，更新 {updated}，未变 {unchanged}"),
+            Self::Hant => format!("已匯入：新增 {added}，更新 {updated}，未變 {unchanged}"),
+            Self::En => {
+                format!("Imported: {added} added, {updated} updated, {unchanged} unchanged")
+            }
+        }
+    }
+
+    pub fn nothing_imported(self, file: &str, bad: usize) -> String {
+        match self {
+            Self::Hans => format!("{file}：{bad} 行有误，未导入任何数据。请修改后重新上传。"),
+            Self::Hant => format!("{file}：{bad} 行有誤，未匯入任何資料。請修改後重新上傳。"),
+            Self::En => {
+                format!("{file}: {bad} bad rows; nothing was imported. Fix them and upload again.")
+            }
+        }
+    }
+
+    pub fn ready_to_import(self, file: &str, rows: usize) -> String {
+        match self {
+            Self::Hans => format!("{file}：{rows} 行均无误。确认后才会写入。"),
+            Self::Hant => format!("{file}：{rows} 行均無誤。確認後才會寫入。"),
+            Self::En => {
+                format!("{file}: all {rows} rows are valid. Nothing is written until you confirm.")
+            }
+        }
+    }
+
     pub fn waiting(self, n: usize) -> String {
         match self {
             Self::Hans => format!("{n} 条记录待审核"),
@@ -169,6 +199,20 @@ texts! {
     Search => ["搜索姓名或编号", "搜尋姓名或編號", "Search name or id"],
     Show => ["查询", "查詢", "Show"],
     Sort => ["排序", "排序", "Sort by"],
+    MembersPage => ["党员", "黨員", "Members"],
+    ActivitiesPage => ["活动", "活動", "Activities"],
+    NewActivity => ["新建活动", "新增活動", "New activity"],
+    Title => ["活动名称", "活動名稱", "Title"],
+    Create => ["创建", "建立", "Create"],
+    Upcoming => ["近期活动（前 30 天至后 90 天）", "近期活動（前 30 天至後 90 天）", "Recent and upcoming (30 days back, 90 ahead)"],
+    Created => ["活动已保存", "活動已儲存", "The activity is saved"],
+    ImportMembers => ["导入党员名单", "匯入黨員名單", "Import members"],
+    MembersFileHelp => ["CSV 文件，列：member_id, name, organization, community（UTF-8）", "CSV 檔案，欄：member_id, name, organization, community（UTF-8）", "A CSV file with the columns member_id, name, organization, community (UTF-8)"],
+    File => ["文件", "檔案", "File"],
+    Preview => ["预览", "預覽", "Preview"],
+    ImportNow => ["确认导入", "確認匯入", "Import now"],
+    Line => ["行", "行", "Line"],
+    Problem => ["问题", "問題", "Problem"],
     MemberList => ["党员名单", "黨員名單", "Members"],
     MemberId => ["编号", "編號", "Member id"],
     Name => ["姓名", "姓名", "Name"],

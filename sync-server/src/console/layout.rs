@@ -13,6 +13,8 @@ pub enum Nav {
     Today,
     Points,
     Review,
+    Activities,
+    Members,
     Audit,
 }
 
@@ -22,6 +24,8 @@ impl Nav {
             Self::Today => "/console/",
             Self::Points => "/console/points",
             Self::Review => "/console/review",
+            Self::Activities => "/console/activities",
+            Self::Members => "/console/members",
             Self::Audit => "/console/audit",
         }
     }
@@ -31,6 +35,8 @@ impl Nav {
             Self::Today => T::Today,
             Self::Points => T::Points,
             Self::Review => T::Review,
+            Self::Activities => T::ActivitiesPage,
+            Self::Members => T::MembersPage,
             Self::Audit => T::Audit,
         }
     }
@@ -51,8 +57,21 @@ fn head(lang: Lang, title: &str) -> Markup {
 pub fn page(console: &Console, nav: Nav, back: &str, body: &Markup) -> Markup {
     let lang = console.lang;
     let items: &[Nav] = match console.user.role {
-        Role::Admin | Role::Viewer => &[Nav::Today, Nav::Points, Nav::Review, Nav::Audit],
-        Role::Officer => &[Nav::Today, Nav::Points, Nav::Review],
+        Role::Admin | Role::Viewer => &[
+            Nav::Today,
+            Nav::Points,
+            Nav::Review,
+            Nav::Activities,
+            Nav::Members,
+            Nav::Audit,
+        ],
+        Role::Officer => &[
+            Nav::Today,
+            Nav::Points,
+            Nav::Review,
+            Nav::Activities,
+            Nav::Members,
+        ],
     };
     html! {
         (DOCTYPE)

@@ -2,18 +2,20 @@
 //! rules as the office API. No script and no build step; forms post back,
 //! each with the session's CSRF token.
 
+mod activities;
 mod audit;
 mod form;
 mod i18n;
 mod layout;
 mod login;
+mod members;
 mod points;
 mod review;
 mod session;
 mod today;
 
 use axum::Router;
-use axum::extract::{Path, Query};
+use axum::extract::{DefaultBodyLimit, Path, Query};
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, SET_COOKIE,
     X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
@@ -44,6 +46,20 @@ pub fn routes() -> Router<AppState> {
         .route("/console/points", get(points::get))
         .route("/console/review", get(review::get).post(review::post))
         .route("/console/audit", get(audit::get))
+        .route("/console/members", get(members::get))
+        .route(
+            "/console/activities",
+            get(activities::get).post(activities::post),
+        )
+        .route(
+            "/console/members/preview",
+            post(members::preview).layer(DefaultBodyLimit::max(members::MAX_FILE)),
+        )
+        .route(
+            "/console/members/import",
+            // The file comes back URL-encoded: up to three bytes a byte.
+            post(members::import).layer(DefaultBodyLimit::max(3 * members::MAX_FILE)),
+        )
         .route("/console/lang/{code}", get(switch_language))
         .route("/console/assets/console.css", get(css))
         .route("/console/assets/cjk.ttf", get(font))

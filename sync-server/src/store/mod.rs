@@ -30,8 +30,8 @@ use uuid::Uuid;
 
 pub use dataset::DataSet;
 pub use model::{
-    ActivityTurnout, AuditEntry, CardWriter, ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk,
-    KioskInfo, LoginFacts, Registration, ReportFilter, ReportRow, ReviewItem, SessionInfo,
+    ActivityTurnout, AuditEntry, CardWriter, Change, ImportSummary, Intake, IssuedCard, KeyInfo,
+    Kiosk, KioskInfo, LoginFacts, Registration, ReportFilter, ReportRow, ReviewItem, SessionInfo,
 };
 
 use crate::domain::office::{Decision, OfficeUser};
@@ -96,8 +96,15 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
 
     /// Adds or updates members in one transaction; unchanged rows are not
     /// touched, so incremental snapshots carry only real changes.
-    async fn upsert_members(&self, members: Vec<Member>) -> Result<ImportSummary>;
-    async fn upsert_activities(&self, activities: Vec<Activity>) -> Result<ImportSummary>;
+    /// Adds or updates members, in one transaction with the audit entry
+    /// of `change` (`members.import`, with what it changed).
+    async fn upsert_members(&self, members: Vec<Member>, change: Change) -> Result<ImportSummary>;
+    /// Adds or updates activities, with the audit entry of `change`.
+    async fn upsert_activities(
+        &self,
+        activities: Vec<Activity>,
+        change: Change,
+    ) -> Result<ImportSummary>;
     async fn member(&self, member_id: MemberId) -> Result<Option<RosterEntry>>;
 
     /// Records the public half of an office key, refusing a different key

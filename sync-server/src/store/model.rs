@@ -41,6 +41,37 @@ pub struct ImportSummary {
     pub unchanged: usize,
 }
 
+impl std::fmt::Display for ImportSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "added {}, updated {}, unchanged {}",
+            self.added, self.updated, self.unchanged
+        )
+    }
+}
+
+/// Who makes a change, when and why: its audit entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// An office user's name, or `cli` for the server's own commands.
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    /// E.g. the imported file's name.
+    pub note: String,
+}
+
+impl Change {
+    /// A change made by the server's command line.
+    pub fn cli(note: impl Into<String>) -> Self {
+        Self {
+            actor: "cli".into(),
+            at: Utc::now(),
+            note: note.into(),
+        }
+    }
+}
+
 /// One line of the office's points report.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ReportRow {

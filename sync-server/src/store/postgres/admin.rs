@@ -12,12 +12,13 @@ use super::{XID, from_ms, parse, to_ms};
 use crate::domain::token::{format_token, hash_token};
 use crate::error::{Error, Result};
 use crate::store::{
-    CardWriter, ImportSummary, IssuedCard, KeyInfo, Kiosk, KioskInfo, Registration,
+    CardWriter, Change, ImportSummary, IssuedCard, KeyInfo, Kiosk, KioskInfo, Registration,
 };
 
 pub(super) async fn upsert_members(
     client: &mut Object,
     members: &[Member],
+    change: &Change,
 ) -> Result<ImportSummary> {
     let tx = client.transaction().await?;
     let find = tx
@@ -61,6 +62,7 @@ pub(super) async fn upsert_members(
             }
         }
     }
+    audit_import(&tx, change, "members.import", members.len(), summary).await?;
     tx.commit().await?;
     Ok(summary)
 }
@@ -81,6 +83,7 @@ pub(super) fn row_to_activity(row: &Row, first: usize) -> Result<Activity> {
 pub(super) async fn upsert_activities(
     client: &mut Object,
     activities: &[Activity],
+    change: &Change,
 ) -> Result<ImportSummary> {
     let tx = client.transaction().await?;
     let find = tx
@@ -124,6 +127,7 @@ pub(super) async fn upsert_activities(
             summary.added += 1;
         }
     }
+    audit_import(&tx, change, "activities.import", activities.len(), summary).await?;
     tx.commit().await?;
     Ok(summary)
 }
@@ -429,4 +433,28 @@ pub(super) async fn kiosks(client: &Object) -> Result<Vec<KioskInfo>> {
             })
         })
         .collect()
+}
+
+/// The audit entry of an import, in its transaction.
+async fn audit_import(
+    tx: &tokio_postgres::Transaction<'_>,
+    change: &Change,
+    action: &str,
+    rows: usize,
+    summary: ImportSummary,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO audit (at, actor, action, subject, before_value, after_value, note)
+         VALUES ($1, $2, $3, $4, NULL, $5, $6)",
+        &[
+            &to_ms(change.at),
+            &change.actor,
+            &action,
+            &format!("{rows} rows"),
+            &summary.to_string(),
+            &change.note,
+        ],
+    )
+    .await?;
+    Ok(())
 }

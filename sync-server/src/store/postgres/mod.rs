@@ -35,9 +35,9 @@ use uuid::Uuid;
 use crate::domain::office::{Decision, OfficeUser};
 use crate::domain::session::Lockout;
 use crate::store::{
-    ActivityTurnout, AuditEntry, CardWriter, DataSet, Decoded, ImportSummary, Intake, IssuedCard,
-    KeyInfo, Kiosk, KioskInfo, LoginFacts, Registration, ReportFilter, ReportRow, ReviewItem,
-    SessionInfo, Storage,
+    ActivityTurnout, AuditEntry, CardWriter, Change, DataSet, Decoded, ImportSummary, Intake,
+    IssuedCard, KeyInfo, Kiosk, KioskInfo, LoginFacts, Registration, ReportFilter, ReportRow,
+    ReviewItem, SessionInfo, Storage,
 };
 
 refinery::embed_migrations!("migrations/postgres");
@@ -226,14 +226,18 @@ impl Storage for PgStorage {
         snapshot::points_report(&mut client, year, &policy, &filter).await
     }
 
-    async fn upsert_members(&self, members: Vec<Member>) -> Result<ImportSummary> {
+    async fn upsert_members(&self, members: Vec<Member>, change: Change) -> Result<ImportSummary> {
         let mut client = self.client().await?;
-        admin::upsert_members(&mut client, &members).await
+        admin::upsert_members(&mut client, &members, &change).await
     }
 
-    async fn upsert_activities(&self, activities: Vec<Activity>) -> Result<ImportSummary> {
+    async fn upsert_activities(
+        &self,
+        activities: Vec<Activity>,
+        change: Change,
+    ) -> Result<ImportSummary> {
         let mut client = self.client().await?;
-        admin::upsert_activities(&mut client, &activities).await
+        admin::upsert_activities(&mut client, &activities, &change).await
     }
 
     async fn member(&self, member_id: MemberId) -> Result<Option<RosterEntry>> {

@@ -4,12 +4,16 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{Store, from_ms, next_seq, parse_column, to_ms};
 use crate::error::Result;
-use crate::store::model::{ActivityTurnout, ImportSummary};
+use crate::store::model::{ActivityTurnout, Change, ImportSummary};
 
 const COLUMNS: &str = "activity_id, title, kind, community, starts_at, ends_at";
 
 impl Store {
-    pub fn upsert_activities(&self, activities: &[Activity]) -> Result<ImportSummary> {
+    pub fn upsert_activities(
+        &self,
+        activities: &[Activity],
+        change: &Change,
+    ) -> Result<ImportSummary> {
         self.write(|tx| {
             let seq = next_seq(tx)?;
             let mut summary = ImportSummary::default();
@@ -40,6 +44,7 @@ impl Store {
                     summary.added += 1;
                 }
             }
+            super::audit_import(tx, change, "activities.import", activities.len(), summary)?;
             Ok(summary)
         })
     }

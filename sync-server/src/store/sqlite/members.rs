@@ -4,12 +4,12 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{Store, next_seq, parse_column};
 use crate::error::Result;
-use crate::store::model::ImportSummary;
+use crate::store::model::{Change, ImportSummary};
 
 impl Store {
     /// Adds or updates members in one transaction. Unchanged rows keep their
     /// sequence, so incremental snapshots carry only real changes.
-    pub fn upsert_members(&self, members: &[Member]) -> Result<ImportSummary> {
+    pub fn upsert_members(&self, members: &[Member], change: &Change) -> Result<ImportSummary> {
         self.write(|tx| {
             let seq = next_seq(tx)?;
             let mut summary = ImportSummary::default();
@@ -43,6 +43,7 @@ impl Store {
                     }
                 }
             }
+            super::audit_import(tx, change, "members.import", members.len(), summary)?;
             Ok(summary)
         })
     }

@@ -180,6 +180,29 @@ fn epoch(tx: &Transaction<'_>) -> Result<u64> {
     Ok(u64::try_from(value).unwrap_or_default())
 }
 
+/// The audit entry of an import, in its transaction.
+fn audit_import(
+    tx: &Transaction<'_>,
+    change: &crate::store::Change,
+    action: &str,
+    rows: usize,
+    summary: crate::store::ImportSummary,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO audit (at, actor, action, subject, before_value, after_value, note)
+         VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6)",
+        rusqlite::params![
+            to_ms(change.at),
+            change.actor,
+            action,
+            format!("{rows} rows"),
+            summary.to_string(),
+            change.note
+        ],
+    )?;
+    Ok(())
+}
+
 fn to_ms(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
 }

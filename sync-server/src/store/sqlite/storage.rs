@@ -18,9 +18,9 @@ use uuid::Uuid;
 use crate::domain::office::{Decision, OfficeUser};
 use crate::domain::session::Lockout;
 use crate::store::{
-    ActivityTurnout, AuditEntry, CardWriter, DataSet, Decoded, ImportSummary, Intake, IssuedCard,
-    KeyInfo, Kiosk, KioskInfo, LoginFacts, Registration, ReportFilter, ReportRow, ReviewItem,
-    SessionInfo, Storage,
+    ActivityTurnout, AuditEntry, CardWriter, Change, DataSet, Decoded, ImportSummary, Intake,
+    IssuedCard, KeyInfo, Kiosk, KioskInfo, LoginFacts, Registration, ReportFilter, ReportRow,
+    ReviewItem, SessionInfo, Storage,
 };
 
 /// SQLite behind the storage contract.
@@ -117,12 +117,18 @@ impl Storage for SqliteStorage {
             .await
     }
 
-    async fn upsert_members(&self, members: Vec<Member>) -> Result<ImportSummary> {
-        self.with(move |s| s.upsert_members(&members)).await
+    async fn upsert_members(&self, members: Vec<Member>, change: Change) -> Result<ImportSummary> {
+        self.with(move |s| s.upsert_members(&members, &change))
+            .await
     }
 
-    async fn upsert_activities(&self, activities: Vec<Activity>) -> Result<ImportSummary> {
-        self.with(move |s| s.upsert_activities(&activities)).await
+    async fn upsert_activities(
+        &self,
+        activities: Vec<Activity>,
+        change: Change,
+    ) -> Result<ImportSummary> {
+        self.with(move |s| s.upsert_activities(&activities, &change))
+            .await
     }
 
     async fn member(&self, member_id: MemberId) -> Result<Option<RosterEntry>> {
