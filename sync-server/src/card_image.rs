@@ -8,7 +8,7 @@ use qrcode::{Color, EcLevel, QrCode};
 
 use crate::error::{Error, Result};
 
-static LATIN_FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+pub(crate) static LATIN_FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 pub(crate) static CJK_FONT: &[u8] = include_bytes!("../../assets/fonts/DroidSansFallbackFull.ttf");
 
 /// Latin first, CJK for what Latin lacks.

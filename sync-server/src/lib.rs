@@ -3,6 +3,7 @@
 
 pub mod card_cache;
 pub mod card_image;
+pub mod card_sheet;
 pub mod console;
 pub mod domain;
 pub mod error;
@@ -37,6 +38,9 @@ pub struct AppState {
     pub store: Arc<dyn Storage>,
     pub cards: Arc<CardDecoder>,
     pub limiters: Arc<net::Limiters>,
+    /// The card signing key, on an instance that issues cards from the
+    /// console (its data directory holds the key); `None` elsewhere.
+    pub signer: Option<Arc<baodao_shared::card::CardSigner>>,
 }
 
 impl AppState {
@@ -49,12 +53,16 @@ impl AppState {
             limiters: Arc::new(net::Limiters::new(&settings.net)),
             settings: Arc::new(settings),
             store,
+            signer: None,
         })
     }
 
-    /// The state of a server beside an office (tests, the kiosk demo).
+    /// The state of a server beside an office (tests, the kiosk demo): it
+    /// issues cards with the office's key.
     pub async fn new(office: &Office) -> Result<Self> {
-        Self::from_store(office.settings().clone(), office.store()).await
+        let mut state = Self::from_store(office.settings().clone(), office.store()).await?;
+        state.signer = Some(office.signer().await?);
+        Ok(state)
     }
 }
 
@@ -67,7 +75,32 @@ pub async fn launch(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let store = store::open(&settings.database_url(), settings.database_pool_size).await?;
-    let state = AppState::from_store(settings, store).await?;
+    let mut state = AppState::from_store(settings, store).await?;
+    // The office's own instance issues cards from the console when told
+    // to (`issue_cards`); the others never read the key.
+    if state.settings.issue_cards {
+        let path = state.settings.signing_key_path();
+        let signer = keys::load(&path)?.ok_or_else(|| {
+            Error::Config(format!(
+                "issue_cards is on but {} holds no signing key; run `baodao-sync-server cards issue` once, or turn issue_cards off",
+                path.display()
+            ))
+        })?;
+        let usable = state
+            .store
+            .card_key_list()
+            .await?
+            .iter()
+            .any(|k| k.key.key_id == signer.key_id() && k.retired_at.is_none());
+        if !usable {
+            return Err(Error::Config(format!(
+                "the signing key {} is retired or not in this database; run `baodao-sync-server keys rotate`",
+                signer.key_id()
+            )));
+        }
+        tracing::info!(key_id = %signer.key_id(), "this instance issues cards from the console");
+        state.signer = Some(Arc::new(signer));
+    }
     let addr = listener
         .local_addr()
         .map_err(Error::io("reading the listening address"))?;

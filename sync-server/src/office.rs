@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use baodao_shared::card::{CardKey, CardSigner, KeyId};
+use baodao_shared::protocol::RosterEntry;
 use baodao_shared::{Community, KioskId, MemberId, bounds};
 use chrono::{Days, NaiveDate, Utc};
 
@@ -16,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::import::{read_activities, read_members};
 use crate::settings::Settings;
 use crate::store::{
-    Change, DatabaseUrl, ImportSummary, Registration, ReportFilter, ReportRow, Storage,
+    CardWriter, Change, DatabaseUrl, ImportSummary, Registration, ReportFilter, ReportRow, Storage,
 };
 
 #[derive(Debug)]
@@ -218,69 +219,26 @@ impl Office {
         self.store.revoke_kiosk(kiosk.clone(), Utc::now()).await
     }
 
-    /// Issues a card, revoking the member's previous one, and writes the
-    /// printable image to `out` (PNG). Nothing is recorded if writing fails.
+    /// Issues a card to a member (revoking their previous one) and writes
+    /// it to `out` as a PNG.
     pub async fn issue_card(
         &self,
         member_id: &MemberId,
         expires_on: Option<NaiveDate>,
         out: &Path,
     ) -> Result<IssuedCard> {
-        let member = self
-            .store
-            .member(member_id.clone())
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("member {member_id}")))?;
-        let now = Utc::now();
-        let expires_on = match expires_on {
-            Some(day) => day,
-            None => now
-                .with_timezone(&self.settings.policy.time_zone)
-                .date_naive()
-                .checked_add_days(Days::new(u64::from(self.settings.card_validity_days)))
-                .ok_or_else(|| Error::Invalid("card validity too long".into()))?,
-        };
         let signer = self.signer().await?;
-        let payload = Arc::new(Mutex::new(String::new()));
-        let write = {
-            let (signer, payload, member_id, out) = (
-                Arc::clone(&signer),
-                Arc::clone(&payload),
-                member_id.clone(),
-                out.to_owned(),
-            );
-            Box::new(move |serial: u32| {
-                let text = signer.sign(&member_id, serial, expires_on)?;
-                let image = render(&CardFace {
-                    payload: &text,
-                    name: &member.name,
-                    member_id: member_id.as_str(),
-                    organization: &member.organization,
-                    expires_on,
-                    serial,
-                })?;
-                write_atomically(&out, &png(&image)?)?;
-                *payload
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = text;
-                Ok(())
-            })
-        };
-        let issued = self
-            .store
-            .issue_card(member_id.clone(), signer.key_id(), expires_on, now, write)
-            .await?;
-        let payload = std::mem::take(
-            &mut *payload
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        );
-        Ok(IssuedCard {
-            serial: issued.serial,
-            replaced: issued.replaced,
+        let out = out.to_owned();
+        let (issued, _) = issue_card(
+            &self.store,
+            &signer,
+            &self.settings,
+            member_id,
             expires_on,
-            payload,
-        })
+            move |face| write_atomically(&out, &png(&render(face)?)?),
+        )
+        .await?;
+        Ok(issued)
     }
 
     /// Replaces the SQLite database with `backup` (a copy made by
@@ -349,4 +307,67 @@ fn file_name(path: &Path) -> String {
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     )
+}
+
+/// Issues a card to `member_id` signed by `signer`, revoking the member's
+/// previous one: `write` gets the card's face (with its signed payload)
+/// inside the issuing transaction, and nothing is recorded if it fails.
+/// Expires after the configured validity unless `expires_on` says.
+pub async fn issue_card(
+    store: &Arc<dyn Storage>,
+    signer: &Arc<CardSigner>,
+    settings: &Settings,
+    member_id: &MemberId,
+    expires_on: Option<NaiveDate>,
+    write: impl FnOnce(&CardFace<'_>) -> Result<()> + Send + 'static,
+) -> Result<(IssuedCard, RosterEntry)> {
+    let member = store
+        .member(member_id.clone())
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("member {member_id}")))?;
+    let now = Utc::now();
+    let expires_on = match expires_on {
+        Some(day) => day,
+        None => now
+            .with_timezone(&settings.policy.time_zone)
+            .date_naive()
+            .checked_add_days(Days::new(u64::from(settings.card_validity_days)))
+            .ok_or_else(|| Error::Invalid("card validity too long".into()))?,
+    };
+    let payload = Arc::new(Mutex::new(String::new()));
+    let writer: CardWriter = {
+        let (signer, payload, member) = (Arc::clone(signer), Arc::clone(&payload), member.clone());
+        Box::new(move |serial: u32| {
+            let text = signer.sign(&member.member_id, serial, expires_on)?;
+            write(&CardFace {
+                payload: &text,
+                name: &member.name,
+                member_id: member.member_id.as_str(),
+                organization: &member.organization,
+                expires_on,
+                serial,
+            })?;
+            *payload
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = text;
+            Ok(())
+        })
+    };
+    let issued = store
+        .issue_card(member_id.clone(), signer.key_id(), expires_on, now, writer)
+        .await?;
+    let payload = std::mem::take(
+        &mut *payload
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    Ok((
+        IssuedCard {
+            serial: issued.serial,
+            replaced: issued.replaced,
+            expires_on,
+            payload,
+        },
+        member,
+    ))
 }

@@ -23,6 +23,10 @@ pub struct Settings {
     pub hold_grace_minutes: i64,
     /// Validity of a newly issued card.
     pub card_validity_days: u32,
+    /// Whether this instance issues cards from the console: it then reads
+    /// the signing key from its data directory at start (the office's own
+    /// instance). Off by default: an instance never reads the key.
+    pub issue_cards: bool,
     /// The largest kiosk clock offset corrected; records of a kiosk further
     /// off are held for review.
     pub max_clock_offset_minutes: i64,
@@ -95,6 +99,7 @@ impl Settings {
             net: Net::default(),
             hold_grace_minutes: 120,
             card_validity_days: 3 * 365,
+            issue_cards: false,
             max_clock_offset_minutes: 24 * 60,
             max_manual_per_activity: 50,
             key_refresh_secs: 5,
@@ -167,6 +172,9 @@ impl Settings {
         }
         if let Some(v) = o.card_validity_days {
             self.card_validity_days = v;
+        }
+        if let Some(v) = o.issue_cards {
+            self.issue_cards = v;
         }
         match (o.tls_cert, o.tls_key) {
             (Some(cert), Some(key)) => {
@@ -305,6 +313,7 @@ struct Overrides {
     request_timeout_secs: Option<u64>,
     hold_grace_minutes: Option<i64>,
     card_validity_days: Option<u32>,
+    issue_cards: Option<bool>,
     max_clock_offset_minutes: Option<i64>,
     max_manual_per_activity: Option<u32>,
     tls_cert: Option<String>,
@@ -351,6 +360,7 @@ impl Overrides {
                 "BAODAO_CARD_VALIDITY_DAYS",
                 var("BAODAO_CARD_VALIDITY_DAYS"),
             )?,
+            issue_cards: number("BAODAO_ISSUE_CARDS", var("BAODAO_ISSUE_CARDS"))?,
             max_clock_offset_minutes: number(
                 "BAODAO_MAX_CLOCK_OFFSET_MINUTES",
                 var("BAODAO_MAX_CLOCK_OFFSET_MINUTES"),

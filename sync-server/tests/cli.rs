@@ -498,3 +498,24 @@ fn office_users_and_their_tokens() {
         "{revoked}"
     );
 }
+
+#[test]
+fn issue_cards_needs_the_key_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = || {
+        Command::new(env!("CARGO_BIN_EXE_baodao-sync-server"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .env("BAODAO_ISSUE_CARDS", "true")
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let out = serve();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("issue_cards is on but") && stderr.contains("holds no signing key"),
+        "{stderr}"
+    );
+}

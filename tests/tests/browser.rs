@@ -415,6 +415,51 @@ async fn an_office_worker_reviews_and_sees_the_points_change() {
         members_before + 3
     );
 
+    // A card sheet for one member: the PDF downloaded, rendered by poppler,
+    // its QR code read back and verified with the office's key.
+    browser.goto(&server.url("/console/members")).await.unwrap();
+    browser
+        .find(Locator::Css("#print-cards [name=members]"))
+        .await
+        .unwrap()
+        .send_keys("M001")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("#print-cards button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let pdf = downloaded(downloads.path(), "pdf").await;
+    let png = downloads.path().join("sheet");
+    let rendered = std::process::Command::new("pdftoppm")
+        .args(["-r", "200", "-png", "-singlefile"])
+        .arg(&pdf)
+        .arg(&png)
+        .status()
+        .expect("pdftoppm: install poppler-utils (scripts/deps.sh does)");
+    assert!(rendered.success());
+    let page = image::open(png.with_extension("png")).unwrap().to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(page);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one card on the sheet");
+    let (_, payload) = grids[0].decode().unwrap();
+    let keyring = baodao_shared::card::Keyring::new([&server.signer().await.public_key()]).unwrap();
+    let card = baodao_shared::card::decode(&payload, &keyring).unwrap();
+    assert_eq!(card.member_id.as_str(), "M001");
+    assert_eq!(
+        server
+            .query_one(&format!(
+                "SELECT COUNT(*) FROM cards WHERE serial = {} AND revoked_at IS NULL",
+                card.serial
+            ))
+            .await
+            .unwrap(),
+        1
+    );
+
     // A new activity, its times in Shanghai time as the office writes them.
     browser
         .goto(&server.url("/console/activities"))

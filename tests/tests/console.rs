@@ -471,6 +471,50 @@ async fn roles_csrf_and_the_audit_log(backend: Backend) {
         1
     );
 
+    // Cards: never by a viewer, never outside the officer's communities,
+    // never without the form's token; nothing issued by a refusal.
+    let cards = || async {
+        server
+            .query_one("SELECT COUNT(*) FROM cards")
+            .await
+            .unwrap()
+    };
+    let before = cards().await;
+    for (cookie, token, members) in [
+        (&viewer, csrf(&seen), "M001"),
+        (&officer, officer_token.clone(), "M900"),
+        (&officer, officer_token.clone(), "M001 M900"),
+        (&admin, String::new(), "M001"),
+    ] {
+        let page = post(
+            &server,
+            cookie,
+            "/console/cards",
+            &[("csrf", &token), ("members", members)],
+        )
+        .await;
+        assert_eq!(page.status, 403, "{members}: {}", page.text);
+    }
+    let page = post(
+        &server,
+        &officer,
+        "/console/cards",
+        &[("csrf", &officer_token), ("members", "NOBODY")],
+    )
+    .await;
+    assert_eq!(page.status, 404);
+    assert_eq!(cards().await, before);
+    let page = post(
+        &server,
+        &officer,
+        "/console/cards",
+        &[("csrf", &officer_token), ("community", "C01")],
+    )
+    .await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.starts_with("%PDF-"));
+    assert_eq!(cards().await, before + 1, "C01 has one member, M001");
+
     // Every change is in the audit log; officers do not read it.
     let audit = get(&server, &admin, "/console/audit").await;
     assert_eq!(audit.status, 200);

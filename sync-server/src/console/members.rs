@@ -37,7 +37,11 @@ pub struct Imported {
     unchanged: Option<usize>,
 }
 
-pub async fn get(console: Console, done: Result<Query<Imported>, QueryRejection>) -> Response {
+pub async fn get(
+    State(state): State<AppState>,
+    console: Console,
+    done: Result<Query<Imported>, QueryRejection>,
+) -> Response {
     let done = done.map(|Query(q)| q).unwrap_or_default();
     let lang = console.lang;
     let body = html! {
@@ -46,6 +50,7 @@ pub async fn get(console: Console, done: Result<Query<Imported>, QueryRejection>
             (notice(true, &lang.imported(a, u, c)))
         }
         (upload_form(&console))
+        (super::cards::form(&state, &console))
     };
     respond(
         StatusCode::OK,

@@ -4,6 +4,7 @@
 
 mod activities;
 mod audit;
+mod cards;
 mod form;
 mod i18n;
 mod layout;
@@ -47,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/review", get(review::get).post(review::post))
         .route("/console/audit", get(audit::get))
         .route("/console/members", get(members::get))
+        .route("/console/cards", post(cards::post))
         .route(
             "/console/activities",
             get(activities::get).post(activities::post),

@@ -206,6 +206,15 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         note: String,
         now: DateTime<Utc>,
     ) -> Result<ReviewItem>;
+    /// Writes an audit entry for `change`: `action` done to `subject`,
+    /// with what it is now.
+    async fn audit(
+        &self,
+        change: Change,
+        action: String,
+        subject: String,
+        after: Option<String>,
+    ) -> Result<()>;
     /// The latest changes, newest first.
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>>;
 

@@ -443,18 +443,37 @@ async fn audit_import(
     rows: usize,
     summary: ImportSummary,
 ) -> Result<()> {
-    tx.execute(
-        "INSERT INTO audit (at, actor, action, subject, before_value, after_value, note)
-         VALUES ($1, $2, $3, $4, NULL, $5, $6)",
-        &[
-            &to_ms(change.at),
-            &change.actor,
-            &action,
-            &format!("{rows} rows"),
-            &summary.to_string(),
-            &change.note,
-        ],
+    audit_change(
+        tx,
+        change,
+        action,
+        &format!("{rows} rows"),
+        Some(&summary.to_string()),
     )
-    .await?;
+    .await
+}
+
+/// An audit entry for `change`.
+pub(super) async fn audit_change(
+    client: &impl tokio_postgres::GenericClient,
+    change: &Change,
+    action: &str,
+    subject: &str,
+    after: Option<&str>,
+) -> Result<()> {
+    client
+        .execute(
+            "INSERT INTO audit (at, actor, action, subject, before_value, after_value, note)
+         VALUES ($1, $2, $3, $4, NULL, $5, $6)",
+            &[
+                &to_ms(change.at),
+                &change.actor,
+                &action,
+                &subject,
+                &after,
+                &change.note,
+            ],
+        )
+        .await?;
     Ok(())
 }

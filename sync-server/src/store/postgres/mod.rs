@@ -456,6 +456,17 @@ impl Storage for PgStorage {
         sessions::activities_between(&client, from, to, scope.as_deref()).await
     }
 
+    async fn audit(
+        &self,
+        change: Change,
+        action: String,
+        subject: String,
+        after: Option<String>,
+    ) -> Result<()> {
+        let client = self.client().await?;
+        admin::audit_change(&**client, &change, &action, &subject, after.as_deref()).await
+    }
+
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>> {
         let client = self.client().await?;
         office::audit_log(&client, limit).await

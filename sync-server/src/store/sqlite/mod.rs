@@ -47,6 +47,16 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
+    pub fn write_audit(
+        &self,
+        change: &crate::store::Change,
+        action: &str,
+        subject: &str,
+        after: Option<&str>,
+    ) -> Result<()> {
+        self.write(|tx| audit_change(tx, change, action, subject, after))
+    }
+
     /// Opens (creating and migrating when needed) the database at `path`.
     pub fn open(path: &Path) -> Result<Self> {
         let mut writer = connect(
@@ -188,6 +198,23 @@ fn audit_import(
     rows: usize,
     summary: crate::store::ImportSummary,
 ) -> Result<()> {
+    audit_change(
+        tx,
+        change,
+        action,
+        &format!("{rows} rows"),
+        Some(&summary.to_string()),
+    )
+}
+
+/// An audit entry for `change`, in its transaction.
+fn audit_change(
+    tx: &Transaction<'_>,
+    change: &crate::store::Change,
+    action: &str,
+    subject: &str,
+    after: Option<&str>,
+) -> Result<()> {
     tx.execute(
         "INSERT INTO audit (at, actor, action, subject, before_value, after_value, note)
          VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6)",
@@ -195,8 +222,8 @@ fn audit_import(
             to_ms(change.at),
             change.actor,
             action,
-            format!("{rows} rows"),
-            summary.to_string(),
+            subject,
+            after,
             change.note
         ],
     )?;

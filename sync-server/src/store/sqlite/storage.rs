@@ -322,6 +322,17 @@ impl Storage for SqliteStorage {
             .await
     }
 
+    async fn audit(
+        &self,
+        change: Change,
+        action: String,
+        subject: String,
+        after: Option<String>,
+    ) -> Result<()> {
+        self.with(move |s| s.write_audit(&change, &action, &subject, after.as_deref()))
+            .await
+    }
+
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>> {
         self.with(move |s| s.audit_log(limit)).await
     }
