@@ -72,6 +72,8 @@ fn a_valid_scan_shows_the_name_and_points_then_a_repeat_says_already() {
     let mut harness = harness(&fixture);
     harness.run_steps(2);
     harness.get_by_label("请出示党员服务卡");
+    // The community by the name the office registered, not its id.
+    harness.get_by_label_contains("灣子街社區");
     scan(&mut harness, &fixture.card(2));
     wait_for(&mut harness, "签到成功");
     harness.get_by_label("歐陽曉嵐");

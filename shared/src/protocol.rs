@@ -266,6 +266,10 @@ pub struct Snapshot {
     /// True when this snapshot replaces everything the kiosk had.
     pub full: bool,
     pub community: Community,
+    /// The community's name as the office registered it (e.g. 灣子街社區),
+    /// for the kiosk's screen; absent when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub community_name: Option<String>,
     pub policy: Policy,
     /// Members of this community, and members who attended here, added or
     /// changed since `since` (all of them when `full`).

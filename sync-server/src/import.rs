@@ -4,10 +4,11 @@
 use std::collections::HashSet;
 use std::io::Read;
 
-use baodao_shared::{Activity, Member, bounds};
+use baodao_shared::{Activity, Community, Member, bounds};
 use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result, RowError};
+use crate::store::{CommunityInfo, Organization, Registry};
 
 pub const MEMBER_HEADER: [&str; 4] = ["member_id", "name", "organization", "community"];
 pub const ACTIVITY_HEADER: [&str; 6] = [
@@ -22,7 +23,19 @@ pub const ACTIVITY_HEADER: [&str; 6] = [
 /// Stop listing after this many bad rows; the first ones are enough to fix.
 const MAX_REPORTED: usize = 50;
 
+pub const COMMUNITY_HEADER: [&str; 4] = ["community_id", "name", "subdistrict", "district"];
+pub const ORGANIZATION_HEADER: [&str; 3] = ["organization_id", "name", "communities"];
+
+/// Members, with no registry of communities and organisations to resolve
+/// names against (ids and organisations as written).
 pub fn read_members(input: impl Read) -> Result<Vec<Member>> {
+    read_members_in(input, &Registry::default())
+}
+
+/// Members; a community may be given by its id or its registered name,
+/// an organisation by its registered id or name (stored by its name;
+/// another text is kept as written, as before there was a registry).
+pub fn read_members_in(input: impl Read, registry: &Registry) -> Result<Vec<Member>> {
     let mut seen = HashSet::new();
     read_rows(input, &MEMBER_HEADER, |f| {
         let member = Member {
@@ -30,10 +43,11 @@ pub fn read_members(input: impl Read) -> Result<Vec<Member>> {
                 .parse()
                 .map_err(|e: baodao_shared::Error| e.to_string())?,
             name: required("name", f[1])?,
-            organization: required("organization", f[2])?,
-            community: f[3]
-                .parse()
-                .map_err(|e: baodao_shared::Error| e.to_string())?,
+            organization: match registry.organization(f[2]) {
+                Some(o) => o.name.clone(),
+                None => required("organization", f[2])?,
+            },
+            community: community_in(registry, f[3])?,
         };
         if !seen.insert(member.member_id.clone()) {
             return Err(format!("member {} appears twice", member.member_id));
@@ -42,7 +56,101 @@ pub fn read_members(input: impl Read) -> Result<Vec<Member>> {
     })
 }
 
+/// A community by its registered id or name, or an id not yet registered.
+fn community_in(registry: &Registry, text: &str) -> Result<Community, String> {
+    if let Some(c) = registry.community(text) {
+        return Ok(c.community_id.clone());
+    }
+    text.parse().map_err(|e: baodao_shared::Error| {
+        format!("{e}; {text:?} is neither a community id nor the name of a registered community")
+    })
+}
+
+/// Communities: id, name (unique), subdistrict and district (may be empty).
+pub fn read_communities(input: impl Read, registry: &Registry) -> Result<Vec<CommunityInfo>> {
+    let (mut ids, mut names) = (HashSet::new(), HashSet::new());
+    read_rows(input, &COMMUNITY_HEADER, |f| {
+        let community = CommunityInfo {
+            community_id: f[0]
+                .parse()
+                .map_err(|e: baodao_shared::Error| e.to_string())?,
+            name: required("name", f[1])?,
+            subdistrict: optional("subdistrict", f[2])?,
+            district: optional("district", f[3])?,
+        };
+        if !ids.insert(community.community_id.clone()) {
+            return Err(format!(
+                "community {} appears twice",
+                community.community_id
+            ));
+        }
+        if !names.insert(community.name.clone()) {
+            return Err(format!("the name {} appears twice", community.name));
+        }
+        if let Some(other) = registry
+            .communities
+            .iter()
+            .find(|c| c.name == community.name && c.community_id != community.community_id)
+        {
+            return Err(format!(
+                "the name {} is community {}'s already",
+                community.name, other.community_id
+            ));
+        }
+        Ok(community)
+    })
+}
+
+/// Organisations: id (letters, digits, `-_.`), name (unique), and the
+/// communities it is paired with, by id or name, separated by `;`.
+pub fn read_organizations(input: impl Read, registry: &Registry) -> Result<Vec<Organization>> {
+    let (mut ids, mut names) = (HashSet::new(), HashSet::new());
+    read_rows(input, &ORGANIZATION_HEADER, |f| {
+        let id = f[0];
+        if id.is_empty()
+            || id.len() > 32
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        {
+            return Err(format!(
+                "organization_id {id:?}: 1 to 32 letters, digits, '-', '_' or '.'"
+            ));
+        }
+        let organization = Organization {
+            organization_id: id.to_owned(),
+            name: required("name", f[1])?,
+            communities: f[2]
+                .split([';', '；'])
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(|c| community_in(registry, c))
+                .collect::<Result<_, _>>()?,
+        };
+        if !ids.insert(organization.organization_id.clone()) {
+            return Err(format!("organization {id} appears twice"));
+        }
+        if !names.insert(organization.name.clone()) {
+            return Err(format!("the name {} appears twice", organization.name));
+        }
+        if let Some(other) = registry.organizations.iter().find(|o| {
+            o.name == organization.name && o.organization_id != organization.organization_id
+        }) {
+            return Err(format!(
+                "the name {} is organization {}'s already",
+                organization.name, other.organization_id
+            ));
+        }
+        Ok(organization)
+    })
+}
+
 pub fn read_activities(input: impl Read) -> Result<Vec<Activity>> {
+    read_activities_in(input, &Registry::default())
+}
+
+/// Activities; a community by its id or its registered name.
+pub fn read_activities_in(input: impl Read, registry: &Registry) -> Result<Vec<Activity>> {
     let mut seen = HashSet::new();
     read_rows(input, &ACTIVITY_HEADER, |f| {
         let activity = Activity {
@@ -51,7 +159,7 @@ pub fn read_activities(input: impl Read) -> Result<Vec<Activity>> {
             kind: f[2].parse().map_err(|e: baodao_shared::Error| {
                 format!("{e}; one of policy_talk, sanitation, traffic_order, home_service, help_in_need, party_lesson, activity_day, joint_meeting, other")
             })?,
-            community: f[3].parse().map_err(|e: baodao_shared::Error| e.to_string())?,
+            community: community_in(registry, f[3])?,
             starts_at: time("starts_at", f[4])?,
             ends_at: time("ends_at", f[5])?,
         };
@@ -69,6 +177,15 @@ fn required(field: &'static str, value: &str) -> Result<String, String> {
     bounds::check_text(field, value, bounds::MAX_NAME_CHARS)
         .map(str::to_owned)
         .map_err(|e| e.to_string())
+}
+
+/// Text that may be empty, otherwise as `required`.
+fn optional(field: &'static str, value: &str) -> Result<String, String> {
+    if value.is_empty() {
+        Ok(String::new())
+    } else {
+        required(field, value)
+    }
 }
 
 fn time(field: &'static str, value: &str) -> Result<DateTime<Utc>, String> {

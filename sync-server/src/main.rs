@@ -4,7 +4,7 @@
 #![allow(clippy::doc_markdown)]
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use baodao_shared::{Community, KioskId, MemberId};
@@ -61,6 +61,18 @@ enum Command {
     },
     /// Import activities from CSV: activity_id,title,kind,community,starts_at,ends_at.
     Activities {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Import communities from CSV: community_id,name,subdistrict,district.
+    Communities {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Import home organisations (party branches) from CSV:
+    /// organization_id,name,communities (paired communities, by id or name,
+    /// separated by `;`).
+    Organizations {
         #[command(subcommand)]
         command: ImportCommand,
     },
@@ -318,26 +330,16 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Members {
             command: ImportCommand::Import { common, file },
-        } => {
-            let summary = office(&common).await?.import_members(&file).await?;
-            writeln!(
-                out,
-                "members: {} added, {} updated, {} unchanged",
-                summary.added, summary.updated, summary.unchanged
-            )?;
-            Ok(())
-        }
+        } => import(&common, Imported::Members, &file, &mut out).await,
         Command::Activities {
             command: ImportCommand::Import { common, file },
-        } => {
-            let summary = office(&common).await?.import_activities(&file).await?;
-            writeln!(
-                out,
-                "activities: {} added, {} updated, {} unchanged",
-                summary.added, summary.updated, summary.unchanged
-            )?;
-            Ok(())
-        }
+        } => import(&common, Imported::Activities, &file, &mut out).await,
+        Command::Communities {
+            command: ImportCommand::Import { common, file },
+        } => import(&common, Imported::Communities, &file, &mut out).await,
+        Command::Organizations {
+            command: ImportCommand::Import { common, file },
+        } => import(&common, Imported::Organizations, &file, &mut out).await,
         Command::Backup { common, out: file } => {
             office(&common).await?.store().backup(file.clone()).await?;
             writeln!(out, "wrote a copy of the database to {}", file.display())?;
@@ -512,6 +514,32 @@ async fn keys(command: KeyCommand, out: &mut impl Write) -> Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+/// What a CSV import adds to.
+#[derive(Debug, Clone, Copy)]
+enum Imported {
+    Members,
+    Activities,
+    Communities,
+    Organizations,
+}
+
+/// Imports one kind of CSV file; says what changed.
+async fn import(common: &Common, what: Imported, file: &Path, out: &mut impl Write) -> Result<()> {
+    let office = office(common).await?;
+    let (name, summary) = match what {
+        Imported::Members => ("members", office.import_members(file).await?),
+        Imported::Activities => ("activities", office.import_activities(file).await?),
+        Imported::Communities => ("communities", office.import_communities(file).await?),
+        Imported::Organizations => ("organizations", office.import_organizations(file).await?),
+    };
+    writeln!(
+        out,
+        "{name}: {} added, {} updated, {} unchanged",
+        summary.added, summary.updated, summary.unchanged
+    )?;
     Ok(())
 }
 

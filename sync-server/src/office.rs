@@ -14,7 +14,7 @@ use crate::card_image::{CardFace, png, render};
 use crate::domain::office::{OfficeUser, Role};
 use crate::domain::token::{format_office_token, hash_token};
 use crate::error::{Error, Result};
-use crate::import::{read_activities, read_members};
+use crate::import::{read_activities_in, read_communities, read_members_in, read_organizations};
 use crate::settings::Settings;
 use crate::store::{
     CardWriter, Change, DatabaseUrl, ImportSummary, Registration, ReportFilter, ReportRow, Storage,
@@ -141,16 +141,36 @@ impl Office {
     }
 
     pub async fn import_members(&self, file: &Path) -> Result<ImportSummary> {
-        let members = read_members(open(file)?)?;
+        let registry = self.store.registry().await?;
+        let members = read_members_in(open(file)?, &registry)?;
         self.store
             .upsert_members(members, Change::cli(file_name(file)))
             .await
     }
 
     pub async fn import_activities(&self, file: &Path) -> Result<ImportSummary> {
-        let activities = read_activities(open(file)?)?;
+        let registry = self.store.registry().await?;
+        let activities = read_activities_in(open(file)?, &registry)?;
         self.store
             .upsert_activities(activities, Change::cli(file_name(file)))
+            .await
+    }
+
+    /// Imports communities (id, name, subdistrict, district).
+    pub async fn import_communities(&self, file: &Path) -> Result<ImportSummary> {
+        let registry = self.store.registry().await?;
+        let communities = read_communities(open(file)?, &registry)?;
+        self.store
+            .upsert_communities(communities, Change::cli(file_name(file)))
+            .await
+    }
+
+    /// Imports organisations and their pairings with communities.
+    pub async fn import_organizations(&self, file: &Path) -> Result<ImportSummary> {
+        let registry = self.store.registry().await?;
+        let organizations = read_organizations(open(file)?, &registry)?;
+        self.store
+            .upsert_organizations(organizations, Change::cli(file_name(file)))
             .await
     }
 

@@ -157,6 +157,31 @@ async fn migrate_moves_every_kind_of_row_and_is_safe_to_run_again() {
         )
         .await
         .unwrap();
+    // The registry goes along: communities, organisations, pairings.
+    let registry_dir = tempfile::tempdir().unwrap();
+    let communities = registry_dir.path().join("communities.csv");
+    std::fs::write(
+        &communities,
+        "community_id,name,subdistrict,district\nC01,灣子街社區,灣子街道,江岸區\n",
+    )
+    .unwrap();
+    server
+        .office
+        .import_communities(&communities)
+        .await
+        .unwrap();
+    let organizations = registry_dir.path().join("organizations.csv");
+    std::fs::write(
+        &organizations,
+        "organization_id,name,communities\nJSJ,市住建局機關黨支部,灣子街社區\n",
+    )
+    .unwrap();
+    server
+        .office
+        .import_organizations(&organizations)
+        .await
+        .unwrap();
+    let sqlite_registry = server.office.store().registry().await.unwrap();
     let sqlite_audit = server.office.store().audit_log(10).await.unwrap();
     let before = server.snapshot(&token, None).await.unwrap();
     let kiosk_gone = server.office.store().kiosks().await.unwrap()[2]
@@ -195,6 +220,8 @@ async fn migrate_moves_every_kind_of_row_and_is_safe_to_run_again() {
     let store = office.store();
     assert_eq!(store.backend(), "postgres");
     assert_eq!(office.points_report(year).await.unwrap(), sqlite_report);
+    assert_eq!(store.registry().await.unwrap(), sqlite_registry);
+    assert_eq!(sqlite_registry.organizations[0].communities.len(), 1);
     let counts: Vec<(String, i64)> = store
         .table_counts()
         .await

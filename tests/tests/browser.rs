@@ -157,14 +157,22 @@ async fn downloaded(dir: &Path, extension: &str) -> PathBuf {
     panic!("no .{extension} downloaded into {}", dir.display());
 }
 
+/// The text of the element `css` selects. An element found as a page is
+/// replaced by the next goes stale: it is then looked up again.
 async fn text_of(browser: &Client, css: &str) -> String {
-    browser
-        .find(Locator::Css(css))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    let mut last = None;
+    for _ in 0..50 {
+        let found = browser.find(Locator::Css(css)).await;
+        match found {
+            Ok(element) => match element.text().await {
+                Ok(text) => return text,
+                Err(e) => last = Some(e),
+            },
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no text for {css}: {last:?}");
 }
 
 #[tokio::test]
@@ -190,6 +198,29 @@ async fn an_office_worker_reviews_and_sees_the_points_change() {
                 yesterday + chrono::Duration::hours(2),
             ),
         ])
+        .await
+        .unwrap();
+    let registry = tempfile::tempdir().unwrap();
+    let communities = registry.path().join("communities.csv");
+    std::fs::write(
+        &communities,
+        "community_id,name,subdistrict,district\nC01,灣子街社區,灣子街道,江岸區\n",
+    )
+    .unwrap();
+    server
+        .office
+        .import_communities(&communities)
+        .await
+        .unwrap();
+    let organizations = registry.path().join("organizations.csv");
+    std::fs::write(
+        &organizations,
+        "organization_id,name,communities\nJSJ,市住建局機關黨支部,灣子街社區\nCS,測試黨支部,C01\n",
+    )
+    .unwrap();
+    server
+        .office
+        .import_organizations(&organizations)
         .await
         .unwrap();
     let kiosk = server.register_kiosk("C01").await.unwrap();
@@ -270,6 +301,7 @@ async fn an_office_worker_reviews_and_sees_the_points_change() {
     );
     let page = browser.source().await.unwrap();
     assert!(page.contains("社區活動 A1"), "{page}");
+    assert!(page.contains("灣子街社區"), "the community by its name");
     shots.take(&browser, "today").await;
 
     // M003 has no points yet.
@@ -332,6 +364,18 @@ async fn an_office_worker_reviews_and_sees_the_points_change() {
         .unwrap();
     assert_eq!(row[1], calamine::Data::String("王芳".into()));
     assert_eq!(row[6], calamine::Data::Float(1.0));
+
+    // The registry, with the pairing.
+    browser
+        .goto(&server.url("/console/organizations"))
+        .await
+        .unwrap();
+    assert!(
+        text_of(&browser, "#organizations")
+            .await
+            .contains("灣子街社區")
+    );
+    shots.take(&browser, "organizations").await;
 
     // The audit log has the decision, with its note.
     browser.goto(&server.url("/console/audit")).await.unwrap();

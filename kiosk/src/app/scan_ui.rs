@@ -188,8 +188,13 @@ fn side_panel(
         } else {
             ""
         };
+        let offline = app.engine.offline();
+        let community = match &offline.community_name {
+            Some(name) if offline.community == a.community => name.as_str(),
+            _ => a.community.as_str(),
+        };
         ui.label(
-            RichText::new(format!("{}{pinned}", a.community))
+            RichText::new(format!("{community}{pinned}"))
                 .size(unit * 1.8)
                 .color(MUTED),
         );

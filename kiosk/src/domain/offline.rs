@@ -10,6 +10,8 @@ use chrono::Duration;
 #[derive(Debug, Clone)]
 pub struct OfflineData {
     pub community: Community,
+    /// The community's name, when the office registered one.
+    pub community_name: Option<String>,
     pub policy: Policy,
     pub keys: Vec<CardKey>,
     pub keyring: Keyring,
@@ -26,6 +28,7 @@ impl OfflineData {
     pub fn empty(community: Community) -> Self {
         Self {
             community,
+            community_name: None,
             policy: Policy::default(),
             keys: Vec::new(),
             keyring: Keyring::default(),

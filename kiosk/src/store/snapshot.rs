@@ -83,6 +83,10 @@ impl Store {
             ),
             ("policy", policy),
             ("community", snapshot.community.to_string()),
+            (
+                "community_name",
+                snapshot.community_name.clone().unwrap_or_default(),
+            ),
         ] {
             tx.execute(
                 "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
@@ -118,6 +122,7 @@ impl Store {
         {
             data.policy = policy;
         }
+        data.community_name = self.meta("community_name")?.filter(|n| !n.is_empty());
         data.clock_offset = Duration::milliseconds(
             self.meta("clock_offset_ms")?
                 .and_then(|v| v.parse().ok())

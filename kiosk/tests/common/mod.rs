@@ -40,6 +40,7 @@ impl Fixture {
             epoch: 1,
             full: true,
             community: "C01".parse().unwrap(),
+            community_name: Some("灣子街社區".into()),
             policy: Policy::default(),
             members: (0..members)
                 .map(|i| RosterEntry {

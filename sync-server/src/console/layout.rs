@@ -15,6 +15,7 @@ pub enum Nav {
     Review,
     Activities,
     Members,
+    Registry,
     Audit,
 }
 
@@ -26,6 +27,7 @@ impl Nav {
             Self::Review => "/console/review",
             Self::Activities => "/console/activities",
             Self::Members => "/console/members",
+            Self::Registry => "/console/organizations",
             Self::Audit => "/console/audit",
         }
     }
@@ -37,6 +39,7 @@ impl Nav {
             Self::Review => T::Review,
             Self::Activities => T::ActivitiesPage,
             Self::Members => T::MembersPage,
+            Self::Registry => T::Organizations,
             Self::Audit => T::Audit,
         }
     }
@@ -63,6 +66,7 @@ pub fn page(console: &Console, nav: Nav, back: &str, body: &Markup) -> Markup {
             Nav::Review,
             Nav::Activities,
             Nav::Members,
+            Nav::Registry,
             Nav::Audit,
         ],
         Role::Officer => &[
@@ -71,6 +75,7 @@ pub fn page(console: &Console, nav: Nav, back: &str, body: &Markup) -> Markup {
             Nav::Review,
             Nav::Activities,
             Nav::Members,
+            Nav::Registry,
         ],
     };
     html! {

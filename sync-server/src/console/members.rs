@@ -21,8 +21,9 @@ use super::{csrf_refused, failure, respond};
 use crate::AppState;
 use crate::domain::office::{OfficeUser, Role};
 use crate::error::{Error, RowError};
-use crate::import::read_members;
+use crate::import::read_members_in;
 use crate::store::Change;
+use crate::store::Registry;
 
 /// Rows shown in a preview; the import takes them all.
 const SHOWN: usize = 500;
@@ -123,7 +124,20 @@ fn check_scope(user: &OfficeUser, members: &[Member]) -> Result<(), Error> {
     }
 }
 
-pub async fn preview(console: Console, multipart: Multipart) -> Response {
+/// The members of a roster file, their communities and organisations
+/// resolved against the registry, all within the user's reach.
+async fn read(state: &AppState, console: &Console, data: &[u8]) -> Result<Vec<Member>, Error> {
+    let registry: Registry = state.store.registry().await?;
+    let members = read_members_in(data, &registry)?;
+    check_scope(&console.user, &members)?;
+    Ok(members)
+}
+
+pub async fn preview(
+    State(state): State<AppState>,
+    console: Console,
+    multipart: Multipart,
+) -> Response {
     let lang = console.lang;
     let upload = match read_upload(multipart).await {
         Ok(upload) => upload,
@@ -132,10 +146,7 @@ pub async fn preview(console: Console, multipart: Multipart) -> Response {
     if !console.csrf_ok(&upload.csrf) {
         return csrf_refused(lang);
     }
-    let (status, body) = match read_members(upload.data.as_ref()).and_then(|members| {
-        check_scope(&console.user, &members)?;
-        Ok(members)
-    }) {
+    let (status, body) = match read(&state, &console, upload.data.as_ref()).await {
         Ok(members) => (StatusCode::OK, rows(&console, &upload, &members)),
         Err(Error::Import(errors)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -204,10 +215,7 @@ pub async fn import(State(state): State<AppState>, console: Console, body: Bytes
         return csrf_refused(lang);
     }
     // Checked again: the preview's copy came back from the browser.
-    let members = match read_members(form.get_raw("file").as_bytes()).and_then(|members| {
-        check_scope(&console.user, &members)?;
-        Ok(members)
-    }) {
+    let members = match read(&state, &console, form.get_raw("file").as_bytes()).await {
         Ok(members) => members,
         Err(e) => return failure(lang, &e),
     };

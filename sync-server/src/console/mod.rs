@@ -11,6 +11,7 @@ mod layout;
 mod login;
 mod members;
 mod points;
+mod registry;
 mod review;
 mod session;
 mod today;
@@ -48,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/review", get(review::get).post(review::post))
         .route("/console/audit", get(audit::get))
         .route("/console/members", get(members::get))
+        .route("/console/organizations", get(registry::get))
         .route("/console/cards", post(cards::post))
         .route(
             "/console/activities",

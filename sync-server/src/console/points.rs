@@ -16,7 +16,7 @@ use super::session::Console;
 use super::{failure, respond};
 use crate::AppState;
 use crate::domain::report::{Rollup, overall, rollup};
-use crate::store::{ReportFilter, ReportRow};
+use crate::store::{Registry, ReportFilter, ReportRow};
 
 /// Rows shown on the page; the export has them all.
 const SHOWN: usize = 500;
@@ -73,6 +73,10 @@ pub async fn get(
         Ok(rows) => rows,
         Err(e) => return failure(lang, &e),
     };
+    let registry = match state.store.registry().await {
+        Ok(r) => r,
+        Err(e) => return failure(lang, &e),
+    };
     let selection = Selection {
         year,
         community: PointsQuery::field(query.community.as_ref()),
@@ -80,10 +84,16 @@ pub async fn get(
         search: PointsQuery::field(query.q.as_ref()).map(str::to_lowercase),
         sort: query.sort.as_deref(),
     };
-    render(&console, &selection, &rows, policy.annual_cap)
+    render(&console, &selection, &rows, &registry, policy.annual_cap)
 }
 
-fn render(console: &Console, selection: &Selection<'_>, rows: &[ReportRow], cap: u32) -> Response {
+fn render(
+    console: &Console,
+    selection: &Selection<'_>,
+    rows: &[ReportRow],
+    registry: &Registry,
+    cap: u32,
+) -> Response {
     let lang = console.lang;
     let Selection {
         year,
@@ -108,7 +118,12 @@ fn render(console: &Console, selection: &Selection<'_>, rows: &[ReportRow], cap:
         chosen.iter().map(|r| (r.organization.as_str(), r.points)),
         cap,
     );
-    let by_community = rollup(chosen.iter().map(|r| (r.community.as_str(), r.points)), cap);
+    let by_community = rollup(
+        chosen
+            .iter()
+            .map(|r| (registry.community_name(&r.community), r.points)),
+        cap,
+    );
     let mut listed: Vec<&ReportRow> = chosen
         .iter()
         .copied()
@@ -133,40 +148,7 @@ fn render(console: &Console, selection: &Selection<'_>, rows: &[ReportRow], cap:
     );
     let body = html! {
         h1 { (lang.t(T::Points)) " · " (year) }
-        form.filters method="get" action="/console/points" {
-            label { (lang.t(T::Year)) input name="year" value=(year) size="5" inputmode="numeric"; }
-            label { (lang.t(T::Community))
-                select name="community" {
-                    option value="" { (lang.t(T::All)) }
-                    @for c in &communities { option value=(c) selected[community == Some(*c)] { (c) } }
-                }
-            }
-            label { (lang.t(T::Organization))
-                select name="organization" {
-                    option value="" { (lang.t(T::All)) }
-                    @for o in &organizations { option value=(o) selected[organization == Some(*o)] { (o) } }
-                }
-            }
-            label { (lang.t(T::Search)) input name="q" value=(search.unwrap_or("")) type="search"; }
-            label { (lang.t(T::Sort))
-                select name="sort" {
-                    option value="id" { (lang.t(T::MemberId)) }
-                    option value="points" selected[selection.sort == Some("points")] { (lang.t(T::PointsOf)) " ↓" }
-                    option value="name" selected[selection.sort == Some("name")] { (lang.t(T::Name)) }
-                }
-            }
-            button.primary type="submit" { (lang.t(T::Show)) }
-        }
-        p.exports {
-            (lang.t(T::Export)) ": "
-            @for (group_by, text) in [("member", T::MemberList), ("organization", T::ByOrganization), ("community", T::ByCommunity)] {
-                a id={ "xlsx-" (group_by) } href={ "/api/v1/office/reports/points.xlsx?year=" (year) "&group_by=" (group_by) (filter_query(community, organization)) } {
-                    (lang.t(text)) " (Excel)"
-                }
-                " · "
-            }
-            a href={ "/api/v1/office/reports/points.csv?year=" (year) (filter_query(community, organization)) } { (lang.t(T::ExportCsv)) }
-        }
+        (filters(lang, selection, &communities, &organizations, registry))
         div.cards {
             div.card { div.muted { (lang.t(T::Members)) } div.big { (all.members) } }
             div.card { div.muted { (lang.t(T::MeanPoints)) } div.big { (format!("{:.1}", all.mean())) } }
@@ -179,12 +161,64 @@ fn render(console: &Console, selection: &Selection<'_>, rows: &[ReportRow], cap:
         h2 { (lang.t(T::ByCommunity)) }
         (groups(&by_community, lang, T::Community))
         h2 { (lang.t(T::MemberList)) }
-        (members(&listed, lang, cap))
+        (members(&listed, registry, lang, cap))
     };
     respond(StatusCode::OK, &page(console, Nav::Points, &back, &body))
 }
 
-fn members(listed: &[&ReportRow], lang: Lang, cap: u32) -> Markup {
+fn filters(
+    lang: Lang,
+    selection: &Selection<'_>,
+    communities: &[&str],
+    organizations: &[&str],
+    registry: &Registry,
+) -> Markup {
+    let Selection {
+        year,
+        community,
+        organization,
+        ..
+    } = *selection;
+    let search = selection.search.as_deref();
+    html! {
+    form.filters method="get" action="/console/points" {
+        label { (lang.t(T::Year)) input name="year" value=(year) size="5" inputmode="numeric"; }
+        label { (lang.t(T::Community))
+            select name="community" {
+                option value="" { (lang.t(T::All)) }
+                @for c in communities { option value=(c) selected[community == Some(*c)] { (registry.community_name(c)) } }
+            }
+        }
+        label { (lang.t(T::Organization))
+            select name="organization" {
+                option value="" { (lang.t(T::All)) }
+                @for o in organizations { option value=(o) selected[organization == Some(*o)] { (o) } }
+            }
+        }
+        label { (lang.t(T::Search)) input name="q" value=(search.unwrap_or("")) type="search"; }
+        label { (lang.t(T::Sort))
+            select name="sort" {
+                option value="id" { (lang.t(T::MemberId)) }
+                option value="points" selected[selection.sort == Some("points")] { (lang.t(T::PointsOf)) " ↓" }
+                option value="name" selected[selection.sort == Some("name")] { (lang.t(T::Name)) }
+            }
+        }
+        button.primary type="submit" { (lang.t(T::Show)) }
+    }
+    p.exports {
+        (lang.t(T::Export)) ": "
+        @for (group_by, text) in [("member", T::MemberList), ("organization", T::ByOrganization), ("community", T::ByCommunity)] {
+            a id={ "xlsx-" (group_by) } href={ "/api/v1/office/reports/points.xlsx?year=" (year) "&group_by=" (group_by) (filter_query(community, organization)) } {
+                (lang.t(text)) " (Excel)"
+            }
+            " · "
+        }
+        a href={ "/api/v1/office/reports/points.csv?year=" (year) (filter_query(community, organization)) } { (lang.t(T::ExportCsv)) }
+    }
+    }
+}
+
+fn members(listed: &[&ReportRow], registry: &Registry, lang: Lang, cap: u32) -> Markup {
     html! {
         @if listed.len() > SHOWN { p.muted { (lang.showing(SHOWN, listed.len())) } }
         table #members {
@@ -195,7 +229,7 @@ fn members(listed: &[&ReportRow], lang: Lang, cap: u32) -> Markup {
             tbody {
                 @for r in listed.iter().take(SHOWN) {
                     tr {
-                        td { (r.member_id) } td { (r.name) } td { (r.organization) } td { (r.community) }
+                        td { (r.member_id) } td { (r.name) } td { (r.organization) } td { (registry.community_name(&r.community)) }
                         td.num { (r.attended) }
                         td class=(points_class(r.points, cap)) { (r.points) }
                     }

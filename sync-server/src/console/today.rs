@@ -14,7 +14,7 @@ use super::session::Console;
 use super::{failure, respond};
 use crate::AppState;
 use crate::error::Error;
-use crate::store::{ActivityTurnout, KioskInfo};
+use crate::store::{ActivityTurnout, KioskInfo, Registry};
 
 /// A kiosk not heard from for this long is flagged.
 const SILENT_AFTER: TimeDelta = TimeDelta::hours(2);
@@ -34,8 +34,8 @@ pub fn day_range(zone: Tz, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>)
 
 pub async fn get(State(state): State<AppState>, console: Console) -> Response {
     match gather(&state, &console).await {
-        Ok((activities, kiosks, waiting)) => {
-            render(&state, &console, &activities, &kiosks, waiting)
+        Ok((activities, kiosks, waiting, registry)) => {
+            render(&state, &console, &registry, &activities, &kiosks, waiting)
         }
         Err(e) => failure(console.lang, &e),
     }
@@ -44,7 +44,7 @@ pub async fn get(State(state): State<AppState>, console: Console) -> Response {
 async fn gather(
     state: &AppState,
     console: &Console,
-) -> Result<(Vec<ActivityTurnout>, Vec<KioskInfo>, usize), Error> {
+) -> Result<(Vec<ActivityTurnout>, Vec<KioskInfo>, usize, Registry), Error> {
     let (from, to) = day_range(state.settings.policy.time_zone, Utc::now());
     let scope = console.user.scope().map(<[_]>::to_vec);
     let activities = state
@@ -59,12 +59,13 @@ async fn gather(
         .filter(|k| console.user.may_read(k.kiosk.community.as_str()))
         .collect();
     let waiting = state.store.review_queue(scope, 1000).await?.len();
-    Ok((activities, kiosks, waiting))
+    Ok((activities, kiosks, waiting, state.store.registry().await?))
 }
 
 fn render(
     state: &AppState,
     console: &Console,
+    registry: &Registry,
     activities: &[ActivityTurnout],
     kiosks: &[KioskInfo],
     waiting: usize,
@@ -107,7 +108,7 @@ fn render(
                         tr {
                             td { (a.activity.title) br; span.muted { (a.activity.activity_id) } }
                             td { (lang.kind(a.activity.kind)) }
-                            td { (a.activity.community) }
+                            td { (registry.community_name(a.activity.community.as_str())) }
                             td { (lang.time(a.activity.starts_at, zone)) }
                             td { (lang.time(a.activity.ends_at, zone)) }
                             td.num { (a.attended) }
@@ -126,7 +127,7 @@ fn render(
                 @for k in kiosks {
                     tr {
                         td { (k.name) br; span.muted { (k.kiosk.kiosk_id) } }
-                        td { (k.kiosk.community) }
+                        td { (registry.community_name(k.kiosk.community.as_str())) }
                         td { @match k.last_seen_at {
                             Some(at) => (lang.time(at, zone)),
                             None => span.muted { (lang.t(T::Never)) },

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 /// The tables `migrate` copies and compares, in an order that respects
 /// references.
-pub const TABLES: [&str; 12] = [
+pub const TABLES: [&str; 15] = [
     "members",
     "activities",
     "card_keys",
@@ -19,6 +19,9 @@ pub const TABLES: [&str; 12] = [
     "office_users",
     "office_tokens",
     "audit",
+    "communities",
+    "organizations",
+    "pairings",
 ];
 
 /// Every row of a database. Times are Unix milliseconds, as stored.
@@ -36,6 +39,29 @@ pub struct DataSet {
     pub office_users: Vec<OfficeUserRow>,
     pub office_tokens: Vec<OfficeTokenRow>,
     pub audit: Vec<AuditRow>,
+    pub communities: Vec<CommunityRow>,
+    pub organizations: Vec<OrganizationRow>,
+    pub pairings: Vec<PairingRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommunityRow {
+    pub community_id: String,
+    pub name: String,
+    pub subdistrict: String,
+    pub district: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganizationRow {
+    pub organization_id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PairingRow {
+    pub organization_id: String,
+    pub community_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -30,8 +30,9 @@ use uuid::Uuid;
 
 pub use dataset::DataSet;
 pub use model::{
-    ActivityTurnout, AuditEntry, CardWriter, Change, ImportSummary, Intake, IssuedCard, KeyInfo,
-    Kiosk, KioskInfo, LoginFacts, Registration, ReportFilter, ReportRow, ReviewItem, SessionInfo,
+    ActivityTurnout, AuditEntry, CardWriter, Change, CommunityInfo, ImportSummary, Intake,
+    IssuedCard, KeyInfo, Kiosk, KioskInfo, LoginFacts, Organization, Registration, Registry,
+    ReportFilter, ReportRow, ReviewItem, SessionInfo,
 };
 
 use crate::domain::office::{Decision, OfficeUser};
@@ -215,6 +216,22 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         subject: String,
         after: Option<String>,
     ) -> Result<()>;
+    /// The registry of communities and organisations, by id.
+    async fn registry(&self) -> Result<Registry>;
+    /// Adds or updates communities (a name stays unique), with the audit
+    /// entry of `change`.
+    async fn upsert_communities(
+        &self,
+        communities: Vec<CommunityInfo>,
+        change: Change,
+    ) -> Result<ImportSummary>;
+    /// Adds or updates organisations and their pairings; a renamed one's
+    /// members carry the new name. With the audit entry of `change`.
+    async fn upsert_organizations(
+        &self,
+        organizations: Vec<Organization>,
+        change: Change,
+    ) -> Result<ImportSummary>;
     /// The latest changes, newest first.
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>>;
 

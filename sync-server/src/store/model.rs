@@ -143,6 +143,60 @@ pub struct ReviewItem {
     pub received_at: DateTime<Utc>,
 }
 
+/// A community as the office registered it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CommunityInfo {
+    pub community_id: Community,
+    /// Its name, e.g. 灣子街社區 (unique).
+    pub name: String,
+    /// Its subdistrict (街道) and district (區), for roll-ups; may be empty.
+    pub subdistrict: String,
+    pub district: String,
+}
+
+/// A home organisation (an agency's party branch) and the communities it
+/// is paired with (結對共建).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Organization {
+    pub organization_id: String,
+    /// Its name, e.g. 市住建局機關黨支部 (unique): members carry it.
+    pub name: String,
+    pub communities: Vec<Community>,
+}
+
+/// The office's registry of communities and organisations.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Registry {
+    pub communities: Vec<CommunityInfo>,
+    pub organizations: Vec<Organization>,
+}
+
+impl Registry {
+    /// The community `text` names: its id, or its exact name.
+    pub fn community(&self, text: &str) -> Option<&CommunityInfo> {
+        self.communities
+            .iter()
+            .find(|c| c.community_id.as_str() == text)
+            .or_else(|| self.communities.iter().find(|c| c.name == text))
+    }
+
+    /// The organisation `text` names: its id, or its exact name.
+    pub fn organization(&self, text: &str) -> Option<&Organization> {
+        self.organizations
+            .iter()
+            .find(|o| o.organization_id == text)
+            .or_else(|| self.organizations.iter().find(|o| o.name == text))
+    }
+
+    /// A community's name, or its id when it has none.
+    pub fn community_name<'a>(&'a self, id: &'a str) -> &'a str {
+        self.communities
+            .iter()
+            .find(|c| c.community_id.as_str() == id)
+            .map_or(id, |c| c.name.as_str())
+    }
+}
+
 /// What a console login is decided on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginFacts {

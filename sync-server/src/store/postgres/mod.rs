@@ -13,6 +13,7 @@
 mod admin;
 mod ingest;
 mod office;
+mod registry;
 mod sessions;
 mod snapshot;
 mod transfer;
@@ -35,9 +36,9 @@ use uuid::Uuid;
 use crate::domain::office::{Decision, OfficeUser};
 use crate::domain::session::Lockout;
 use crate::store::{
-    ActivityTurnout, AuditEntry, CardWriter, Change, DataSet, Decoded, ImportSummary, Intake,
-    IssuedCard, KeyInfo, Kiosk, KioskInfo, LoginFacts, Registration, ReportFilter, ReportRow,
-    ReviewItem, SessionInfo, Storage,
+    ActivityTurnout, AuditEntry, CardWriter, Change, CommunityInfo, DataSet, Decoded,
+    ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk, KioskInfo, LoginFacts, Organization,
+    Registration, Registry, ReportFilter, ReportRow, ReviewItem, SessionInfo, Storage,
 };
 
 refinery::embed_migrations!("migrations/postgres");
@@ -465,6 +466,29 @@ impl Storage for PgStorage {
     ) -> Result<()> {
         let client = self.client().await?;
         admin::audit_change(&**client, &change, &action, &subject, after.as_deref()).await
+    }
+
+    async fn registry(&self) -> Result<Registry> {
+        let client = self.client().await?;
+        registry::registry(&client).await
+    }
+
+    async fn upsert_communities(
+        &self,
+        communities: Vec<CommunityInfo>,
+        change: Change,
+    ) -> Result<ImportSummary> {
+        let mut client = self.client().await?;
+        registry::upsert_communities(&mut client, &communities, &change).await
+    }
+
+    async fn upsert_organizations(
+        &self,
+        organizations: Vec<Organization>,
+        change: Change,
+    ) -> Result<ImportSummary> {
+        let mut client = self.client().await?;
+        registry::upsert_organizations(&mut client, &organizations, &change).await
     }
 
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>> {

@@ -131,6 +131,13 @@ pub(super) async fn snapshot(
         .map(|r| row_to_activity(r, 0))
         .collect::<Result<_>>()?;
     let card_keys = card_keys(&tx).await?;
+    let community_name: Option<String> = tx
+        .query_opt(
+            "SELECT name FROM communities WHERE community_id = $1",
+            &[&kiosk.community.as_str()],
+        )
+        .await?
+        .map(|r| r.get(0));
     tx.commit().await?;
     Ok(Snapshot {
         server_time: now,
@@ -138,6 +145,7 @@ pub(super) async fn snapshot(
         epoch: current_epoch,
         full: since.is_none(),
         community: kiosk.community.clone(),
+        community_name,
         policy: *policy,
         members,
         revoked_serials,

@@ -56,6 +56,7 @@ pub(super) async fn import(client: &mut Object, data: &DataSet) -> Result<()> {
     import_kiosks(&tx, data).await?;
     import_records(&tx, data).await?;
     import_office(&tx, data).await?;
+    import_registry(&tx, data).await?;
     continue_identities(&tx).await?;
     tx.commit().await?;
     Ok(())
@@ -313,6 +314,45 @@ async fn import_office(tx: &Transaction<'_>, data: &DataSet) -> Result<()> {
                 column!(rows, note),
             ]
         },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The registry of communities and organisations.
+async fn import_registry(tx: &Transaction<'_>, data: &DataSet) -> Result<()> {
+    chunked(
+        tx,
+        "INSERT INTO communities (community_id, name, subdistrict, district)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+         ON CONFLICT DO NOTHING",
+        &data.communities,
+        |rows| {
+            vec![
+                column!(rows, community_id),
+                column!(rows, name),
+                column!(rows, subdistrict),
+                column!(rows, district),
+            ]
+        },
+    )
+    .await?;
+    chunked(
+        tx,
+        "INSERT INTO organizations (organization_id, name)
+         SELECT * FROM unnest($1::text[], $2::text[])
+         ON CONFLICT DO NOTHING",
+        &data.organizations,
+        |rows| vec![column!(rows, organization_id), column!(rows, name)],
+    )
+    .await?;
+    chunked(
+        tx,
+        "INSERT INTO pairings (organization_id, community_id)
+         SELECT * FROM unnest($1::text[], $2::text[])
+         ON CONFLICT DO NOTHING",
+        &data.pairings,
+        |rows| vec![column!(rows, organization_id), column!(rows, community_id)],
     )
     .await?;
     Ok(())

@@ -231,6 +231,28 @@ CREATE INDEX attendance_turnout ON attendance (activity_key, member_key, record_
 CREATE INDEX activities_start ON activities (starts_at);
 ",
     ),
+    M::up(
+        r"
+-- The office's registry: communities with their names (and subdistrict
+-- and district, for roll-ups), home organisations (party branches) with
+-- theirs, and which organisations are paired with which communities.
+CREATE TABLE communities (
+    community_id TEXT PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    subdistrict  TEXT NOT NULL DEFAULT '',
+    district     TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE organizations (
+    organization_id TEXT PRIMARY KEY,
+    name            TEXT NOT NULL UNIQUE
+);
+CREATE TABLE pairings (
+    organization_id TEXT NOT NULL,
+    community_id    TEXT NOT NULL,
+    PRIMARY KEY (organization_id, community_id)
+);
+",
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {

@@ -16,6 +16,7 @@ mod members;
 mod migrations;
 mod office;
 mod points;
+mod registry;
 mod sessions;
 mod snapshot;
 mod storage;

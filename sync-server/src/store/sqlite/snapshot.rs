@@ -57,6 +57,7 @@ impl Store {
                 epoch: current_epoch,
                 full: since.is_none(),
                 community: community.clone(),
+                community_name: super::registry::community_name(tx, community.as_str())?,
                 policy: *policy,
                 members: members::roster_since(tx, community, since)?,
                 revoked_serials: cards::revoked_since(tx, since)?,

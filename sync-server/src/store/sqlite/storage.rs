@@ -18,9 +18,9 @@ use uuid::Uuid;
 use crate::domain::office::{Decision, OfficeUser};
 use crate::domain::session::Lockout;
 use crate::store::{
-    ActivityTurnout, AuditEntry, CardWriter, Change, DataSet, Decoded, ImportSummary, Intake,
-    IssuedCard, KeyInfo, Kiosk, KioskInfo, LoginFacts, Registration, ReportFilter, ReportRow,
-    ReviewItem, SessionInfo, Storage,
+    ActivityTurnout, AuditEntry, CardWriter, Change, CommunityInfo, DataSet, Decoded,
+    ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk, KioskInfo, LoginFacts, Organization,
+    Registration, Registry, ReportFilter, ReportRow, ReviewItem, SessionInfo, Storage,
 };
 
 /// SQLite behind the storage contract.
@@ -330,6 +330,28 @@ impl Storage for SqliteStorage {
         after: Option<String>,
     ) -> Result<()> {
         self.with(move |s| s.write_audit(&change, &action, &subject, after.as_deref()))
+            .await
+    }
+
+    async fn registry(&self) -> Result<Registry> {
+        self.with(Store::registry).await
+    }
+
+    async fn upsert_communities(
+        &self,
+        communities: Vec<CommunityInfo>,
+        change: Change,
+    ) -> Result<ImportSummary> {
+        self.with(move |s| s.upsert_communities(&communities, &change))
+            .await
+    }
+
+    async fn upsert_organizations(
+        &self,
+        organizations: Vec<Organization>,
+        change: Change,
+    ) -> Result<ImportSummary> {
+        self.with(move |s| s.upsert_organizations(&organizations, &change))
             .await
     }
 

@@ -6,8 +6,9 @@ use uuid::Uuid;
 use super::Store;
 use crate::error::Result;
 use crate::store::dataset::{
-    ActivityRow, AttendanceRow, AuditRow, BatchRow, CardKeyRow, CardRow, DataSet, KioskRow,
-    MemberRow, OfficeTokenRow, OfficeUserRow, TABLES, VisitorRow, VoidRow,
+    ActivityRow, AttendanceRow, AuditRow, BatchRow, CardKeyRow, CardRow, CommunityRow, DataSet,
+    KioskRow, MemberRow, OfficeTokenRow, OfficeUserRow, OrganizationRow, PairingRow, TABLES,
+    VisitorRow, VoidRow,
 };
 
 impl Store {
@@ -18,6 +19,7 @@ impl Store {
             roster(tx, &mut data)?;
             records(tx, &mut data)?;
             office(tx, &mut data)?;
+            registry(tx, &mut data)?;
             Ok(data)
         })
     }
@@ -233,6 +235,43 @@ fn office(tx: &Transaction<'_>, data: &mut DataSet) -> Result<()> {
                 before_value: r.get(5)?,
                 after_value: r.get(6)?,
                 note: r.get(7)?,
+            })
+        },
+    )?;
+    Ok(())
+}
+
+/// The registry of communities and organisations.
+fn registry(tx: &Transaction<'_>, data: &mut DataSet) -> Result<()> {
+    data.communities = all(
+        tx,
+        "SELECT community_id, name, subdistrict, district FROM communities ORDER BY community_id",
+        |r| {
+            Ok(CommunityRow {
+                community_id: r.get(0)?,
+                name: r.get(1)?,
+                subdistrict: r.get(2)?,
+                district: r.get(3)?,
+            })
+        },
+    )?;
+    data.organizations = all(
+        tx,
+        "SELECT organization_id, name FROM organizations ORDER BY organization_id",
+        |r| {
+            Ok(OrganizationRow {
+                organization_id: r.get(0)?,
+                name: r.get(1)?,
+            })
+        },
+    )?;
+    data.pairings = all(
+        tx,
+        "SELECT organization_id, community_id FROM pairings ORDER BY organization_id, community_id",
+        |r| {
+            Ok(PairingRow {
+                organization_id: r.get(0)?,
+                community_id: r.get(1)?,
             })
         },
     )?;

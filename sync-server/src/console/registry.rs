@@ -1,0 +1,62 @@
+//! Communities and organisations: the registry the imports resolve names
+//! against, and which organisations are paired with which communities.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::html;
+
+use super::i18n::T;
+use super::layout::{Nav, page};
+use super::session::Console;
+use super::{failure, respond};
+use crate::AppState;
+
+pub async fn get(State(state): State<AppState>, console: Console) -> Response {
+    let lang = console.lang;
+    let registry = match state.store.registry().await {
+        Ok(r) => r,
+        Err(e) => return failure(lang, &e),
+    };
+    let body = html! {
+        h1 { (lang.t(T::RegistryPage)) }
+        p.muted { (lang.t(T::RegistryHelp)) }
+        h2 { (lang.t(T::Communities)) }
+        table #communities {
+            thead { tr {
+                th { "ID" } th { (lang.t(T::Name)) } th { (lang.t(T::Subdistrict)) } th { (lang.t(T::District)) }
+                th { (lang.t(T::PairedOrganizations)) }
+            } }
+            tbody {
+                @for c in &registry.communities {
+                    tr {
+                        td { (c.community_id) } td { (c.name) } td { (c.subdistrict) } td { (c.district) }
+                        td {
+                            @for o in registry.organizations.iter().filter(|o| o.communities.contains(&c.community_id)) {
+                                (o.name) br;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { (lang.t(T::Organizations)) }
+        table #organizations {
+            thead { tr { th { "ID" } th { (lang.t(T::Name)) } th { (lang.t(T::PairedCommunities)) } } }
+            tbody {
+                @for o in &registry.organizations {
+                    tr {
+                        td { (o.organization_id) } td { (o.name) }
+                        td {
+                            @for c in &o.communities { (registry.community_name(c.as_str())) br; }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    respond(
+        StatusCode::OK,
+        &page(&console, Nav::Registry, "/console/organizations", &body),
+    )
+}
