@@ -151,12 +151,14 @@ pub enum Reason {
     ManualLimit,
     /// The same member counted at another community's activity at the same time.
     AttendedElsewhere,
+    /// The office made the membership inactive before the check-in.
+    MemberInactive,
     #[serde(other)]
     Unknown,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 23] = [
+    pub const ALL: [Reason; 24] = [
         Self::UnknownMember,
         Self::UnknownActivity,
         Self::OtherCommunity,
@@ -180,6 +182,7 @@ impl Reason {
         Self::ManualForOtherCommunity,
         Self::ManualLimit,
         Self::AttendedElsewhere,
+        Self::MemberInactive,
     ];
 
     pub fn code(self) -> &'static str {
@@ -207,6 +210,7 @@ impl Reason {
             Self::ManualForOtherCommunity => "manual_for_other_community",
             Self::ManualLimit => "manual_limit",
             Self::AttendedElsewhere => "attended_elsewhere",
+            Self::MemberInactive => "member_inactive",
             Self::Unknown => "unknown",
         }
     }
@@ -294,6 +298,10 @@ pub struct RosterEntry {
     /// The serial of the member's current card; none before the first issue.
     #[serde(default)]
     pub card_serial: Option<u32>,
+    /// The office made the membership inactive (moved away, left): the
+    /// kiosk refuses the member's check-ins and sends them to staff.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inactive: bool,
 }
 
 /// A member's points in one year.

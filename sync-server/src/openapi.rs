@@ -17,6 +17,7 @@ use utoipa::{Modify, OpenApi};
         crate::routes::v1::office::points,
         crate::routes::v1::office::points_csv,
         crate::routes::v1::office::points_xlsx,
+        crate::routes::v1::office::change_member,
         crate::routes::v1::office::enter,
         crate::routes::v1::office::void,
         crate::routes::health::get,

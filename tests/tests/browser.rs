@@ -343,7 +343,38 @@ async fn an_office_worker_reviews_and_sees_the_points_change() {
         .unwrap();
     shots.take(&browser, "points").await;
 
+    // The member's page: the record and how it counted; made inactive,
+    // with a note, the history shows who, before and after.
+    browser
+        .goto(&server.url("/console/members/M003"))
+        .await
+        .unwrap();
+    assert!(text_of(&browser, "#records").await.contains("计分"));
+    browser
+        .find(Locator::Css("#change-member [name=note]"))
+        .await
+        .unwrap()
+        .send_keys("已迁出本市")
+        .await
+        .unwrap();
+    click_then(
+        &browser,
+        "#change-member button[value=deactivate]",
+        "#membership .bad",
+    )
+    .await;
+    let history = text_of(&browser, "#history").await;
+    assert!(
+        history.contains("member.deactivate") && history.contains("已迁出本市"),
+        "{history}"
+    );
+    shots.take(&browser, "member").await;
+
     // The Excel export, downloaded as the office does, read back.
+    browser
+        .goto(&server.url(&format!("/console/points?year={year}")))
+        .await
+        .unwrap();
     browser
         .find(Locator::Css("#xlsx-member"))
         .await

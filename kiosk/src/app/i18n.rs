@@ -234,6 +234,11 @@ pub fn reason(language: Language, code: &str) -> &'static str {
             "卡片已換新，請使用新卡",
             "This card was replaced; use your new card",
         ],
+        "member_inactive" => [
+            "党员身份已停用，请联系工作人员",
+            "黨員身分已停用，請聯繫工作人員",
+            "Membership inactive, see staff",
+        ],
         "unknown_member" => [
             "未找到该党员（名单尚未同步）",
             "未找到該黨員（名單尚未同步）",
@@ -359,6 +364,7 @@ pub fn all_strings() -> Vec<&'static str> {
         "revoked_card",
         "replaced_card",
         "unknown_member",
+        "member_inactive",
         "no_activity",
         "storage_full",
         "outside_activity_window",
@@ -394,6 +400,7 @@ mod tests {
             "revoked_card",
             "replaced_card",
             "unknown_member",
+            "member_inactive",
             "no_activity",
             "storage_full",
             "storage_error",

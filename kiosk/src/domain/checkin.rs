@@ -31,6 +31,8 @@ pub enum Refusal {
     ReplacedCard,
     /// Not in this kiosk's roster (maybe not synced yet).
     UnknownMember,
+    /// The office made the membership inactive.
+    InactiveMember,
     /// No activity is open at this community now.
     NoActivity,
 }
@@ -46,6 +48,7 @@ impl Refusal {
             Self::RevokedCard => "revoked_card",
             Self::ReplacedCard => "replaced_card",
             Self::UnknownMember => "unknown_member",
+            Self::InactiveMember => "member_inactive",
             Self::NoActivity => "no_activity",
         }
     }
@@ -156,6 +159,7 @@ pub fn decide(
             organization: String::new(),
             community: data.community.clone(),
             card_serial: Some(card.serial),
+            inactive: false,
         },
         (None, None) => {
             return Decision::Refused {
@@ -164,6 +168,12 @@ pub fn decide(
             };
         }
     };
+    if member.inactive {
+        return Decision::Refused {
+            refusal: Refusal::InactiveMember,
+            member: Some(member),
+        };
+    }
     let Some(activity) = pick_activity(data, now, choice).cloned() else {
         return Decision::Refused {
             refusal: Refusal::NoActivity,
@@ -215,6 +225,7 @@ mod tests {
                     organization: "局".into(),
                     community: "C01".parse().unwrap(),
                     card_serial: Some(serial),
+                    inactive: false,
                 },
             );
         }
@@ -274,6 +285,21 @@ mod tests {
             |_, _| None,
         );
         assert_eq!(refusal(&d), Some(Refusal::UnknownMember));
+        // A member the office made inactive: refused, named, sent to staff.
+        let mut inactive = data.clone();
+        inactive
+            .roster
+            .get_mut(&"M1".parse().unwrap())
+            .unwrap()
+            .inactive = true;
+        let d = decide(
+            &Presented::Card(&card(&signer, "M1", 1, later)),
+            now(),
+            &inactive,
+            &ActivityChoice::Auto,
+            |_, _| None,
+        );
+        assert_eq!(refusal(&d), Some(Refusal::InactiveMember));
     }
 
     #[test]

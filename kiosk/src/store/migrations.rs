@@ -2,7 +2,8 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 CREATE TABLE roster (
@@ -59,7 +60,12 @@ CREATE TABLE sync_log (
     level   TEXT NOT NULL,
     message TEXT NOT NULL
 );
-"];
+",
+    r"
+-- Members the office made inactive: refused at the kiosk.
+ALTER TABLE roster ADD COLUMN inactive INTEGER NOT NULL DEFAULT 0;
+",
+];
 
 pub fn run(conn: &mut Connection) -> Result<()> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;

@@ -23,8 +23,10 @@ impl Store {
         }
         {
             let mut member = tx.prepare_cached(
-                "INSERT INTO roster (member_id, name, organization, community, card_serial) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (member_id) DO UPDATE SET name = ?2, organization = ?3, community = ?4, card_serial = ?5",
+                "INSERT INTO roster (member_id, name, organization, community, card_serial, inactive)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (member_id) DO UPDATE SET name = ?2, organization = ?3, community = ?4,
+                     card_serial = ?5, inactive = ?6",
             )?;
             for m in &snapshot.members {
                 member.execute(params![
@@ -32,7 +34,8 @@ impl Store {
                     m.name,
                     m.organization,
                     m.community.as_str(),
-                    m.card_serial
+                    m.card_serial,
+                    m.inactive
                 ])?;
             }
             let mut revoked =
@@ -149,9 +152,9 @@ impl Store {
                 .collect();
             Keyring::new(&good)
         })?;
-        let mut stmt = self
-            .conn
-            .prepare("SELECT member_id, name, organization, community, card_serial FROM roster")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT member_id, name, organization, community, card_serial, inactive FROM roster",
+        )?;
         data.roster = stmt
             .query_map([], |r| {
                 let entry = RosterEntry {
@@ -160,6 +163,7 @@ impl Store {
                     organization: r.get(2)?,
                     community: parse_column(3, &r.get::<_, String>(3)?)?,
                     card_serial: r.get(4)?,
+                    inactive: r.get(5)?,
                 };
                 Ok((entry.member_id.clone(), entry))
             })?

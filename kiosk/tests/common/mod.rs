@@ -49,6 +49,7 @@ impl Fixture {
                     organization: "市財政局機關黨支部".into(),
                     community: "C01".parse().unwrap(),
                     card_serial: Some(u32::try_from(i).unwrap() + 1),
+                    inactive: false,
                 })
                 .collect(),
             revoked_serials: vec![1000],

@@ -9,6 +9,7 @@ mod form;
 mod i18n;
 mod layout;
 mod login;
+mod member;
 mod members;
 mod points;
 mod registry;
@@ -49,6 +50,10 @@ pub fn routes() -> Router<AppState> {
         .route("/console/review", get(review::get).post(review::post))
         .route("/console/audit", get(audit::get))
         .route("/console/members", get(members::get))
+        .route(
+            "/console/members/{member_id}",
+            get(member::get).post(member::post),
+        )
         .route("/console/organizations", get(registry::get))
         .route("/console/cards", post(cards::post))
         .route(

@@ -229,7 +229,7 @@ fn members(listed: &[&ReportRow], registry: &Registry, lang: Lang, cap: u32) -> 
             tbody {
                 @for r in listed.iter().take(SHOWN) {
                     tr {
-                        td { (r.member_id) } td { (r.name) } td { (r.organization) } td { (registry.community_name(&r.community)) }
+                        td { a href={ "/console/members/" (encode(r.member_id.as_str())) } { (r.member_id) } } td { (r.name) } td { (r.organization) } td { (registry.community_name(&r.community)) }
                         td.num { (r.attended) }
                         td class=(points_class(r.points, cap)) { (r.points) }
                     }

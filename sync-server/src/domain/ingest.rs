@@ -49,6 +49,8 @@ pub struct MemberFacts<M> {
     pub local: bool,
     /// Has counted at a community other than their own.
     pub visits_elsewhere: bool,
+    /// Since when the office made the membership inactive.
+    pub inactive_since: Option<DateTime<Utc>>,
 }
 
 /// What holds for every record of one upload.
@@ -139,6 +141,16 @@ pub fn decide<L: Lookup>(
         if record.method == Method::Manual {
             manual_so_far = lookup.manual_so_far(handle)?;
         }
+    }
+    if member
+        .and_then(|m| m.inactive_since)
+        .is_some_and(|since| corrected_at >= since)
+    {
+        return Ok(Verdict {
+            status: RecordStatus::Rejected,
+            reason: Some(Reason::MemberInactive),
+            corrected_at,
+        });
     }
     let (status, reason) = judge(&Facts {
         record,
@@ -242,6 +254,7 @@ mod tests {
             card_serial: Some(1),
             local,
             visits_elsewhere,
+            inactive_since: None,
         }
     }
 

@@ -2,6 +2,7 @@
 
 pub mod ingest;
 pub mod judge;
+pub mod membership;
 pub mod office;
 pub mod password;
 pub mod report;

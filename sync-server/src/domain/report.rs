@@ -103,3 +103,118 @@ mod tests {
         assert!(overall([], 12).mean().abs() < f64::EPSILON);
     }
 }
+
+/// How one of a member's records counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counted {
+    /// It earned points.
+    Counted,
+    /// The member counted at this activity already.
+    Repeat,
+    /// The year's cap was reached before it.
+    OverCap,
+    Voided,
+    Held,
+    Rejected,
+}
+
+/// A record as `explain` needs it: its status, whether it was voided, its
+/// activity and the activity's start.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    pub status: baodao_shared::protocol::RecordStatus,
+    pub voided: bool,
+    pub activity: &'a str,
+    pub starts_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// How each of a member's records counted, in the order given (oldest
+/// first): each year's distinct activities in order earn points until the
+/// policy's cap (`Policy::points_for`, the one rule).
+pub fn explain(entries: &[Entry<'_>], policy: &baodao_shared::Policy) -> Vec<Counted> {
+    use baodao_shared::protocol::RecordStatus;
+    let mut counted: Vec<(&str, i32)> = Vec::new();
+    let mut per_year: BTreeMap<i32, u32> = BTreeMap::new();
+    entries
+        .iter()
+        .map(|e| match e.status {
+            _ if e.voided => Counted::Voided,
+            RecordStatus::Held => Counted::Held,
+            RecordStatus::Rejected | RecordStatus::AlreadyReceived | RecordStatus::Unknown => {
+                Counted::Rejected
+            }
+            RecordStatus::Accepted | RecordStatus::Repeat => {
+                let Some(year) = e.starts_at.map(|at| policy.year_of(at)) else {
+                    return Counted::Rejected;
+                };
+                if counted.contains(&(e.activity, year)) {
+                    return Counted::Repeat;
+                }
+                counted.push((e.activity, year));
+                let n = per_year.entry(year).or_default();
+                *n += 1;
+                if policy.points_for(*n) > policy.points_for(*n - 1) {
+                    Counted::Counted
+                } else {
+                    Counted::OverCap
+                }
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod explain_tests {
+    use super::*;
+    use baodao_shared::Policy;
+    use baodao_shared::protocol::RecordStatus;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn the_thirteenth_activity_is_over_the_cap_and_a_second_scan_a_repeat() {
+        let policy = Policy::default();
+        let names: Vec<String> = (0..14).map(|i| format!("A{i}")).collect();
+        let mut entries: Vec<Entry<'_>> = names
+            .iter()
+            .enumerate()
+            .map(|(i, a)| Entry {
+                status: RecordStatus::Accepted,
+                voided: false,
+                activity: a,
+                starts_at: Some(
+                    Utc.with_ymd_and_hms(2026, 3, 1 + u32::try_from(i).unwrap(), 2, 0, 0)
+                        .unwrap(),
+                ),
+            })
+            .collect();
+        entries.insert(
+            1,
+            Entry {
+                voided: true,
+                ..entries[1]
+            },
+        );
+        entries.push(Entry {
+            status: RecordStatus::Repeat,
+            ..entries[0]
+        });
+        entries.push(Entry {
+            status: RecordStatus::Held,
+            ..entries[0]
+        });
+        let how = explain(&entries, &policy);
+        assert_eq!(how[0], Counted::Counted);
+        assert_eq!(how[1], Counted::Voided);
+        assert_eq!(how.iter().filter(|c| **c == Counted::Counted).count(), 12);
+        assert_eq!(how[13], Counted::OverCap);
+        assert_eq!(how[14], Counted::OverCap);
+        assert_eq!(how[15], Counted::Repeat);
+        assert_eq!(how[16], Counted::Held);
+        // Next year starts again.
+        let next = [Entry {
+            starts_at: Some(Utc.with_ymd_and_hms(2027, 3, 1, 2, 0, 0).unwrap()),
+            ..entries[0]
+        }];
+        assert_eq!(explain(&next, &policy), [Counted::Counted]);
+    }
+}

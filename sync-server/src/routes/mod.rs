@@ -41,6 +41,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/office/points", get(v1::office::points))
         .route("/api/v1/office/attendance", post(v1::office::enter))
         .route(
+            "/api/v1/office/members/{member_id}",
+            post(v1::office::change_member),
+        )
+        .route(
             "/api/v1/office/records/{record_id}/void",
             post(v1::office::void),
         )

@@ -73,6 +73,7 @@ pub struct MemberRow {
     pub community: String,
     pub card_serial: Option<i64>,
     pub visits_elsewhere: bool,
+    pub inactive_since: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

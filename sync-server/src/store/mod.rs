@@ -31,10 +31,11 @@ use uuid::Uuid;
 pub use dataset::DataSet;
 pub use model::{
     ActivityTurnout, AuditEntry, CardWriter, Change, CommunityInfo, ImportSummary, Intake,
-    IssuedCard, KeyInfo, Kiosk, KioskInfo, LoginFacts, Organization, Registration, Registry,
-    ReportFilter, ReportRow, ReviewItem, SessionInfo,
+    IssuedCard, KeyInfo, Kiosk, KioskInfo, LoginFacts, MemberRecord, Organization, Registration,
+    Registry, ReportFilter, ReportRow, ReviewItem, SessionInfo,
 };
 
+use crate::domain::membership::MemberChange;
 use crate::domain::office::{Decision, OfficeUser};
 use crate::domain::session::Lockout;
 use crate::domain::upload::Upload;
@@ -216,6 +217,19 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         subject: String,
         after: Option<String>,
     ) -> Result<()>;
+    /// Changes a membership as `user` (`domain::membership` rules), with
+    /// its audit entry; kiosks hear of it at their next snapshot.
+    async fn change_member(
+        &self,
+        member_id: MemberId,
+        change: MemberChange,
+        user: OfficeUser,
+        note: String,
+        now: DateTime<Utc>,
+    ) -> Result<RosterEntry>;
+    /// Every record of a member, by corrected time, with whether it was
+    /// voided and its activity's title and start.
+    async fn member_records(&self, member_id: MemberId) -> Result<Vec<MemberRecord>>;
     /// The registry of communities and organisations, by id.
     async fn registry(&self) -> Result<Registry>;
     /// Adds or updates communities (a name stays unique), with the audit

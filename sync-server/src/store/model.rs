@@ -222,6 +222,16 @@ pub struct ActivityTurnout {
     pub attended: u32,
 }
 
+/// One of a member's records, with what the office needs to explain it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct MemberRecord {
+    pub record: ReviewItem,
+    pub voided: bool,
+    /// The activity's title and start, when it is known.
+    pub activity_title: Option<String>,
+    pub activity_starts_at: Option<DateTime<Utc>>,
+}
+
 /// One change in the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::AppState;
 use baodao_shared::Community;
 
+use crate::domain::membership::MemberChange;
 use crate::domain::office::{Decision, OfficeUser, Role};
 use crate::error::{Error, Result};
 use crate::reports::{self, GroupBy};
@@ -440,4 +441,52 @@ pub async fn void(
         .office_void(record_id, user, note, Utc::now())
         .await?;
     Ok(Json(item))
+}
+
+/// A change to a membership, and why.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct MemberChangeRequest {
+    #[serde(flatten)]
+    pub change: MemberChange,
+    /// 1 to 500 characters; kept in the audit log.
+    pub note: String,
+}
+
+/// Makes a membership inactive (the kiosks refuse the member from now),
+/// active again, or transfers it to another community (admins, and
+/// officers of the member's community); audited, kiosks hear of it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/office/members/{member_id}",
+    params(("member_id" = String, Path)),
+    request_body = MemberChangeRequest,
+    security(("office_token" = [])),
+    responses(
+        (status = 200, description = "The member as they now are", body = baodao_shared::protocol::RosterEntry),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 401, description = "Missing, unknown or revoked office token", body = ErrorBody),
+        (status = 403, description = "A viewer, or another community's member", body = ErrorBody),
+        (status = 404, description = "No such member", body = ErrorBody),
+        (status = 409, description = "Inactive or active already, or of that community already", body = ErrorBody),
+        (status = 413, description = "A body over the limit", body = ErrorBody),
+        (status = 415, description = "Not sent as application/json", body = ErrorBody),
+        (status = 422, description = "A bad member id, change, community or note", body = ErrorBody),
+        (status = 429, description = "Too many requests; see Retry-After", body = ErrorBody),
+    )
+)]
+pub async fn change_member(
+    State(state): State<AppState>,
+    OfficeAuth(user): OfficeAuth,
+    Path(member_id): Path<String>,
+    ApiJson(request): ApiJson<MemberChangeRequest>,
+) -> Result<Json<baodao_shared::protocol::RosterEntry>> {
+    let member_id = member_id.parse().map_err(|e: baodao_shared::Error| {
+        Error::bad_request("invalid_member_id", e.to_string())
+    })?;
+    let note = reason(&request.note)?;
+    let entry = state
+        .store
+        .change_member(member_id, request.change, user, note, Utc::now())
+        .await?;
+    Ok(Json(entry))
 }

@@ -9,6 +9,8 @@ use deadpool_postgres::Object;
 use tokio_postgres::Row;
 
 use super::{XID, from_ms, parse, to_ms};
+use crate::domain::membership::{self, MemberChange, Membership};
+use crate::domain::office::OfficeUser;
 use crate::domain::token::{format_token, hash_token};
 use crate::error::{Error, Result};
 use crate::store::{
@@ -142,13 +144,15 @@ pub(super) fn roster_entry(row: &Row) -> Result<RosterEntry> {
             .get::<_, Option<i64>>(4)
             .map(|s| u32::try_from(s).map_err(|_| Error::Internal(format!("card serial {s}"))))
             .transpose()?,
+        inactive: row.get(5),
     })
 }
 
 pub(super) async fn member(client: &Object, member_id: &MemberId) -> Result<Option<RosterEntry>> {
     client
         .query_opt(
-            "SELECT member_id, name, organization, community, card_serial FROM members WHERE member_id = $1",
+            "SELECT member_id, name, organization, community, card_serial, inactive_since IS NOT NULL
+             FROM members WHERE member_id = $1",
             &[&member_id.as_str()],
         )
         .await?
@@ -448,7 +452,7 @@ async fn audit_import(
         change,
         action,
         &format!("{rows} rows"),
-        Some(&summary.to_string()),
+        (None, Some(&summary.to_string())),
     )
     .await
 }
@@ -459,21 +463,78 @@ pub(super) async fn audit_change(
     change: &Change,
     action: &str,
     subject: &str,
-    after: Option<&str>,
+    (before, after): (Option<&str>, Option<&str>),
 ) -> Result<()> {
     client
         .execute(
             "INSERT INTO audit (at, actor, action, subject, before_value, after_value, note)
-         VALUES ($1, $2, $3, $4, NULL, $5, $6)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
             &[
                 &to_ms(change.at),
                 &change.actor,
                 &action,
                 &subject,
+                &before,
                 &after,
                 &change.note,
             ],
         )
         .await?;
     Ok(())
+}
+
+pub(super) async fn change_member(
+    client: &mut Object,
+    member_id: &MemberId,
+    change: &MemberChange,
+    user: &OfficeUser,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<RosterEntry> {
+    let tx = client.transaction().await?;
+    let row = tx
+        .query_opt(
+            "SELECT community, inactive_since FROM members WHERE member_id = $1 FOR UPDATE",
+            &[&member_id.as_str()],
+        )
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("member {member_id}")))?;
+    let before = Membership {
+        community: parse("community", row.get(0))?,
+        inactive_since: row.get::<_, Option<i64>>(1).map(from_ms).transpose()?,
+    };
+    let after = membership::apply(user, &before, change, now)?;
+    tx.execute(
+        &format!(
+            "UPDATE members SET community = $2, inactive_since = $3, seq = {XID} WHERE member_id = $1"
+        ),
+        &[
+            &member_id.as_str(),
+            &after.community.as_str(),
+            &after.inactive_since.map(to_ms),
+        ],
+    )
+    .await?;
+    audit_change(
+        &*tx,
+        &Change {
+            actor: user.username.clone(),
+            at: now,
+            note: note.to_owned(),
+        },
+        membership::action(change),
+        &format!("member:{member_id}"),
+        (Some(&before.describe()), Some(&after.describe())),
+    )
+    .await?;
+    let entry = tx
+        .query_one(
+            "SELECT member_id, name, organization, community, card_serial, inactive_since IS NOT NULL
+             FROM members WHERE member_id = $1",
+            &[&member_id.as_str()],
+        )
+        .await?;
+    let entry = roster_entry(&entry)?;
+    tx.commit().await?;
+    Ok(entry)
 }

@@ -346,7 +346,7 @@ async fn members(
     let ids: Vec<&str> = records.iter().map(|r| r.member_id.as_str()).collect();
     Ok(query(
         tx,
-        "SELECT member_id, member_key, card_serial, community = $2, visits_elsewhere
+        "SELECT member_id, member_key, card_serial, community = $2, visits_elsewhere, inactive_since
              FROM members WHERE member_id = ANY($1)",
         &[&ids, &community],
     )
@@ -362,6 +362,9 @@ async fn members(
                     .and_then(|s| u32::try_from(s).ok()),
                 local: r.get(3),
                 visits_elsewhere: r.get(4),
+                inactive_since: r
+                    .get::<_, Option<i64>>(5)
+                    .and_then(chrono::DateTime::from_timestamp_millis),
             },
         )
     })

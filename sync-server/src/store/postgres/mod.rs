@@ -33,12 +33,14 @@ use crate::domain::upload::Upload;
 use crate::error::{Error, Result};
 use uuid::Uuid;
 
+use crate::domain::membership::MemberChange;
 use crate::domain::office::{Decision, OfficeUser};
 use crate::domain::session::Lockout;
 use crate::store::{
     ActivityTurnout, AuditEntry, CardWriter, Change, CommunityInfo, DataSet, Decoded,
-    ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk, KioskInfo, LoginFacts, Organization,
-    Registration, Registry, ReportFilter, ReportRow, ReviewItem, SessionInfo, Storage,
+    ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk, KioskInfo, LoginFacts, MemberRecord,
+    Organization, Registration, Registry, ReportFilter, ReportRow, ReviewItem, SessionInfo,
+    Storage,
 };
 
 refinery::embed_migrations!("migrations/postgres");
@@ -465,7 +467,31 @@ impl Storage for PgStorage {
         after: Option<String>,
     ) -> Result<()> {
         let client = self.client().await?;
-        admin::audit_change(&**client, &change, &action, &subject, after.as_deref()).await
+        admin::audit_change(
+            &**client,
+            &change,
+            &action,
+            &subject,
+            (None, after.as_deref()),
+        )
+        .await
+    }
+
+    async fn change_member(
+        &self,
+        member_id: MemberId,
+        change: MemberChange,
+        user: OfficeUser,
+        note: String,
+        now: DateTime<Utc>,
+    ) -> Result<RosterEntry> {
+        let mut client = self.client().await?;
+        admin::change_member(&mut client, &member_id, &change, &user, &note, now).await
+    }
+
+    async fn member_records(&self, member_id: MemberId) -> Result<Vec<MemberRecord>> {
+        let client = self.client().await?;
+        office::member_records(&client, member_id.as_str()).await
     }
 
     async fn registry(&self) -> Result<Registry> {

@@ -99,7 +99,14 @@ pub(super) async fn upsert_communities(
         .await?;
     }
     let (subject, after) = summary_line(communities.len(), summary);
-    audit_change(&*tx, change, "communities.import", &subject, Some(&after)).await?;
+    audit_change(
+        &*tx,
+        change,
+        "communities.import",
+        &subject,
+        (None, Some(&after)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(summary)
 }
@@ -158,7 +165,14 @@ pub(super) async fn upsert_organizations(
         }
     }
     let (subject, after) = summary_line(organizations.len(), summary);
-    audit_change(&*tx, change, "organizations.import", &subject, Some(&after)).await?;
+    audit_change(
+        &*tx,
+        change,
+        "organizations.import",
+        &subject,
+        (None, Some(&after)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(summary)
 }

@@ -93,10 +93,12 @@ pub(super) async fn snapshot(
 
     let members = tx
         .query(
-            "SELECT member_id, name, organization, community, card_serial FROM members m
+            "SELECT member_id, name, organization, community, card_serial, inactive_since IS NOT NULL
+             FROM members m
              WHERE m.seq > $2 AND m.community = $1
              UNION
-             SELECT m.member_id, m.name, m.organization, m.community, m.card_serial
+             SELECT m.member_id, m.name, m.organization, m.community, m.card_serial,
+                    m.inactive_since IS NOT NULL
              FROM visitors v JOIN members m ON m.member_key = v.member_key
              WHERE v.community = $1 AND (m.seq > $2 OR v.seq > $2)
              ORDER BY 1",

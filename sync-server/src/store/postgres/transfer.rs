@@ -66,8 +66,10 @@ pub(super) async fn import(client: &mut Object, data: &DataSet) -> Result<()> {
 async fn import_roster(tx: &Transaction<'_>, data: &DataSet) -> Result<()> {
     chunked(
         tx,
-        "INSERT INTO members (member_key, member_id, name, organization, community, card_serial, visits_elsewhere)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bool[])
+        "INSERT INTO members (member_key, member_id, name, organization, community, card_serial, visits_elsewhere,
+                              inactive_since)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bool[],
+                              $8::bigint[])
          ON CONFLICT DO NOTHING",
         &data.members,
         |rows| {
@@ -79,6 +81,7 @@ async fn import_roster(tx: &Transaction<'_>, data: &DataSet) -> Result<()> {
                 column!(rows, community),
                 column!(rows, card_serial),
                 column!(rows, visits_elsewhere),
+                column!(rows, inactive_since),
             ]
         },
     )

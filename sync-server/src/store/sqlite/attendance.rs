@@ -128,8 +128,8 @@ impl BatchTx<'_, '_> {
         Ok(self
             .tx
             .prepare_cached(
-                "SELECT member_key, card_serial, community = ?2, visits_elsewhere FROM members
-                 WHERE member_id = ?1",
+                "SELECT member_key, card_serial, community = ?2, visits_elsewhere, inactive_since
+                 FROM members WHERE member_id = ?1",
             )?
             .query_row(params![id.as_str(), self.community()], |r| {
                 Ok(MemberFacts {
@@ -137,6 +137,10 @@ impl BatchTx<'_, '_> {
                     card_serial: r.get(1)?,
                     local: r.get(2)?,
                     visits_elsewhere: r.get(3)?,
+                    inactive_since: r
+                        .get::<_, Option<i64>>(4)?
+                        .map(super::from_ms)
+                        .transpose()?,
                 })
             })
             .optional()?)

@@ -3,7 +3,11 @@ use baodao_shared::{Community, Member, MemberId};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{Store, next_seq, parse_column};
-use crate::error::Result;
+use chrono::{DateTime, Utc};
+
+use crate::domain::membership::{self, MemberChange, Membership};
+use crate::domain::office::OfficeUser;
+use crate::error::{Error, Result};
 use crate::store::model::{Change, ImportSummary};
 
 impl Store {
@@ -52,7 +56,8 @@ impl Store {
         self.read(|tx| {
             Ok(tx
                 .query_row(
-                    "SELECT member_id, name, organization, community, card_serial FROM members WHERE member_id = ?1",
+                    "SELECT member_id, name, organization, community, card_serial, inactive_since IS NOT NULL
+                     FROM members WHERE member_id = ?1",
                     [member_id.as_str()],
                     roster_entry,
                 )
@@ -68,6 +73,7 @@ pub(super) fn roster_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<RosterEn
         organization: row.get(2)?,
         community: parse_column(3, &row.get::<_, String>(3)?)?,
         card_serial: row.get(4)?,
+        inactive: row.get(5)?,
     })
 }
 
@@ -80,10 +86,12 @@ pub(super) fn roster_since(
     since: Option<i64>,
 ) -> Result<Vec<RosterEntry>> {
     let mut stmt = tx.prepare_cached(
-        "SELECT member_id, name, organization, community, card_serial FROM members m
+        "SELECT member_id, name, organization, community, card_serial, inactive_since IS NOT NULL
+         FROM members m
          WHERE m.seq > ?2 AND m.community = ?1
          UNION
-         SELECT m.member_id, m.name, m.organization, m.community, m.card_serial
+         SELECT m.member_id, m.name, m.organization, m.community, m.card_serial,
+                m.inactive_since IS NOT NULL
          FROM visitors v JOIN members m ON m.member_key = v.member_key
          WHERE v.community = ?1 AND (m.seq > ?2 OR v.seq > ?2)
          ORDER BY 1",
@@ -93,4 +101,59 @@ pub(super) fn roster_since(
         roster_entry,
     )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+impl Store {
+    pub fn change_member(
+        &self,
+        member_id: &MemberId,
+        change: &MemberChange,
+        user: &OfficeUser,
+        note: &str,
+        now: DateTime<Utc>,
+    ) -> Result<RosterEntry> {
+        self.write(|tx| {
+            let current: Option<(String, Option<i64>)> = tx
+                .query_row(
+                    "SELECT community, inactive_since FROM members WHERE member_id = ?1",
+                    [member_id.as_str()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let (community, inactive) =
+                current.ok_or_else(|| Error::NotFound(format!("member {member_id}")))?;
+            let before = Membership {
+                community: parse_column(0, &community)?,
+                inactive_since: inactive.map(super::from_ms).transpose()?,
+            };
+            let after = membership::apply(user, &before, change, now)?;
+            let seq = next_seq(tx)?;
+            tx.execute(
+                "UPDATE members SET community = ?2, inactive_since = ?3, seq = ?4 WHERE member_id = ?1",
+                params![
+                    member_id.as_str(),
+                    after.community.as_str(),
+                    after.inactive_since.map(super::to_ms),
+                    seq
+                ],
+            )?;
+            super::audit_change(
+                tx,
+                &Change {
+                    actor: user.username.clone(),
+                    at: now,
+                    note: note.to_owned(),
+                },
+                membership::action(change),
+                &format!("member:{member_id}"),
+                (Some(&before.describe()), Some(&after.describe())),
+            )?;
+            Ok(tx.query_row(
+                "SELECT member_id, name, organization, community, card_serial, inactive_since IS NOT NULL
+                 FROM members WHERE member_id = ?1",
+                [member_id.as_str()],
+                roster_entry,
+            )?)
+        })
+    }
 }

@@ -253,6 +253,15 @@ CREATE TABLE pairings (
 );
 ",
     ),
+    M::up(
+        r"
+-- A membership the office made inactive, and since when: its check-ins
+-- from then on are refused. And a member's records, for the office's
+-- member page.
+ALTER TABLE members ADD COLUMN inactive_since INTEGER;
+CREATE INDEX attendance_member ON attendance (member_id);
+",
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {

@@ -55,7 +55,7 @@ impl Store {
         subject: &str,
         after: Option<&str>,
     ) -> Result<()> {
-        self.write(|tx| audit_change(tx, change, action, subject, after))
+        self.write(|tx| audit_change(tx, change, action, subject, (None, after)))
     }
 
     /// Opens (creating and migrating when needed) the database at `path`.
@@ -204,26 +204,27 @@ fn audit_import(
         change,
         action,
         &format!("{rows} rows"),
-        Some(&summary.to_string()),
+        (None, Some(&summary.to_string())),
     )
 }
 
 /// An audit entry for `change`, in its transaction.
-fn audit_change(
+pub(super) fn audit_change(
     tx: &Transaction<'_>,
     change: &crate::store::Change,
     action: &str,
     subject: &str,
-    after: Option<&str>,
+    (before, after): (Option<&str>, Option<&str>),
 ) -> Result<()> {
     tx.execute(
         "INSERT INTO audit (at, actor, action, subject, before_value, after_value, note)
-         VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         rusqlite::params![
             to_ms(change.at),
             change.actor,
             action,
             subject,
+            before,
             after,
             change.note
         ],

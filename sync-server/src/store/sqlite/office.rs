@@ -13,7 +13,7 @@ use crate::domain::office::{
 };
 use crate::domain::token::hash_token;
 use crate::error::{Error, Result};
-use crate::store::{AuditEntry, ReviewItem};
+use crate::store::{AuditEntry, MemberRecord, ReviewItem};
 
 const REVIEW_COLUMNS: &str =
     "record_id, member_id, activity_id, community, kiosk_id, method, status,
@@ -346,4 +346,30 @@ fn review_item(r: &Row<'_>) -> rusqlite::Result<ReviewItem> {
         corrected_at: from_ms(r.get(9)?)?,
         received_at: from_ms(r.get(10)?)?,
     })
+}
+
+impl Store {
+    pub fn member_records(&self, member_id: &MemberId) -> Result<Vec<MemberRecord>> {
+        self.read(|tx| {
+            let mut stmt = tx.prepare_cached(
+                "SELECT a.record_id, a.member_id, a.activity_id, a.community, a.kiosk_id, a.method,
+                        a.status, a.reason, a.scanned_at, a.corrected_at, a.received_at,
+                        v.record_id IS NOT NULL, act.title, act.starts_at
+                 FROM attendance a
+                 LEFT JOIN voids v ON v.record_id = a.record_id AND v.community = a.community
+                 LEFT JOIN activities act ON act.activity_id = a.activity_id
+                 WHERE a.member_id = ?1
+                 ORDER BY a.corrected_at, a.record_id",
+            )?;
+            let rows = stmt.query_map([member_id.as_str()], |r| {
+                Ok(MemberRecord {
+                    record: review_item(r)?,
+                    voided: r.get(11)?,
+                    activity_title: r.get(12)?,
+                    activity_starts_at: r.get::<_, Option<i64>>(13)?.map(from_ms).transpose()?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
 }

@@ -15,12 +15,14 @@ use crate::domain::upload::Upload;
 use crate::error::{Error, Result};
 use uuid::Uuid;
 
+use crate::domain::membership::MemberChange;
 use crate::domain::office::{Decision, OfficeUser};
 use crate::domain::session::Lockout;
 use crate::store::{
     ActivityTurnout, AuditEntry, CardWriter, Change, CommunityInfo, DataSet, Decoded,
-    ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk, KioskInfo, LoginFacts, Organization,
-    Registration, Registry, ReportFilter, ReportRow, ReviewItem, SessionInfo, Storage,
+    ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk, KioskInfo, LoginFacts, MemberRecord,
+    Organization, Registration, Registry, ReportFilter, ReportRow, ReviewItem, SessionInfo,
+    Storage,
 };
 
 /// SQLite behind the storage contract.
@@ -331,6 +333,22 @@ impl Storage for SqliteStorage {
     ) -> Result<()> {
         self.with(move |s| s.write_audit(&change, &action, &subject, after.as_deref()))
             .await
+    }
+
+    async fn change_member(
+        &self,
+        member_id: MemberId,
+        change: MemberChange,
+        user: OfficeUser,
+        note: String,
+        now: DateTime<Utc>,
+    ) -> Result<RosterEntry> {
+        self.with(move |s| s.change_member(&member_id, &change, &user, &note, now))
+            .await
+    }
+
+    async fn member_records(&self, member_id: MemberId) -> Result<Vec<MemberRecord>> {
+        self.with(move |s| s.member_records(&member_id)).await
     }
 
     async fn registry(&self) -> Result<Registry> {

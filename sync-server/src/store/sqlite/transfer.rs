@@ -43,7 +43,8 @@ impl Store {
 fn roster(tx: &Transaction<'_>, data: &mut DataSet) -> Result<()> {
     data.members = all(
         tx,
-        "SELECT member_key, member_id, name, organization, community, card_serial, visits_elsewhere
+        "SELECT member_key, member_id, name, organization, community, card_serial, visits_elsewhere,
+                inactive_since
          FROM members ORDER BY member_key",
         |r| {
             Ok(MemberRow {
@@ -54,6 +55,7 @@ fn roster(tx: &Transaction<'_>, data: &mut DataSet) -> Result<()> {
                 community: r.get(4)?,
                 card_serial: r.get(5)?,
                 visits_elsewhere: r.get(6)?,
+                inactive_since: r.get(7)?,
             })
         },
     )?;
