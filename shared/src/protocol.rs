@@ -153,12 +153,14 @@ pub enum Reason {
     AttendedElsewhere,
     /// The office made the membership inactive before the check-in.
     MemberInactive,
+    /// The office cancelled the activity.
+    ActivityCancelled,
     #[serde(other)]
     Unknown,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 24] = [
+    pub const ALL: [Reason; 25] = [
         Self::UnknownMember,
         Self::UnknownActivity,
         Self::OtherCommunity,
@@ -183,6 +185,7 @@ impl Reason {
         Self::ManualLimit,
         Self::AttendedElsewhere,
         Self::MemberInactive,
+        Self::ActivityCancelled,
     ];
 
     pub fn code(self) -> &'static str {
@@ -211,6 +214,7 @@ impl Reason {
             Self::ManualLimit => "manual_limit",
             Self::AttendedElsewhere => "attended_elsewhere",
             Self::MemberInactive => "member_inactive",
+            Self::ActivityCancelled => "activity_cancelled",
             Self::Unknown => "unknown",
         }
     }

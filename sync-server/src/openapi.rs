@@ -18,6 +18,8 @@ use utoipa::{Modify, OpenApi};
         crate::routes::v1::office::points_csv,
         crate::routes::v1::office::points_xlsx,
         crate::routes::v1::office::change_member,
+        crate::routes::v1::office::save_activity,
+        crate::routes::v1::office::cancel_activity,
         crate::routes::v1::office::enter,
         crate::routes::v1::office::void,
         crate::routes::health::get,

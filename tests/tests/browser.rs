@@ -540,7 +540,7 @@ async fn an_office_worker_reviews_and_sees_the_points_change() {
         .goto(&server.url("/console/activities"))
         .await
         .unwrap();
-    let form = "#new-activity";
+    let form = "#activity-form";
     for (field, value) in [
         ("activity_id", "A77"),
         ("title", "黨員固定活動日：社區清潔"),
@@ -595,13 +595,53 @@ async fn an_office_worker_reviews_and_sees_the_points_change() {
     );
     shots.take(&browser, "activities").await;
 
+    // Cancelled from its own page, with a note: struck through in the list.
+    browser
+        .find(Locator::Css(
+            "#activities a[href='/console/activities/A77']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#cancel-activity"))
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("#cancel-activity [name=note]"))
+        .await
+        .unwrap()
+        .send_keys("場地臨時維修")
+        .await
+        .unwrap();
+    click_then(
+        &browser,
+        "#cancel-activity button[type=submit]",
+        ".notice.error",
+    )
+    .await;
+    assert!(text_of(&browser, ".notice").await.contains("已取消"));
+    browser
+        .goto(&server.url("/console/activities"))
+        .await
+        .unwrap();
+    assert!(
+        text_of(&browser, "#activities tr.cancelled")
+            .await
+            .contains("A77")
+    );
+
     // In Traditional Chinese, by the switch on every page.
     browser.goto(&server.url("/console/audit")).await.unwrap();
     click_then(&browser, "a[lang=zh-Hant]", "html[lang=zh-Hant]").await;
     let audit = text_of(&browser, "#audit").await;
     assert!(text_of(&browser, "h1").await.contains("操作日誌"));
     assert!(
-        audit.contains("members.import") && audit.contains("activities.import"),
+        audit.contains("members.import") && audit.contains("activity.create"),
         "{audit}"
     );
 

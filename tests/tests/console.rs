@@ -521,7 +521,10 @@ async fn roles_csrf_and_the_audit_log(backend: Backend) {
     assert!(audit.text.contains("review.accept") && audit.text.contains("簽到表核對無誤"));
     assert!(audit.text.contains("review.reject") && audit.text.contains("no list"));
     assert!(audit.text.contains("members.import") && audit.text.contains("r.csv"));
-    assert!(audit.text.contains("activities.import") && audit.text.contains("N1 政策宣講"));
+    assert!(
+        audit.text.contains("activity.create")
+            && audit.text.contains("政策宣講 (policy_talk, C01)")
+    );
     assert_eq!(get(&server, &officer, "/console/audit").await.status, 403);
     let filtered = get(&server, &admin, "/console/audit?q=no+list").await;
     assert!(!filtered.text.contains("簽到表核對無誤"));

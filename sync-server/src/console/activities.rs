@@ -3,24 +3,25 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use baodao_shared::{Activity, ActivityKind, bounds};
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
-use maud::html;
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::form::Form;
 use super::i18n::T;
-use super::layout::{Nav, notice, page};
+use super::layout::{Nav, encode, notice, page};
 use super::session::Console;
 use super::{csrf_refused, failure, respond};
 use crate::AppState;
 use crate::domain::office::Role;
+use crate::domain::schedule::ActivityDetails;
 use crate::error::Error;
-use crate::store::Change;
+use crate::store::ActivityTurnout;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct Saved {
@@ -60,42 +61,32 @@ async fn list(state: &AppState, console: &Console, saved: bool, error: Option<&E
         @if let Some(e) = error { (notice(false, &e.to_string())) }
         @if may_create {
             h2 { (lang.t(T::NewActivity)) }
-            form.filters #new-activity method="post" action="/console/activities" {
-                input type="hidden" name="csrf" value=(console.csrf);
-                label { (lang.t(T::Activity)) " ID" input name="activity_id" required size="10" pattern="[A-Za-z0-9_.-]{1,32}"; }
-                label { (lang.t(T::Title)) input name="title" required size="28" maxlength="200"; }
-                label { (lang.t(T::Kind))
-                    select name="kind" {
-                        @for kind in ActivityKind::ALL { option value=(kind.code()) { (lang.kind(kind)) } }
-                    }
-                }
-                label { (lang.t(T::Community))
-                    @if communities.is_empty() {
-                        input name="community" required size="8";
-                    } @else {
-                        select name="community" { @for c in &communities { option value=(c) { (c) } } }
-                    }
-                }
-                label { (lang.t(T::Starts)) input type="datetime-local" name="starts_at" required; }
-                label { (lang.t(T::Ends)) input type="datetime-local" name="ends_at" required; }
-                button.primary type="submit" { (lang.t(T::Create)) }
-            }
+            (activity_form(console, None, &communities, zone))
         }
         h2 { (lang.t(T::Upcoming)) }
         table #activities {
             thead { tr {
                 th { (lang.t(T::Activity)) } th { (lang.t(T::Kind)) } th { (lang.t(T::Community)) }
-                th { (lang.t(T::Starts)) } th { (lang.t(T::Ends)) } th.num { (lang.t(T::Attended)) }
+                th { (lang.t(T::Starts)) } th { (lang.t(T::Ends)) } th { (lang.t(T::Place)) }
+                th.num { (lang.t(T::Attended)) }
             } }
             tbody {
                 @for a in &activities {
-                    tr {
-                        td { (a.activity.title) br; span.muted { (a.activity.activity_id) } }
+                    tr class=[a.cancelled.then_some("cancelled")] {
+                        td {
+                            a href={ "/console/activities/" (encode(a.activity.activity_id.as_str())) } { (a.activity.title) }
+                            br; span.muted { (a.activity.activity_id) }
+                            @if a.cancelled { " · " span.bad { (lang.t(T::Cancelled)) } }
+                        }
                         td { (lang.kind(a.activity.kind)) }
                         td { (a.activity.community) }
                         td { (lang.time(a.activity.starts_at, zone)) }
                         td { (lang.time(a.activity.ends_at, zone)) }
-                        td.num { (a.attended) }
+                        td { (a.details.place) }
+                        td.num {
+                            (a.attended)
+                            @if let Some(c) = a.details.capacity { " / " (c) }
+                        }
                     }
                 }
             }
@@ -112,6 +103,143 @@ async fn list(state: &AppState, console: &Console, saved: bool, error: Option<&E
     )
 }
 
+/// The form that creates an activity, or edits `existing`.
+fn activity_form(
+    console: &Console,
+    existing: Option<&ActivityTurnout>,
+    communities: &[String],
+    zone: Tz,
+) -> Markup {
+    let lang = console.lang;
+    let local = |at: DateTime<Utc>| at.with_timezone(&zone).format("%Y-%m-%dT%H:%M").to_string();
+    let a = existing.map(|e| &e.activity);
+    let d = existing.map(|e| &e.details);
+    html! {
+        form.filters #activity-form method="post" action="/console/activities" {
+            input type="hidden" name="csrf" value=(console.csrf);
+            label { (lang.t(T::Activity)) " ID"
+                @if let Some(a) = a {
+                    input name="activity_id" value=(a.activity_id) readonly size="10";
+                } @else {
+                    input name="activity_id" required size="10" pattern="[A-Za-z0-9_.-]{1,32}";
+                }
+            }
+            label { (lang.t(T::Title)) input name="title" required size="28" maxlength="200" value=[a.map(|a| &a.title)]; }
+            label { (lang.t(T::Kind))
+                select name="kind" {
+                    @for kind in ActivityKind::ALL {
+                        option value=(kind.code()) selected[a.is_some_and(|a| a.kind == kind)] { (lang.kind(kind)) }
+                    }
+                }
+            }
+            label { (lang.t(T::Community))
+                @if communities.is_empty() {
+                    input name="community" required size="8" value=[a.map(|a| a.community.as_str())];
+                } @else {
+                    select name="community" {
+                        @for c in communities { option value=(c) selected[a.is_some_and(|a| a.community.as_str() == c)] { (c) } }
+                    }
+                }
+            }
+            label { (lang.t(T::Starts)) input type="datetime-local" name="starts_at" required value=[a.map(|a| local(a.starts_at))]; }
+            label { (lang.t(T::Ends)) input type="datetime-local" name="ends_at" required value=[a.map(|a| local(a.ends_at))]; }
+            label { (lang.t(T::Place)) input name="place" size="20" maxlength="200" value=[d.map(|d| &d.place)]; }
+            label { (lang.t(T::Organiser)) input name="organiser" size="14" maxlength="200" value=[d.map(|d| &d.organiser)]; }
+            label { (lang.t(T::Capacity)) input name="capacity" size="5" inputmode="numeric" value=[d.and_then(|d| d.capacity)]; }
+            label { (lang.t(T::Note)) input name="note" size="16" maxlength="500"; }
+            button.primary type="submit" { (lang.t(if existing.is_some() { T::Save } else { T::Create })) }
+        }
+    }
+}
+
+/// One activity: edit it, or cancel it.
+pub async fn show(
+    State(state): State<AppState>,
+    console: Console,
+    Path(activity_id): Path<String>,
+) -> Response {
+    let lang = console.lang;
+    let zone = state.settings.policy.time_zone;
+    let now = Utc::now();
+    // The office edits activities of the past year and the coming one.
+    let found = state
+        .store
+        .activities_between(
+            now - TimeDelta::days(400),
+            now + TimeDelta::days(400),
+            console.user.scope().map(<[_]>::to_vec),
+        )
+        .await
+        .map(|all| {
+            all.into_iter()
+                .find(|a| a.activity.activity_id.as_str() == activity_id)
+        });
+    let existing = match found {
+        Ok(Some(a)) => a,
+        Ok(None) => return failure(lang, &Error::NotFound(format!("activity {activity_id}"))),
+        Err(e) => return failure(lang, &e),
+    };
+    let communities: Vec<String> = console
+        .user
+        .scope()
+        .map(|mine| mine.iter().map(ToString::to_string).collect())
+        .unwrap_or_default();
+    let may_change = console
+        .user
+        .may_change(existing.activity.community.as_str())
+        && !existing.cancelled;
+    let body = html! {
+        h1 { (existing.activity.title) " · " (existing.activity.activity_id) }
+        @if existing.cancelled { (notice(false, lang.t(T::Cancelled))) }
+        p { (lang.t(T::Attended)) ": " (existing.attended) }
+        @if may_change {
+            (activity_form(&console, Some(&existing), &communities, zone))
+            h2 { (lang.t(T::CancelActivity)) }
+            p.muted { (lang.t(T::CancelHelp)) }
+            form.filters #cancel-activity method="post" action={ "/console/activities/" (encode(&activity_id)) "/cancel" } {
+                input type="hidden" name="csrf" value=(console.csrf);
+                label { (lang.t(T::Note)) input name="note" size="30" maxlength="500" required; }
+                button type="submit" { (lang.t(T::CancelActivity)) }
+            }
+        }
+    };
+    respond(
+        StatusCode::OK,
+        &page(&console, Nav::Activities, "/console/activities", &body),
+    )
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    console: Console,
+    Path(activity_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let lang = console.lang;
+    let form = Form::parse(&body);
+    if !console.csrf_ok(form.get("csrf")) {
+        return csrf_refused(lang);
+    }
+    let note: String = form.get("note").chars().take(500).collect();
+    if note.is_empty() {
+        return failure(lang, &Error::Invalid(lang.t(T::NoteRequired).into()));
+    }
+    let id = match activity_id.parse() {
+        Ok(id) => id,
+        Err(e) => return failure(lang, &Error::Invalid(format!("{e}"))),
+    };
+    match state
+        .store
+        .cancel_activity(id, console.user.clone(), note, Utc::now())
+        .await
+    {
+        Ok(_) => {
+            Redirect::to(&format!("/console/activities/{}", encode(&activity_id))).into_response()
+        }
+        Err(e) => failure(lang, &e),
+    }
+}
+
 /// A `datetime-local` value (`2026-12-05T09:00`) in `zone`.
 pub fn local_time(field: &'static str, value: &str, zone: Tz) -> Result<DateTime<Utc>, Error> {
     let invalid = || Error::Invalid(format!("{field}: {value:?} is not a date and time"));
@@ -124,6 +252,22 @@ pub fn local_time(field: &'static str, value: &str, zone: Tz) -> Result<DateTime
         .ok_or_else(invalid)?
         .with_timezone(&Utc);
     Ok(bounds::check_time(field, at)?)
+}
+
+fn details(form: &Form) -> Result<ActivityDetails, Error> {
+    let capacity = match form.get("capacity") {
+        "" => None,
+        text => Some(
+            text.parse::<u32>()
+                .map_err(|_| Error::Invalid(format!("capacity: {text:?} is not a number")))?,
+        ),
+    };
+    ActivityDetails {
+        place: form.get("place").to_owned(),
+        organiser: form.get("organiser").to_owned(),
+        capacity,
+    }
+    .check()
 }
 
 fn activity(form: &Form, zone: Tz) -> Result<Activity, Error> {
@@ -145,22 +289,21 @@ pub async fn post(State(state): State<AppState>, console: Console, body: Bytes) 
     if !console.csrf_ok(form.get("csrf")) {
         return csrf_refused(console.lang);
     }
-    let activity = match activity(&form, state.settings.policy.time_zone) {
-        Ok(a) => a,
+    let (activity, details) = match activity(&form, state.settings.policy.time_zone)
+        .and_then(|a| Ok((a, details(&form)?)))
+    {
+        Ok(both) => both,
         Err(e) => return list(&state, &console, false, Some(&e)).await,
     };
-    if !console.user.may_change(activity.community.as_str()) {
-        let e = Error::Forbidden(format!("community {} is not yours", activity.community));
-        return failure(console.lang, &e);
-    }
-    let change = Change {
-        actor: console.user.username.clone(),
-        at: Utc::now(),
-        note: format!("{} {}", activity.activity_id, activity.title),
-    };
-    match state.store.upsert_activities(vec![activity], change).await {
-        Ok(_) => Redirect::to("/console/activities?saved=1").into_response(),
-        Err(e) => failure(console.lang, &e),
+    let note: String = form.get("note").chars().take(500).collect();
+    match state
+        .store
+        .save_activity(activity, details, console.user.clone(), note, Utc::now())
+        .await
+    {
+        Ok(()) => Redirect::to("/console/activities?saved=1").into_response(),
+        Err(e @ (Error::Forbidden(_) | Error::Conflict(_))) => failure(console.lang, &e),
+        Err(e) => list(&state, &console, false, Some(&e)).await,
     }
 }
 

@@ -221,6 +221,7 @@ input, select, button { font: inherit; padding: .35rem .6rem; border: 1px solid 
 button { background: #fff; cursor: pointer; }
 button.primary { background: var(--brand); color: #fff; border-color: var(--brand); }
 .exports { margin: .2rem 0 1rem; }
+tr.cancelled td { color: var(--muted); text-decoration: line-through; }
 .actions { display: flex; gap: .6rem; align-items: end; margin: .8rem 0; flex-wrap: wrap; }
 .login { max-width: 22rem; margin: 3rem auto; background: #fff; padding: 1.5rem 1.8rem; border: 1px solid var(--line); border-radius: 8px; display: flex; flex-direction: column; gap: .9rem; }
 svg.histogram rect { fill: var(--brand); }

@@ -60,6 +60,11 @@ pub fn routes() -> Router<AppState> {
             "/console/activities",
             get(activities::get).post(activities::post),
         )
+        .route("/console/activities/{activity_id}", get(activities::show))
+        .route(
+            "/console/activities/{activity_id}/cancel",
+            post(activities::cancel),
+        )
         .route(
             "/console/members/preview",
             post(members::preview).layer(DefaultBodyLimit::max(members::MAX_FILE)),

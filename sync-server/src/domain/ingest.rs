@@ -178,6 +178,21 @@ pub fn decide<L: Lookup>(
     })
 }
 
+/// A record for an activity the office cancelled does not count: what
+/// would have counted is held for review instead (the office may accept it,
+/// e.g. when the activity took place after all).
+pub fn for_cancelled(verdict: Verdict, cancelled: bool) -> Verdict {
+    if cancelled && verdict.status.counts() {
+        Verdict {
+            status: RecordStatus::Held,
+            reason: Some(Reason::ActivityCancelled),
+            ..verdict
+        }
+    } else {
+        verdict
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use baodao_shared::ActivityKind;

@@ -6,6 +6,7 @@ pub mod membership;
 pub mod office;
 pub mod password;
 pub mod report;
+pub mod schedule;
 pub mod session;
 pub mod token;
 pub mod upload;

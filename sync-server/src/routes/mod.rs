@@ -40,6 +40,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/office/audit", get(v1::office::audit))
         .route("/api/v1/office/points", get(v1::office::points))
         .route("/api/v1/office/attendance", post(v1::office::enter))
+        .route("/api/v1/office/activities", post(v1::office::save_activity))
+        .route(
+            "/api/v1/office/activities/{activity_id}/cancel",
+            post(v1::office::cancel_activity),
+        )
         .route(
             "/api/v1/office/members/{member_id}",
             post(v1::office::change_member),

@@ -37,6 +37,7 @@ pub use model::{
 
 use crate::domain::membership::MemberChange;
 use crate::domain::office::{Decision, OfficeUser};
+use crate::domain::schedule::ActivityDetails;
 use crate::domain::session::Lockout;
 use crate::domain::upload::Upload;
 use crate::error::{Error, Result};
@@ -227,6 +228,26 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         note: String,
         now: DateTime<Utc>,
     ) -> Result<RosterEntry>;
+    /// Creates or edits an activity as `user` (`domain::schedule` rules),
+    /// with its audit entry.
+    async fn save_activity(
+        &self,
+        activity: Activity,
+        details: ActivityDetails,
+        user: OfficeUser,
+        note: String,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Cancels an activity as `user`: it leaves the kiosks at their next
+    /// snapshot, and its counting records are held (`activity_cancelled`);
+    /// answers how many. With its audit entry.
+    async fn cancel_activity(
+        &self,
+        activity_id: ActivityId,
+        user: OfficeUser,
+        note: String,
+        now: DateTime<Utc>,
+    ) -> Result<u64>;
     /// Every record of a member, by corrected time, with whether it was
     /// voided and its activity's title and start.
     async fn member_records(&self, member_id: MemberId) -> Result<Vec<MemberRecord>>;

@@ -218,6 +218,8 @@ pub struct SessionInfo {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct ActivityTurnout {
     pub activity: baodao_shared::Activity,
+    pub details: crate::domain::schedule::ActivityDetails,
+    pub cancelled: bool,
     /// Distinct members with a counting, unvoided record.
     pub attended: u32,
 }

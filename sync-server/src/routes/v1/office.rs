@@ -18,6 +18,7 @@ use baodao_shared::Community;
 
 use crate::domain::membership::MemberChange;
 use crate::domain::office::{Decision, OfficeUser, Role};
+use crate::domain::schedule::ActivityDetails;
 use crate::error::{Error, Result};
 use crate::reports::{self, GroupBy};
 use crate::routes::{ApiJson, OfficeAuth};
@@ -489,4 +490,99 @@ pub async fn change_member(
         .change_member(member_id, request.change, user, note, Utc::now())
         .await?;
     Ok(Json(entry))
+}
+
+/// An activity to create or edit, with what the office keeps about it.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct ActivityRequest {
+    pub activity: baodao_shared::Activity,
+    #[serde(default)]
+    pub details: ActivityDetails,
+    /// Why (kept in the audit log), at most 500 characters.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Creates an activity, or edits one not cancelled (admins, and officers
+/// of its community); kiosks hear of it at their next snapshot.
+#[utoipa::path(
+    post,
+    path = "/api/v1/office/activities",
+    request_body = ActivityRequest,
+    security(("office_token" = [])),
+    responses(
+        (status = 204, description = "Saved"),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 401, description = "Missing, unknown or revoked office token", body = ErrorBody),
+        (status = 403, description = "A viewer, or another community's activity", body = ErrorBody),
+        (status = 409, description = "The activity is cancelled", body = ErrorBody),
+        (status = 413, description = "A body over the limit", body = ErrorBody),
+        (status = 415, description = "Not sent as application/json", body = ErrorBody),
+        (status = 422, description = "Bad fields, or an end before the start", body = ErrorBody),
+        (status = 429, description = "Too many requests; see Retry-After", body = ErrorBody),
+    )
+)]
+pub async fn save_activity(
+    State(state): State<AppState>,
+    OfficeAuth(user): OfficeAuth,
+    ApiJson(request): ApiJson<ActivityRequest>,
+) -> Result<axum::http::StatusCode> {
+    let a = &request.activity;
+    bounds::check_text("title", &a.title, bounds::MAX_NAME_CHARS)
+        .and_then(|_| bounds::check_time("starts_at", a.starts_at))
+        .and_then(|_| bounds::check_time("ends_at", a.ends_at))
+        .map_err(|e| Error::bad_request("invalid_activity", e.to_string()))?;
+    let details = request
+        .details
+        .check()
+        .map_err(|e| Error::bad_request("invalid_details", e.to_string()))?;
+    let note = if request.note.is_empty() {
+        String::new()
+    } else {
+        reason(&request.note)?
+    };
+    state
+        .store
+        .save_activity(request.activity, details, user, note, Utc::now())
+        .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// Cancels an activity: kiosks drop it at their next snapshot, its counting
+/// records are held for review (`activity_cancelled`); answers how many.
+#[utoipa::path(
+    post,
+    path = "/api/v1/office/activities/{activity_id}/cancel",
+    params(("activity_id" = String, Path)),
+    request_body = VoidRequest,
+    security(("office_token" = [])),
+    responses(
+        (status = 200, description = "How many records are now held", body = u64),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 401, description = "Missing, unknown or revoked office token", body = ErrorBody),
+        (status = 403, description = "A viewer, or another community's activity", body = ErrorBody),
+        (status = 404, description = "No such activity", body = ErrorBody),
+        (status = 409, description = "Cancelled already", body = ErrorBody),
+        (status = 413, description = "A body over the limit", body = ErrorBody),
+        (status = 415, description = "Not sent as application/json", body = ErrorBody),
+        (status = 422, description = "A bad activity id, or a missing or bad note", body = ErrorBody),
+        (status = 429, description = "Too many requests; see Retry-After", body = ErrorBody),
+    )
+)]
+pub async fn cancel_activity(
+    State(state): State<AppState>,
+    OfficeAuth(user): OfficeAuth,
+    Path(activity_id): Path<String>,
+    ApiJson(request): ApiJson<VoidRequest>,
+) -> Result<Json<u64>> {
+    let activity_id = activity_id.parse().map_err(|e: baodao_shared::Error| {
+        Error::bad_request("invalid_activity_id", e.to_string())
+    })?;
+    let note = reason(&request.note)?;
+    Ok(Json(
+        state
+            .store
+            .cancel_activity(activity_id, user, note, Utc::now())
+            .await?,
+    ))
 }

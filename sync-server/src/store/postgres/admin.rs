@@ -3,7 +3,7 @@
 
 use baodao_shared::card::{CardKey, KeyId};
 use baodao_shared::protocol::RosterEntry;
-use baodao_shared::{Activity, Community, KioskId, Member, MemberId};
+use baodao_shared::{Activity, ActivityId, Community, KioskId, Member, MemberId};
 use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::Object;
 use tokio_postgres::Row;
@@ -11,6 +11,7 @@ use tokio_postgres::Row;
 use super::{XID, from_ms, parse, to_ms};
 use crate::domain::membership::{self, MemberChange, Membership};
 use crate::domain::office::OfficeUser;
+use crate::domain::schedule::{self, ActivityDetails, Scheduled};
 use crate::domain::token::{format_token, hash_token};
 use crate::error::{Error, Result};
 use crate::store::{
@@ -537,4 +538,136 @@ pub(super) async fn change_member(
     let entry = roster_entry(&entry)?;
     tx.commit().await?;
     Ok(entry)
+}
+
+async fn scheduled(
+    tx: &impl deadpool_postgres::GenericClient,
+    id: &ActivityId,
+) -> Result<Option<Scheduled>> {
+    tx.query_opt(
+        &format!(
+            "SELECT {ACTIVITY_COLUMNS}, place, organiser, capacity, cancelled_at IS NOT NULL
+             FROM activities WHERE activity_id = $1 FOR UPDATE"
+        ),
+        &[&id.as_str()],
+    )
+    .await?
+    .map(|r| {
+        Ok(Scheduled {
+            activity: row_to_activity(&r, 0)?,
+            details: ActivityDetails {
+                place: r.get(6),
+                organiser: r.get(7),
+                capacity: r
+                    .get::<_, Option<i32>>(8)
+                    .and_then(|c| u32::try_from(c).ok()),
+            },
+            cancelled: r.get(9),
+        })
+    })
+    .transpose()
+}
+
+pub(super) async fn save_activity(
+    client: &mut Object,
+    activity: &Activity,
+    details: &ActivityDetails,
+    user: &OfficeUser,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let tx = client.transaction().await?;
+    let existing = scheduled(&tx, &activity.activity_id).await?;
+    let action = schedule::may_save(user, existing.as_ref(), activity)?;
+    let capacity = details.capacity.map(i64::from);
+    tx.execute(
+        &format!(
+            "INSERT INTO activities (activity_id, title, kind, community, starts_at, ends_at,
+                 place, organiser, capacity)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (activity_id) DO UPDATE SET title = $2, kind = $3, community = $4,
+                 starts_at = $5, ends_at = $6, place = $7, organiser = $8, capacity = $9, seq = {XID}"
+        ),
+        &[
+            &activity.activity_id.as_str(),
+            &activity.title,
+            &activity.kind.code(),
+            &activity.community.as_str(),
+            &to_ms(activity.starts_at),
+            &to_ms(activity.ends_at),
+            &details.place,
+            &details.organiser,
+            &capacity.and_then(|c| i32::try_from(c).ok()),
+        ],
+    )
+    .await?;
+    let before = existing.map(|e| schedule::describe(&e.activity, &e.details));
+    audit_change(
+        &*tx,
+        &Change {
+            actor: user.username.clone(),
+            at: now,
+            note: note.to_owned(),
+        },
+        action,
+        &format!("activity:{}", activity.activity_id),
+        (
+            before.as_deref(),
+            Some(&schedule::describe(activity, details)),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn cancel_activity(
+    client: &mut Object,
+    activity_id: &ActivityId,
+    user: &OfficeUser,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let tx = client.transaction().await?;
+    let existing = scheduled(&tx, activity_id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("activity {activity_id}")))?;
+    schedule::may_cancel(user, &existing)?;
+    tx.execute(
+        &format!("UPDATE activities SET cancelled_at = $2, seq = {XID} WHERE activity_id = $1"),
+        &[&activity_id.as_str(), &to_ms(now)],
+    )
+    .await?;
+    // Its counting records stop counting, for the office to decide.
+    let held = tx
+        .execute(
+            &format!(
+                concat!(
+                    "UPDATE attendance SET status = 'held', reason = 'activity_cancelled', seq = {} ",
+                    "WHERE activity_key = (SELECT activity_key FROM activities WHERE activity_id = $1) ",
+                    "AND status IN ",
+                    counting!()
+                ),
+                XID
+            ),
+            &[&activity_id.as_str()],
+        )
+        .await?;
+    audit_change(
+        &*tx,
+        &Change {
+            actor: user.username.clone(),
+            at: now,
+            note: note.to_owned(),
+        },
+        "activity.cancel",
+        &format!("activity:{activity_id}"),
+        (
+            Some(&schedule::describe(&existing.activity, &existing.details)),
+            Some(&format!("cancelled; {held} records held")),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(held)
 }

@@ -143,14 +143,19 @@ fn decide_all(
         }
         let member = facts.members.get(record.member_id.as_str()).cloned();
         let activity = facts.activities.get(record.activity_id.as_str()).cloned();
-        let verdict = ingest::decide(
-            record,
-            member.as_ref(),
-            activity.as_ref().map(|(key, a)| (key, a)),
-            decoded.get(index).cloned().flatten(),
-            &arrival,
-            facts,
-        )?;
+        let verdict = ingest::for_cancelled(
+            ingest::decide(
+                record,
+                member.as_ref(),
+                activity.as_ref().map(|(key, a)| (key, a)),
+                decoded.get(index).cloned().flatten(),
+                &arrival,
+                facts,
+            )?,
+            activity
+                .as_ref()
+                .is_some_and(|(key, _)| facts.cancelled.contains(key)),
+        );
         let member_key = member.as_ref().map(|m| m.handle);
         let activity_key = activity.as_ref().map(|(key, _)| *key);
         facts.note(record, member.as_ref(), activity_key, &verdict, kiosk_id);
@@ -237,6 +242,8 @@ struct Facts {
     earlier: HashMap<Uuid, Earlier>,
     members: HashMap<String, MemberFacts<i64>>,
     activities: HashMap<String, (i64, Activity)>,
+    /// Those of them the office cancelled.
+    cancelled: HashSet<i64>,
     revoked: HashSet<u32>,
     /// Counting (member, activity) pairs.
     attended: HashSet<(i64, i64)>,
@@ -257,7 +264,7 @@ impl Facts {
     ) -> Result<Self> {
         let community = intake.kiosk.community.as_str();
         let members = members(tx, community, records).await?;
-        let activities = activities(tx, records).await?;
+        let (activities, cancelled) = activities(tx, records).await?;
         let member_keys: Vec<i64> = members.values().map(|m| m.handle).collect();
         let activity_keys: Vec<i64> = activities.values().map(|(key, _)| *key).collect();
         let travelling: Vec<i64> = members
@@ -273,6 +280,7 @@ impl Facts {
             manual: manual(tx, intake.kiosk.kiosk_id.as_str(), &activity_keys).await?,
             members,
             activities,
+            cancelled,
             visitors: HashSet::new(),
         })
     }
@@ -371,21 +379,30 @@ async fn members(
     .collect())
 }
 
+/// The batch's activities by id, and the keys of those cancelled.
 async fn activities(
     tx: &Transaction<'_>,
     records: &[&AttendanceRecord],
-) -> Result<HashMap<String, (i64, Activity)>> {
+) -> Result<(HashMap<String, (i64, Activity)>, HashSet<i64>)> {
     let ids: Vec<&str> = records.iter().map(|r| r.activity_id.as_str()).collect();
-    query(
+    let rows = query(
         tx,
-        "SELECT activity_key, activity_id, title, kind, community, starts_at, ends_at
+        "SELECT activity_key, activity_id, title, kind, community, starts_at, ends_at,
+                cancelled_at IS NOT NULL
          FROM activities WHERE activity_id = ANY($1)",
         &[&ids],
     )
-    .await?
-    .iter()
-    .map(|r| Ok((r.get::<_, String>(1), (r.get(0), row_to_activity(r, 1)?))))
-    .collect()
+    .await?;
+    let cancelled = rows
+        .iter()
+        .filter(|r| r.get::<_, bool>(7))
+        .map(|r| r.get(0))
+        .collect();
+    let activities = rows
+        .iter()
+        .map(|r| Ok((r.get::<_, String>(1), (r.get(0), row_to_activity(r, 1)?))))
+        .collect::<Result<_>>()?;
+    Ok((activities, cancelled))
 }
 
 /// The revoked ones among the batch's card serials.

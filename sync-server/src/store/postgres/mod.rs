@@ -35,6 +35,7 @@ use uuid::Uuid;
 
 use crate::domain::membership::MemberChange;
 use crate::domain::office::{Decision, OfficeUser};
+use crate::domain::schedule::ActivityDetails;
 use crate::domain::session::Lockout;
 use crate::store::{
     ActivityTurnout, AuditEntry, CardWriter, Change, CommunityInfo, DataSet, Decoded,
@@ -487,6 +488,29 @@ impl Storage for PgStorage {
     ) -> Result<RosterEntry> {
         let mut client = self.client().await?;
         admin::change_member(&mut client, &member_id, &change, &user, &note, now).await
+    }
+
+    async fn save_activity(
+        &self,
+        activity: Activity,
+        details: ActivityDetails,
+        user: OfficeUser,
+        note: String,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut client = self.client().await?;
+        admin::save_activity(&mut client, &activity, &details, &user, &note, now).await
+    }
+
+    async fn cancel_activity(
+        &self,
+        activity_id: ActivityId,
+        user: OfficeUser,
+        note: String,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let mut client = self.client().await?;
+        admin::cancel_activity(&mut client, &activity_id, &user, &note, now).await
     }
 
     async fn member_records(&self, member_id: MemberId) -> Result<Vec<MemberRecord>> {

@@ -8,6 +8,7 @@ use deadpool_postgres::Object;
 use super::admin::row_to_activity;
 use super::{from_ms, to_ms};
 use crate::domain::office::{OfficeUser, Role, communities_text, parse_communities};
+use crate::domain::schedule::ActivityDetails;
 use crate::domain::session::{IDLE, Lockout, is_idle};
 use crate::error::Result;
 use crate::store::{ActivityTurnout, LoginFacts, SessionInfo};
@@ -160,7 +161,8 @@ pub(super) async fn activities_between(
             counting!(),
             "          AND NOT EXISTS (SELECT 1 FROM voids v
                                        WHERE v.record_id = t.record_id
-                                         AND v.community = t.community))
+                                         AND v.community = t.community)),
+                    a.place, a.organiser, a.capacity, a.cancelled_at IS NOT NULL
              FROM activities a
              WHERE a.starts_at >= $1 AND a.starts_at < $2
                AND ($3::text IS NULL OR a.community = ANY(string_to_array($3, ',')))
@@ -176,6 +178,14 @@ pub(super) async fn activities_between(
             Ok(ActivityTurnout {
                 activity: row_to_activity(row, 0)?,
                 attended: u32::try_from(row.get::<_, i64>(6)).unwrap_or(u32::MAX),
+                details: ActivityDetails {
+                    place: row.get(7),
+                    organiser: row.get(8),
+                    capacity: row
+                        .get::<_, Option<i32>>(9)
+                        .and_then(|c| u32::try_from(c).ok()),
+                },
+                cancelled: row.get(10),
             })
         })
         .collect()

@@ -120,7 +120,7 @@ pub(super) async fn snapshot(
     let activities = tx
         .query(
             "SELECT activity_id, title, kind, community, starts_at, ends_at FROM activities
-             WHERE community = $1 AND starts_at <= $3 AND ends_at >= $2
+             WHERE community = $1 AND starts_at <= $3 AND ends_at >= $2 AND cancelled_at IS NULL
              ORDER BY starts_at, activity_id",
             &[
                 &community,

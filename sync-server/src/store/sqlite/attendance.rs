@@ -38,6 +38,7 @@ impl Store {
                 seq: next_seq(tx)?,
                 batch_key: upload.batch_id.as_bytes(),
                 activities: HashMap::new(),
+                cancelled: std::collections::HashSet::new(),
             };
             batch_tx.record_batch(upload, raw_offset_ms)?;
             let records = upload
@@ -88,6 +89,8 @@ struct BatchTx<'t, 'a> {
     /// Activities looked up so far; shared so a record's decision can hold
     /// one while the transaction answers questions.
     activities: HashMap<ActivityId, Option<(i64, Rc<Activity>)>>,
+    /// Those of them the office cancelled.
+    cancelled: std::collections::HashSet<i64>,
 }
 
 impl BatchTx<'_, '_> {
@@ -166,7 +169,12 @@ impl BatchTx<'_, '_> {
     /// Looks an activity up once a batch.
     fn cache_activity(&mut self, id: &ActivityId) -> Result<()> {
         if !self.activities.contains_key(id) {
-            let found = activity_key(self.tx, id)?.map(|(key, a)| (key, Rc::new(a)));
+            let found = activity_key(self.tx, id)?.map(|(key, a, cancelled)| {
+                if cancelled {
+                    self.cancelled.insert(key);
+                }
+                (key, Rc::new(a))
+            });
             self.activities.insert(id.clone(), found);
         }
         Ok(())
@@ -213,14 +221,19 @@ impl BatchTx<'_, '_> {
             status,
             reason,
             corrected_at,
-        } = ingest::decide(
-            record,
-            member.as_ref(),
-            activity.as_ref().map(|(key, a)| (key, a.as_ref())),
-            decoded,
-            &arrival,
-            self,
-        )?;
+        } = ingest::for_cancelled(
+            ingest::decide(
+                record,
+                member.as_ref(),
+                activity.as_ref().map(|(key, a)| (key, a.as_ref())),
+                decoded,
+                &arrival,
+                self,
+            )?,
+            activity
+                .as_ref()
+                .is_some_and(|(key, _)| self.cancelled.contains(key)),
+        );
         tx.prepare_cached(
             "INSERT INTO attendance (record_id, kiosk_id, batch_id, member_id, activity_id, member_key,
                  activity_key, scanned_at, corrected_at, method, card, received_at, status, reason, seq,
@@ -366,13 +379,15 @@ fn earlier_decision(tx: &Transaction<'_>, record_key: &[u8]) -> Result<Option<Ea
         .optional()?)
 }
 
-fn activity_key(tx: &Transaction<'_>, id: &ActivityId) -> Result<Option<(i64, Activity)>> {
-    let key: Option<i64> = tx
-        .prepare_cached("SELECT activity_key FROM activities WHERE activity_id = ?1")?
-        .query_row([id.as_str()], |r| r.get(0))
+fn activity_key(tx: &Transaction<'_>, id: &ActivityId) -> Result<Option<(i64, Activity, bool)>> {
+    let key: Option<(i64, bool)> = tx
+        .prepare_cached(
+            "SELECT activity_key, cancelled_at IS NOT NULL FROM activities WHERE activity_id = ?1",
+        )?
+        .query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     Ok(match key {
-        Some(key) => activities::find(tx, id)?.map(|a| (key, a)),
+        Some((key, cancelled)) => activities::find(tx, id)?.map(|a| (key, a, cancelled)),
         None => None,
     })
 }

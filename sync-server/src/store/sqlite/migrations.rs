@@ -260,6 +260,12 @@ CREATE TABLE pairings (
 -- member page.
 ALTER TABLE members ADD COLUMN inactive_since INTEGER;
 CREATE INDEX attendance_member ON attendance (member_id);
+-- What the office knows of an activity besides what kiosks need, and its
+-- cancellation (a cancelled one leaves the kiosks; its records are held).
+ALTER TABLE activities ADD COLUMN place TEXT NOT NULL DEFAULT '';
+ALTER TABLE activities ADD COLUMN organiser TEXT NOT NULL DEFAULT '';
+ALTER TABLE activities ADD COLUMN capacity INTEGER;
+ALTER TABLE activities ADD COLUMN cancelled_at INTEGER;
 ",
     ),
 ];

@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use crate::domain::membership::MemberChange;
 use crate::domain::office::{Decision, OfficeUser};
+use crate::domain::schedule::ActivityDetails;
 use crate::domain::session::Lockout;
 use crate::store::{
     ActivityTurnout, AuditEntry, CardWriter, Change, CommunityInfo, DataSet, Decoded,
@@ -344,6 +345,29 @@ impl Storage for SqliteStorage {
         now: DateTime<Utc>,
     ) -> Result<RosterEntry> {
         self.with(move |s| s.change_member(&member_id, &change, &user, &note, now))
+            .await
+    }
+
+    async fn save_activity(
+        &self,
+        activity: Activity,
+        details: ActivityDetails,
+        user: OfficeUser,
+        note: String,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.with(move |s| s.save_activity(&activity, &details, &user, &note, now))
+            .await
+    }
+
+    async fn cancel_activity(
+        &self,
+        activity_id: ActivityId,
+        user: OfficeUser,
+        note: String,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        self.with(move |s| s.cancel_activity(&activity_id, &user, &note, now))
             .await
     }
 
