@@ -6,12 +6,15 @@
 //! - the yearly points report for 1M records of 100k members on both
 //!   backends, and for 10M records of 1M members on PostgreSQL;
 //! - a kiosk's snapshot in a city of 1M members: full, and incremental
-//!   with nothing changed or after one batch.
+//!   with nothing changed or after one batch;
+//! - the office console on 100k members and 1M records: the points page,
+//!   the per-organisation roll-up and the XLSX of all members, next to the
+//!   same report as JSON.
 //!
 //! Needs a PostgreSQL: `bench/scale.sh` starts a durable throwaway one
 //! (`fsync` and `synchronous_commit` on, as in production) and runs
 //! `cargo bench -p baodao-sync-server --bench scale`. `BENCH_PART`
-//! (`ingest`, `points`, `city`) runs one part; `BENCH_SMALL=1` shrinks
+//! (`ingest`, `points`, `city`, `console`) runs one part; `BENCH_SMALL=1` shrinks
 //! every size tenfold.
 
 #![allow(
@@ -418,6 +421,11 @@ struct Shape {
     records: u64,
 }
 
+/// One of 500 home organisations (agency party branches).
+fn organization(member: u64) -> String {
+    format!("第{:03}機關黨支部", member % 500)
+}
+
 fn status(rng: &mut XorShift) -> &'static str {
     match rng.below(100) {
         0..=89 => "accepted",
@@ -457,7 +465,8 @@ async fn load_pg(url: &str, shape: Shape) {
         &mut |out| {
             writeln!(
                 out,
-                "{i}\tM{i:07}\t王芳\t市財政局機關黨支部\tC{:04}",
+                "{i}\tM{i:07}\t王芳\t{}\tC{:04}",
+                organization(i),
                 i % shape.communities
             )
             .unwrap();
@@ -530,13 +539,14 @@ fn load_sqlite(path: &Path, shape: Shape) {
     let mut conn = rusqlite::Connection::open(path).unwrap();
     let tx = conn.transaction().unwrap();
     {
-        let mut members = tx.prepare("INSERT INTO members (member_key, member_id, name, organization, community, seq) VALUES (?1, ?2, '王芳', '市財政局機關黨支部', ?3, 1)").unwrap();
+        let mut members = tx.prepare("INSERT INTO members (member_key, member_id, name, organization, community, seq) VALUES (?1, ?2, '王芳', ?4, ?3, 1)").unwrap();
         for i in 0..shape.members {
             members
                 .execute(rusqlite::params![
                     i as i64,
                     format!("M{i:07}"),
-                    format!("C{:04}", i % shape.communities)
+                    format!("C{:04}", i % shape.communities),
+                    organization(i)
                 ])
                 .unwrap();
         }
@@ -680,6 +690,144 @@ fn points_part(runtime: &tokio::runtime::Runtime, cluster: &str) {
     }
 }
 
+/// p50 and p95 of `n` timed GETs of `path` with the session `cookie`; the
+/// answer's size.
+async fn timed_gets(
+    client: &reqwest::Client,
+    base: &str,
+    cookie: &str,
+    path: &str,
+    n: usize,
+) -> (Duration, Duration, usize) {
+    let mut times = Vec::with_capacity(n);
+    let mut size = 0;
+    for _ in 0..n {
+        let start = Instant::now();
+        let response = client
+            .get(format!("{base}{path}"))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        size = response.bytes().await.unwrap().len();
+        times.push(start.elapsed());
+    }
+    times.sort();
+    (times[n / 2], times[(n * 95).div_ceil(100) - 1], size)
+}
+
+/// The office console on 100k members and 1M records, over HTTP from a
+/// signed-in browser session, on both backends: the points page (the
+/// member list's first 500 rows, roll-ups per organisation and community,
+/// the distribution), the per-organisation roll-up as a file, and the XLSX
+/// of all members; peer: the same report as JSON from the office API.
+fn console_part(runtime: &tokio::runtime::Runtime, cluster: &str) {
+    println!(
+        "\nconsole: 100k members in 500 organisations and 100 communities, 1M records; a signed-in session over HTTP on 127.0.0.1; p50 / p95 of 20 requests (XLSX: of 5)"
+    );
+    println!(
+        "| backend | points page | roll-up per organisation (CSV) | XLSX, all members | peer: JSON report |"
+    );
+    println!("|---|---:|---:|---:|---:|");
+    let shape = Shape {
+        members: scaled(100_000) as u64,
+        communities: 100,
+        activities: 600,
+        records: scaled(1_000_000) as u64,
+    };
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    for backend in ["SQLite", "PostgreSQL"] {
+        let office = if backend == "SQLite" {
+            let office = runtime
+                .block_on(Office::open(settings(&dir.path().join("sqlite"), None)))
+                .unwrap();
+            load_sqlite(&dir.path().join("sqlite").join("baodao.sqlite"), shape);
+            office
+        } else {
+            let url = runtime
+                .block_on(baodao_tests::pg::fresh_database_in(cluster))
+                .unwrap();
+            let office = runtime
+                .block_on(Office::open(settings(
+                    &dir.path().join("pg"),
+                    Some(url.clone()),
+                )))
+                .unwrap();
+            runtime.block_on(load_pg(&url, shape));
+            office
+        };
+        runtime
+            .block_on(office.add_user(
+                "bench",
+                baodao_sync_server::domain::office::Role::Admin,
+                vec![],
+                "bench password",
+            ))
+            .unwrap();
+        let row = runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base = format!("http://{}", listener.local_addr().unwrap());
+            let state = AppState::new(&office).await.unwrap();
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let server = tokio::spawn(baodao_sync_server::serve(listener, state, async {
+                let _ = stopped.await;
+            }));
+            let client = reqwest::Client::builder()
+                .no_proxy()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap();
+            let login = client
+                .post(format!("{base}/console/login"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("username=bench&password=bench+password")
+                .send()
+                .await
+                .unwrap();
+            let cookie = login.headers()["set-cookie"]
+                .to_str()
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .to_owned();
+            let page = timed_gets(&client, &base, &cookie, "/console/points?year=2026", 20).await;
+            let rollup = timed_gets(
+                &client,
+                &base,
+                &cookie,
+                "/api/v1/office/reports/points.csv?year=2026&group_by=organization",
+                20,
+            )
+            .await;
+            let xlsx = timed_gets(&client, &base, &cookie, "/api/v1/office/reports/points.xlsx?year=2026", 5).await;
+            let json = timed_gets(&client, &base, &cookie, "/api/v1/office/points?year=2026", 20).await;
+            let _ = stop.send(());
+            let _ = server.await;
+            format!(
+                "| {backend} | {} / {} ({} kB) | {} / {} | {} / {} ({:.1} MB) | {} / {} ({:.1} MB) |",
+                ms(page.0),
+                ms(page.1),
+                page.2 / 1024,
+                ms(rollup.0),
+                ms(rollup.1),
+                ms(xlsx.0),
+                ms(xlsx.1),
+                xlsx.2 as f64 / 1e6,
+                ms(json.0),
+                ms(json.1),
+                json.2 as f64 / 1e6,
+            )
+        });
+        println!("{row}");
+    }
+}
+
 /// A kiosk of community C0042 in the city just loaded.
 fn city_part(runtime: &tokio::runtime::Runtime, office: &Office, url: &str) {
     let store = office.store();
@@ -770,6 +918,9 @@ fn main() {
         .unwrap();
     if part("ingest") {
         ingest_part(&runtime, &cluster);
+    }
+    if part("console") {
+        console_part(&runtime, &cluster);
     }
     if part("points") || part("city") {
         // (`BENCH_PART=city` loads the city too, to have one.)

@@ -17,6 +17,7 @@ use utoipa::{Modify, OpenApi};
         crate::routes::v1::office::points,
         crate::routes::v1::office::points_csv,
         crate::routes::v1::office::points_xlsx,
+        crate::routes::v1::office::organization_xlsx,
         crate::routes::v1::office::change_member,
         crate::routes::v1::office::save_activity,
         crate::routes::v1::office::cancel_activity,

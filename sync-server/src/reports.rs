@@ -170,6 +170,55 @@ pub fn points_xlsx(
     workbook.save_to_buffer()
 }
 
+/// One member's line in an organisation's report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberPeriod<'a> {
+    pub row: &'a ReportRow,
+    /// The community's name.
+    pub community: &'a str,
+    /// The titles of the activities counted in the period, in order.
+    pub activities: Vec<&'a str>,
+}
+
+/// An organisation's report for a period (the quarterly report to the
+/// home organisation): a title line, then a line a member with the
+/// activities counted in the period and the year's points.
+pub fn organization_xlsx(title: &str, members: &[MemberPeriod<'_>]) -> Result<Vec<u8>, XlsxError> {
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("report")?;
+    let bold = Format::new().set_bold();
+    sheet.write_string_with_format(0, 0, title, &bold)?;
+    let columns = [
+        "member_id",
+        "name",
+        "community",
+        "activities_in_period",
+        "activity_titles",
+        "points_this_year",
+    ];
+    for (col, name) in (0u16..).zip(columns) {
+        sheet.write_string_with_format(2, col, name, &bold)?;
+    }
+    for (row, m) in (3u32..).zip(members) {
+        sheet.write_string(row, 0, m.row.member_id.as_str())?;
+        sheet.write_string(row, 1, &m.row.name)?;
+        sheet.write_string(row, 2, m.community)?;
+        sheet.write_number(
+            row,
+            3,
+            u32::try_from(m.activities.len()).unwrap_or(u32::MAX),
+        )?;
+        sheet.write_string(row, 4, m.activities.join("；"))?;
+        sheet.write_number(row, 5, m.row.points)?;
+    }
+    for (col, width) in [(0, 12), (1, 12), (2, 16), (4, 60)] {
+        sheet.set_column_width(col, width)?;
+    }
+    sheet.set_freeze_panes(3, 0)?;
+    workbook.save_to_buffer()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

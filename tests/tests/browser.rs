@@ -120,7 +120,7 @@ impl Shots {
         let png = browser.screenshot().await.unwrap();
         let image = image::load_from_memory(&png).unwrap();
         assert!(image.width() >= 1000 && image.height() >= 600, "{name}");
-        std::fs::write(self.dir.join(format!("{name}.png")), png).unwrap();
+        std::fs::write(self.dir.join(format!("console-{name}.png")), png).unwrap();
     }
 }
 
@@ -480,7 +480,26 @@ async fn an_office_worker_reviews_and_sees_the_points_change() {
         members_before,
         "a preview writes nothing"
     );
-    click_then(&browser, "#confirm", ".notice").await;
+    browser
+        .find(Locator::Css("#confirm"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // The preview has a notice too: wait for the page the import lands on.
+    for _ in 0..200 {
+        if browser
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains("added=")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert!(text_of(&browser, ".notice").await.contains("新增 3"));
     assert_eq!(
         server

@@ -171,3 +171,87 @@ async fn names_in_imports_and_snapshots_on_sqlite() {
 async fn names_in_imports_and_snapshots_on_postgres() {
     names_in_imports_and_snapshots(Backend::Postgres).await;
 }
+
+async fn quarterly_report_per_organisation(backend: Backend) {
+    use calamine::Reader;
+    let server = TestServer::start_on(backend, |_| {}).await.unwrap();
+    let kiosk = server.open_activity(1..=3).await.unwrap();
+    server
+        .post_batch(
+            &kiosk,
+            &baodao_tests::batch(
+                vec![baodao_tests::record("M002", "A1", chrono::Utc::now(), None)],
+                vec![],
+            ),
+        )
+        .await
+        .unwrap();
+    let office = &server.office;
+    office
+        .add_user(
+            "wang",
+            baodao_sync_server::domain::office::Role::Admin,
+            vec![],
+            "correct horse battery",
+        )
+        .await
+        .unwrap();
+    let token = office.issue_user_token("wang").await.unwrap();
+    let get = |query: &str| {
+        server
+            .client
+            .get(server.url(&format!("/api/v1/office/reports/organization.xlsx?{query}")))
+            .bearer_auth(&token)
+            .send()
+    };
+    let response = get("organization=%E6%B8%AC%E8%A9%A6%E9%BB%A8%E6%94%AF%E9%83%A8")
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.unwrap().to_vec();
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = book.worksheet_range("report").unwrap();
+    let rows: Vec<_> = sheet.rows().collect();
+    let title = rows[0][0].to_string();
+    assert!(title.starts_with("測試黨支部 · "), "{title}");
+    assert_eq!(rows[2][0], calamine::Data::String("member_id".into()));
+    assert_eq!(rows.len(), 6, "title, blank, header, three members");
+    let m2 = rows
+        .iter()
+        .find(|r| r[0] == calamine::Data::String("M002".into()))
+        .unwrap();
+    assert_eq!(m2[3], calamine::Data::Float(1.0));
+    assert_eq!(m2[4], calamine::Data::String("社區活動 A1".into()));
+    assert_eq!(m2[5], calamine::Data::Float(1.0));
+    let m1 = rows
+        .iter()
+        .find(|r| r[0] == calamine::Data::String("M001".into()))
+        .unwrap();
+    assert_eq!(m1[3], calamine::Data::Float(0.0));
+    // A period before the activity: nobody attended in it.
+    let response = get(
+        "organization=%E6%B8%AC%E8%A9%A6%E9%BB%A8%E6%94%AF%E9%83%A8&from=2020-01-01&to=2020-03-31",
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 200);
+    for bad in [
+        "organization=",
+        "organization=x&from=2020-13-01",
+        "organization=x&from=2026-04-01&to=2026-01-01",
+        "organization=x&from=1900-01-01",
+    ] {
+        assert_eq!(get(bad).await.unwrap().status(), 422, "{bad}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn quarterly_report_per_organisation_on_sqlite() {
+    quarterly_report_per_organisation(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn quarterly_report_per_organisation_on_postgres() {
+    quarterly_report_per_organisation(Backend::Postgres).await;
+}

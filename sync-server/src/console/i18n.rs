@@ -239,6 +239,7 @@ texts! {
     Cancelled => ["已取消", "已取消", "Cancelled"],
     CancelActivity => ["取消活动", "取消活動", "Cancel the activity"],
     CancelHelp => ["取消后，签到机在下次同步时不再显示该活动；已有的签到记录转为待审核。", "取消後，簽到機在下次同步時不再顯示該活動；已有的簽到記錄轉為待審核。", "Once cancelled, kiosks drop the activity at their next sync; its records so far wait for review."],
+    QuarterReport => ["本季度报告（Excel）", "本季度報告（Excel）", "This quarter's report (Excel)"],
     ImportMembers => ["导入党员名单", "匯入黨員名單", "Import members"],
     MembersFileHelp => ["CSV 文件，列：member_id, name, organization, community（UTF-8）", "CSV 檔案，欄：member_id, name, organization, community（UTF-8）", "A CSV file with the columns member_id, name, organization, community (UTF-8)"],
     File => ["文件", "檔案", "File"],

@@ -7,7 +7,7 @@ use axum::response::Response;
 use maud::html;
 
 use super::i18n::T;
-use super::layout::{Nav, page};
+use super::layout::{Nav, encode, page};
 use super::session::Console;
 use super::{failure, respond};
 use crate::AppState;
@@ -42,13 +42,18 @@ pub async fn get(State(state): State<AppState>, console: Console) -> Response {
         }
         h2 { (lang.t(T::Organizations)) }
         table #organizations {
-            thead { tr { th { "ID" } th { (lang.t(T::Name)) } th { (lang.t(T::PairedCommunities)) } } }
+            thead { tr { th { "ID" } th { (lang.t(T::Name)) } th { (lang.t(T::PairedCommunities)) } th {} } }
             tbody {
                 @for o in &registry.organizations {
                     tr {
                         td { (o.organization_id) } td { (o.name) }
                         td {
                             @for c in &o.communities { (registry.community_name(c.as_str())) br; }
+                        }
+                        td {
+                            a href={ "/api/v1/office/reports/organization.xlsx?organization=" (encode(&o.organization_id)) } {
+                                (lang.t(T::QuarterReport))
+                            }
                         }
                     }
                 }

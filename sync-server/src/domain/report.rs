@@ -218,3 +218,32 @@ mod explain_tests {
         assert_eq!(explain(&next, &policy), [Counted::Counted]);
     }
 }
+
+/// The calendar quarter around `day`: its first day and its last.
+pub fn quarter_of(day: chrono::NaiveDate) -> (chrono::NaiveDate, chrono::NaiveDate) {
+    use chrono::Datelike;
+    let first_month = (day.month0() / 3) * 3 + 1;
+    let start = chrono::NaiveDate::from_ymd_opt(day.year(), first_month, 1).unwrap_or(day);
+    let end = start
+        .checked_add_months(chrono::Months::new(3))
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(day);
+    (start, end)
+}
+
+#[cfg(test)]
+mod quarter_tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn quarters_run_from_their_first_day_to_their_last() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(
+            quarter_of(d(2026, 12, 1)),
+            (d(2026, 10, 1), d(2026, 12, 31))
+        );
+        assert_eq!(quarter_of(d(2026, 1, 1)), (d(2026, 1, 1), d(2026, 3, 31)));
+        assert_eq!(quarter_of(d(2024, 5, 31)), (d(2024, 4, 1), d(2024, 6, 30)));
+    }
+}

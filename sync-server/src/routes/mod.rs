@@ -61,6 +61,10 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/office/reports/points.xlsx",
             get(v1::office::points_xlsx),
         )
+        .route(
+            "/api/v1/office/reports/organization.xlsx",
+            get(v1::office::organization_xlsx),
+        )
         .merge(crate::console::routes())
         .fallback(|| async { Error::NotFound("route".into()) })
         .layer(DefaultBodyLimit::max(limits.body_bytes))

@@ -31,8 +31,8 @@ use uuid::Uuid;
 pub use dataset::DataSet;
 pub use model::{
     ActivityTurnout, AuditEntry, CardWriter, Change, CommunityInfo, ImportSummary, Intake,
-    IssuedCard, KeyInfo, Kiosk, KioskInfo, LoginFacts, MemberRecord, Organization, Registration,
-    Registry, ReportFilter, ReportRow, ReviewItem, SessionInfo,
+    IssuedCard, KeyInfo, Kiosk, KioskInfo, LoginFacts, MemberRecord, Organization,
+    PeriodAttendance, Registration, Registry, ReportFilter, ReportRow, ReviewItem, SessionInfo,
 };
 
 use crate::domain::membership::MemberChange;
@@ -248,6 +248,16 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         note: String,
         now: DateTime<Utc>,
     ) -> Result<u64>;
+    /// The counted, unvoided attendances of members of `organization`
+    /// (its name) at activities starting in `from..to`, of `scope`'s
+    /// communities (all when `None`), by member and start.
+    async fn period_attendance(
+        &self,
+        organization: String,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        scope: Option<Vec<Community>>,
+    ) -> Result<Vec<PeriodAttendance>>;
     /// Every record of a member, by corrected time, with whether it was
     /// voided and its activity's title and start.
     async fn member_records(&self, member_id: MemberId) -> Result<Vec<MemberRecord>>;

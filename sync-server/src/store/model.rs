@@ -234,6 +234,15 @@ pub struct MemberRecord {
     pub activity_starts_at: Option<DateTime<Utc>>,
 }
 
+/// A counted attendance of a period, for an organisation's report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodAttendance {
+    pub member_id: String,
+    pub activity_id: String,
+    pub activity_title: String,
+    pub starts_at: DateTime<Utc>,
+}
+
 /// One change in the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {

@@ -586,3 +586,111 @@ pub async fn cancel_activity(
             .await?,
     ))
 }
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct OrganizationReportQuery {
+    /// The home organisation, by its registered id or its name.
+    pub organization: String,
+    /// The period's first day (`YYYY-MM-DD`, the policy's time zone);
+    /// this quarter's by default.
+    pub from: Option<chrono::NaiveDate>,
+    /// The period's last day; this quarter's by default.
+    pub to: Option<chrono::NaiveDate>,
+}
+
+/// The report to a home organisation for a period (quarterly by default):
+/// its members (of the user's communities), the activities each attended
+/// in the period, and their points this year, as an Excel workbook.
+#[utoipa::path(
+    get,
+    path = "/api/v1/office/reports/organization.xlsx",
+    params(OrganizationReportQuery),
+    security(("office_token" = [])),
+    responses(
+        (status = 200, description = "XLSX", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 401, description = "Missing, unknown or revoked office token", body = ErrorBody),
+        (status = 429, description = "Too many requests; see Retry-After", body = ErrorBody),
+        (status = 422, description = "A bad organisation or period", body = ErrorBody),
+    )
+)]
+pub async fn organization_xlsx(
+    State(state): State<AppState>,
+    OfficeAuth(user): OfficeAuth,
+    query: QueryResult<OrganizationReportQuery>,
+) -> Result<Response> {
+    let query = query_or_422(query)?;
+    let policy = state.settings.policy;
+    let zone = policy.time_zone;
+    let organization =
+        bounds::check_text("organization", &query.organization, bounds::MAX_NAME_CHARS)
+            .map_err(|e| Error::bad_request("invalid_organization", e.to_string()))?;
+    let registry = state.store.registry().await?;
+    let name = registry
+        .organization(organization)
+        .map_or_else(|| organization.to_owned(), |o| o.name.clone());
+    let today = Utc::now().with_timezone(&zone).date_naive();
+    let (quarter_from, quarter_to) = crate::domain::report::quarter_of(today);
+    let (from, to) = (
+        query.from.unwrap_or(quarter_from),
+        query.to.unwrap_or(quarter_to),
+    );
+    let instant = |day: chrono::NaiveDate| {
+        day.and_time(chrono::NaiveTime::MIN)
+            .and_local_timezone(zone)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+            .ok_or_else(|| Error::bad_request("invalid_period", format!("{day} has no midnight")))
+            .and_then(|t| {
+                bounds::check_time("period", t)
+                    .map_err(|e| Error::bad_request("invalid_period", e.to_string()))
+            })
+    };
+    let (start, end) = (instant(from)?, instant(to.succ_opt().unwrap_or(to))?);
+    if end <= start {
+        return Err(Error::bad_request(
+            "invalid_period",
+            "the period ends before it starts",
+        ));
+    }
+    let scope = user.scope().map(<[_]>::to_vec);
+    let year = policy.year_of(start);
+    let members = state
+        .store
+        .points_report(
+            year,
+            policy,
+            ReportFilter {
+                communities: scope.clone(),
+                organization: Some(name.clone()),
+            },
+        )
+        .await?;
+    let attended = state
+        .store
+        .period_attendance(name.clone(), start, end, scope)
+        .await?;
+    let title = format!("{name} · {from} – {to}");
+    let body = tokio::task::spawn_blocking(move || {
+        let lines: Vec<reports::MemberPeriod<'_>> = members
+            .iter()
+            .map(|row| reports::MemberPeriod {
+                row,
+                community: registry.community_name(&row.community),
+                activities: attended
+                    .iter()
+                    .filter(|a| a.member_id == row.member_id.as_str())
+                    .map(|a| a.activity_title.as_str())
+                    .collect(),
+            })
+            .collect();
+        reports::organization_xlsx(&title, &lines)
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("writing the workbook: {e}")))?
+    .map_err(|e| Error::Internal(format!("writing the workbook: {e}")))?;
+    Ok(file(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &format!("organization-{from}-{to}.xlsx"),
+        body,
+    ))
+}

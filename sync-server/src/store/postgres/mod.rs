@@ -40,8 +40,8 @@ use crate::domain::session::Lockout;
 use crate::store::{
     ActivityTurnout, AuditEntry, CardWriter, Change, CommunityInfo, DataSet, Decoded,
     ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk, KioskInfo, LoginFacts, MemberRecord,
-    Organization, Registration, Registry, ReportFilter, ReportRow, ReviewItem, SessionInfo,
-    Storage,
+    Organization, PeriodAttendance, Registration, Registry, ReportFilter, ReportRow, ReviewItem,
+    SessionInfo, Storage,
 };
 
 refinery::embed_migrations!("migrations/postgres");
@@ -511,6 +511,17 @@ impl Storage for PgStorage {
     ) -> Result<u64> {
         let mut client = self.client().await?;
         admin::cancel_activity(&mut client, &activity_id, &user, &note, now).await
+    }
+
+    async fn period_attendance(
+        &self,
+        organization: String,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        scope: Option<Vec<Community>>,
+    ) -> Result<Vec<PeriodAttendance>> {
+        let client = self.client().await?;
+        office::period_attendance(&client, &organization, from, to, scope.as_deref()).await
     }
 
     async fn member_records(&self, member_id: MemberId) -> Result<Vec<MemberRecord>> {

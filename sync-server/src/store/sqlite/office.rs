@@ -13,7 +13,7 @@ use crate::domain::office::{
 };
 use crate::domain::token::hash_token;
 use crate::error::{Error, Result};
-use crate::store::{AuditEntry, MemberRecord, ReviewItem};
+use crate::store::{AuditEntry, MemberRecord, PeriodAttendance, ReviewItem};
 
 const REVIEW_COLUMNS: &str =
     "record_id, member_id, activity_id, community, kiosk_id, method, status,
@@ -369,6 +369,49 @@ impl Store {
                     activity_starts_at: r.get::<_, Option<i64>>(13)?.map(from_ms).transpose()?,
                 })
             })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+}
+
+impl Store {
+    pub fn period_attendance(
+        &self,
+        organization: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        scope: Option<&[Community]>,
+    ) -> Result<Vec<PeriodAttendance>> {
+        self.read(|tx| {
+            let mut stmt = tx.prepare_cached(concat!(
+                "SELECT DISTINCT m.member_id, act.activity_id, act.title, act.starts_at
+                 FROM members m
+                 JOIN attendance a ON a.member_key = m.member_key
+                 JOIN activities act ON act.activity_key = a.activity_key
+                 WHERE m.organization = ?1 AND act.starts_at >= ?2 AND act.starts_at < ?3
+                   AND (?4 IS NULL OR instr(',' || ?4 || ',', ',' || m.community || ',') > 0)
+                   AND a.status IN ",
+                counting!(),
+                " AND NOT EXISTS (SELECT 1 FROM voids v
+                                  WHERE v.record_id = a.record_id AND v.community = a.community)
+                 ORDER BY m.member_id, act.starts_at, act.activity_id"
+            ))?;
+            let rows = stmt.query_map(
+                params![
+                    organization,
+                    to_ms(from),
+                    to_ms(to),
+                    scope.map(communities_text)
+                ],
+                |r| {
+                    Ok(PeriodAttendance {
+                        member_id: r.get(0)?,
+                        activity_id: r.get(1)?,
+                        activity_title: r.get(2)?,
+                        starts_at: from_ms(r.get(3)?)?,
+                    })
+                },
+            )?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
     }

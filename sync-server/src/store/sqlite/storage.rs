@@ -22,8 +22,8 @@ use crate::domain::session::Lockout;
 use crate::store::{
     ActivityTurnout, AuditEntry, CardWriter, Change, CommunityInfo, DataSet, Decoded,
     ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk, KioskInfo, LoginFacts, MemberRecord,
-    Organization, Registration, Registry, ReportFilter, ReportRow, ReviewItem, SessionInfo,
-    Storage,
+    Organization, PeriodAttendance, Registration, Registry, ReportFilter, ReportRow, ReviewItem,
+    SessionInfo, Storage,
 };
 
 /// SQLite behind the storage contract.
@@ -368,6 +368,17 @@ impl Storage for SqliteStorage {
         now: DateTime<Utc>,
     ) -> Result<u64> {
         self.with(move |s| s.cancel_activity(&activity_id, &user, &note, now))
+            .await
+    }
+
+    async fn period_attendance(
+        &self,
+        organization: String,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        scope: Option<Vec<Community>>,
+    ) -> Result<Vec<PeriodAttendance>> {
+        self.with(move |s| s.period_attendance(&organization, from, to, scope.as_deref()))
             .await
     }
 
