@@ -13,9 +13,11 @@ pub mod migrate;
 pub mod net;
 pub mod office;
 pub mod openapi;
+pub mod pdf;
 pub mod reports;
 pub mod routes;
 pub mod settings;
+pub mod statement;
 pub mod store;
 
 use std::future::Future;

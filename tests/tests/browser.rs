@@ -369,6 +369,26 @@ async fn an_office_worker_reviews_and_sees_the_points_change() {
         "{history}"
     );
     shots.take(&browser, "member").await;
+    // The year's statement as PDF, its text read back by poppler.
+    browser
+        .find(Locator::Css("#statement"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let statement = downloaded(downloads.path(), "pdf").await;
+    let text = std::process::Command::new("pdftotext")
+        .arg(&statement)
+        .arg("-")
+        .output()
+        .expect("pdftotext: install poppler-utils (scripts/deps.sh does)");
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("王芳") && text.contains("积分证明") && text.contains("社區活動 A0"),
+        "{text}"
+    );
+    std::fs::remove_file(&statement).unwrap();
 
     // The Excel export, downloaded as the office does, read back.
     browser

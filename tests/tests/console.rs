@@ -122,6 +122,60 @@ async fn sessions_and_lockout(backend: Backend) {
     assert_eq!(today.status, 200, "{}", today.text);
     assert!(today.text.contains("wang"));
 
+    // An admin adds an officer, who logs in; cut off, their session ends.
+    let users = get(&server, &cookie, "/console/users").await;
+    assert_eq!(users.status, 200, "{}", users.text);
+    let add = |fields: Vec<(&'static str, &'static str)>| {
+        let mut form = vec![("csrf", csrf(&users))];
+        form.extend(fields.into_iter().map(|(k, v)| (k, v.to_owned())));
+        let cookie = cookie.clone();
+        let server = &server;
+        async move {
+            send(
+                browser()
+                    .post(server.url("/console/users"))
+                    .header(COOKIE, cookie)
+                    .form(&form),
+            )
+            .await
+        }
+    };
+    let short = add(vec![
+        ("username", "li"),
+        ("role", "officer"),
+        ("communities", "C01"),
+        ("password", "short"),
+    ])
+    .await;
+    assert_eq!(short.status, 422);
+    let nowhere = add(vec![
+        ("username", "li"),
+        ("role", "officer"),
+        ("password", "staple battery horse"),
+    ])
+    .await;
+    assert_eq!(nowhere.status, 422);
+    let added = add(vec![
+        ("username", "li"),
+        ("role", "officer"),
+        ("communities", "C01"),
+        ("password", "staple battery horse"),
+    ])
+    .await;
+    assert_eq!(added.status, 303, "{}", added.text);
+    let officer = session(&server, "li", "staple battery horse").await;
+    assert_eq!(get(&server, &officer, "/console/").await.status, 200);
+    assert_eq!(get(&server, &officer, "/console/users").await.status, 403);
+    let page = post(
+        &server,
+        &cookie,
+        "/console/users/li/revoke",
+        &[("csrf", &csrf(&users))],
+    )
+    .await;
+    assert_eq!(page.status, 303);
+    assert_eq!(get(&server, &officer, "/console/").await.status, 303);
+
     // Logout needs the form's token, then ends the session.
     let refused = post(&server, &cookie, "/console/logout", &[("csrf", "x")]).await;
     assert_eq!(refused.status, 403);
@@ -515,12 +569,68 @@ async fn roles_csrf_and_the_audit_log(backend: Backend) {
     assert!(page.text.starts_with("%PDF-"));
     assert_eq!(cards().await, before + 1, "C01 has one member, M001");
 
+    // Kiosks: registered by an officer in C01, the token shown once and
+    // working; not in C02, not by a viewer; revoked, it stops at once.
+    let page = post(
+        &server,
+        &officer,
+        "/console/kiosks",
+        &[
+            ("csrf", &officer_token),
+            ("name", "社區服務站"),
+            ("community", "C02"),
+        ],
+    )
+    .await;
+    assert_eq!(page.status, 403);
+    let page = post(
+        &server,
+        &viewer,
+        "/console/kiosks",
+        &[("csrf", &csrf(&seen)), ("name", "x"), ("community", "C01")],
+    )
+    .await;
+    assert_eq!(page.status, 403);
+    let page = post(
+        &server,
+        &officer,
+        "/console/kiosks",
+        &[
+            ("csrf", &officer_token),
+            ("name", "社區服務站"),
+            ("community", "C01"),
+        ],
+    )
+    .await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    let at = page.text.find("bdk_").expect("the token, shown once");
+    let token = page.text[at..at + 68].to_owned();
+    assert!(server.snapshot(&token, None).await.is_ok());
+    assert!(
+        !get(&server, &officer, "/console/kiosks")
+            .await
+            .text
+            .contains(&token)
+    );
+    let at = page.text.find("id=\"registered\">").unwrap() + "id=\"registered\">".len();
+    let kiosk_id = page.text[at..].split(' ').next().unwrap().to_owned();
+    let page = post(
+        &server,
+        &officer,
+        &format!("/console/kiosks/{kiosk_id}/revoke"),
+        &[("csrf", &officer_token)],
+    )
+    .await;
+    assert_eq!(page.status, 303, "{}", page.text);
+    assert!(server.snapshot(&token, None).await.is_err());
+
     // Every change is in the audit log; officers do not read it.
     let audit = get(&server, &admin, "/console/audit").await;
     assert_eq!(audit.status, 200);
     assert!(audit.text.contains("review.accept") && audit.text.contains("簽到表核對無誤"));
     assert!(audit.text.contains("review.reject") && audit.text.contains("no list"));
     assert!(audit.text.contains("members.import") && audit.text.contains("r.csv"));
+    assert!(audit.text.contains("kiosk.register") && audit.text.contains("kiosk.revoke"));
     assert!(
         audit.text.contains("activity.create")
             && audit.text.contains("政策宣講 (policy_talk, C01)")

@@ -137,6 +137,22 @@ impl Lang {
         }
     }
 
+    pub fn statement_title(self, year: i32) -> String {
+        match self {
+            Self::Hans => format!("{year} 年度党员报到积分证明"),
+            Self::Hant => format!("{year} 年度黨員報到積分證明"),
+            Self::En => format!("Points statement {year}"),
+        }
+    }
+
+    pub fn statement_total(self, points: u32, cap: u32, issued: &str) -> String {
+        match self {
+            Self::Hans => format!("本年度积分：{points} / {cap}　　出具日期：{issued}"),
+            Self::Hant => format!("本年度積分：{points} / {cap}　　出具日期：{issued}"),
+            Self::En => format!("Points this year: {points} / {cap}    Issued on {issued}"),
+        }
+    }
+
     pub fn waiting(self, n: usize) -> String {
         match self {
             Self::Hans => format!("{n} 条记录待审核"),
@@ -240,6 +256,14 @@ texts! {
     CancelActivity => ["取消活动", "取消活動", "Cancel the activity"],
     CancelHelp => ["取消后，签到机在下次同步时不再显示该活动；已有的签到记录转为待审核。", "取消後，簽到機在下次同步時不再顯示該活動；已有的簽到記錄轉為待審核。", "Once cancelled, kiosks drop the activity at their next sync; its records so far wait for review."],
     QuarterReport => ["本季度报告（Excel）", "本季度報告（Excel）", "This quarter's report (Excel)"],
+    RegisterKiosk => ["登记签到机", "登記簽到機", "Register a kiosk"],
+    TokenShownOnce => ["签到机令牌只显示这一次：请立即复制到签到机的配置中。", "簽到機權杖只顯示這一次：請立即複製到簽到機的設定中。", "The kiosk's token is shown this once only: copy it into the kiosk's configuration now."],
+    Revoke => ["吊销", "撤銷", "Revoke"],
+    Users => ["用户", "使用者", "Users"],
+    AddUser => ["添加用户", "新增使用者", "Add a user"],
+    Role => ["角色", "角色", "Role"],
+    CutOff => ["停用其令牌与登录", "停用其權杖與登入", "Revoke tokens and sessions"],
+    Statement => ["年度积分证明（PDF）", "年度積分證明（PDF）", "Annual statement (PDF)"],
     ImportMembers => ["导入党员名单", "匯入黨員名單", "Import members"],
     MembersFileHelp => ["CSV 文件，列：member_id, name, organization, community（UTF-8）", "CSV 檔案，欄：member_id, name, organization, community（UTF-8）", "A CSV file with the columns member_id, name, organization, community (UTF-8)"],
     File => ["文件", "檔案", "File"],
@@ -283,6 +307,76 @@ texts! {
     StatusRejected => ["已驳回", "已駁回", "Rejected"],
 }
 
+/// A server reason in the office's words.
+pub fn reason(lang: Lang, reason: baodao_shared::protocol::Reason) -> &'static str {
+    use baodao_shared::protocol::Reason as R;
+    let [simplified, traditional, english] = match reason {
+        R::UnknownMember => ["未知党员", "未知黨員", "Unknown member"],
+        R::UnknownActivity => ["未知活动", "未知活動", "Unknown activity"],
+        R::OtherCommunity => [
+            "其他社区的活动",
+            "其他社區的活動",
+            "Another community's activity",
+        ],
+        R::CardMissing => ["缺少党员卡", "缺少黨員卡", "No card"],
+        R::NotBaodaoCard => ["非报到党员卡", "非報到黨員卡", "Not a Baodao card"],
+        R::CardMalformed => ["党员卡已损坏", "黨員卡已損壞", "Damaged card"],
+        R::CardUnknownKey => ["未知的制卡密钥", "未知的製卡金鑰", "Unknown card key"],
+        R::BadCardSignature => ["伪造的党员卡", "偽造的黨員卡", "Forged card"],
+        R::CardOfAnotherMember => ["他人的党员卡", "他人的黨員卡", "Another member's card"],
+        R::CardExpired => ["党员卡已过期", "黨員卡已過期", "Expired card"],
+        R::CardRevoked => ["党员卡已挂失", "黨員卡已掛失", "Revoked card"],
+        R::CardReplaced => ["党员卡已换新", "黨員卡已換新", "Replaced card"],
+        R::OutsideActivityWindow => [
+            "不在活动时间内",
+            "不在活動時間內",
+            "Outside the activity's time",
+        ],
+        R::MalformedRecord => ["记录格式错误", "記錄格式錯誤", "Malformed record"],
+        R::InvalidTime => ["时间无效", "時間無效", "Invalid time"],
+        R::InvalidReason => ["原因无效", "原因無效", "Invalid reason"],
+        R::RecordIdConflict => ["记录编号冲突", "記錄編號衝突", "Record id conflict"],
+        R::ScannedInFuture => [
+            "签到时间晚于服务器时间",
+            "簽到時間晚於伺服器時間",
+            "Scanned in the future",
+        ],
+        R::ClockUntrusted => [
+            "签到机时钟偏差过大",
+            "簽到機時鐘偏差過大",
+            "Kiosk clock too far off",
+        ],
+        R::ManualAfterActivity => [
+            "活动结束后补登",
+            "活動結束後補登",
+            "Entered by hand after the activity",
+        ],
+        R::ManualForOtherCommunity => [
+            "手工登记他社区党员",
+            "手工登記他社區黨員",
+            "Manual check-in of another community's member",
+        ],
+        R::ManualLimit => [
+            "手工签到超过上限",
+            "手工簽到超過上限",
+            "Over the manual check-in limit",
+        ],
+        R::AttendedElsewhere => [
+            "同一时间在其他社区签到",
+            "同一時間在其他社區簽到",
+            "Counted at another community at the same time",
+        ],
+        R::MemberInactive => ["党员身份已停用", "黨員身分已停用", "Membership inactive"],
+        R::ActivityCancelled => ["活动已取消", "活動已取消", "Activity cancelled"],
+        R::Unknown => ["其他原因", "其他原因", "Another reason"],
+    };
+    match lang {
+        Lang::Hans => simplified,
+        Lang::Hant => traditional,
+        Lang::En => english,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,6 +394,16 @@ mod tests {
                 cjk(Lang::Hans.t(*text)) && cjk(Lang::Hant.t(*text)),
                 "{text:?}"
             );
+        }
+    }
+
+    #[test]
+    fn every_reason_has_words_in_each_language() {
+        for r in baodao_shared::protocol::Reason::ALL {
+            for lang in Lang::ALL {
+                assert!(!reason(lang, r).is_empty());
+            }
+            assert_ne!(reason(Lang::Hans, r), reason(Lang::En, r), "{r:?}");
         }
     }
 

@@ -16,6 +16,8 @@ pub enum Nav {
     Activities,
     Members,
     Registry,
+    Kiosks,
+    Users,
     Audit,
 }
 
@@ -28,6 +30,8 @@ impl Nav {
             Self::Activities => "/console/activities",
             Self::Members => "/console/members",
             Self::Registry => "/console/organizations",
+            Self::Kiosks => "/console/kiosks",
+            Self::Users => "/console/users",
             Self::Audit => "/console/audit",
         }
     }
@@ -40,6 +44,8 @@ impl Nav {
             Self::Activities => T::ActivitiesPage,
             Self::Members => T::MembersPage,
             Self::Registry => T::Organizations,
+            Self::Kiosks => T::Kiosks,
+            Self::Users => T::Users,
             Self::Audit => T::Audit,
         }
     }
@@ -60,13 +66,25 @@ fn head(lang: Lang, title: &str) -> Markup {
 pub fn page(console: &Console, nav: Nav, back: &str, body: &Markup) -> Markup {
     let lang = console.lang;
     let items: &[Nav] = match console.user.role {
-        Role::Admin | Role::Viewer => &[
+        Role::Admin => &[
             Nav::Today,
             Nav::Points,
             Nav::Review,
             Nav::Activities,
             Nav::Members,
             Nav::Registry,
+            Nav::Kiosks,
+            Nav::Users,
+            Nav::Audit,
+        ],
+        Role::Viewer => &[
+            Nav::Today,
+            Nav::Points,
+            Nav::Review,
+            Nav::Activities,
+            Nav::Members,
+            Nav::Registry,
+            Nav::Kiosks,
             Nav::Audit,
         ],
         Role::Officer => &[
@@ -76,6 +94,7 @@ pub fn page(console: &Console, nav: Nav, back: &str, body: &Markup) -> Markup {
             Nav::Activities,
             Nav::Members,
             Nav::Registry,
+            Nav::Kiosks,
         ],
     };
     html! {

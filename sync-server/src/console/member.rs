@@ -101,6 +101,7 @@ async fn show(state: &AppState, console: &Console, member_id: &str) -> Result<Ma
                 @if member.inactive { div.bad { (lang.t(T::Inactive)) } } @else { div.good { (lang.t(T::Active)) } }
             }
         }
+        p { a #statement href={ "/console/members/" (encode(member_id)) "/statement.pdf" } { (lang.t(T::Statement)) } }
         @if may_change {
             form.filters #change-member method="post" action={ "/console/members/" (encode(member_id)) } {
                 input type="hidden" name="csrf" value=(console.csrf);
@@ -127,7 +128,7 @@ async fn show(state: &AppState, console: &Console, member_id: &str) -> Result<Ma
                         td { (lang.time(r.record.corrected_at, zone)) }
                         td { (r.record.kiosk_id) br; span.muted { (r.record.method) } }
                         td class=(if *how == Counted::Counted { "good" } else { "muted" }) { (counted_text(lang, *how)) }
-                        td { @if let Some(reason) = r.record.reason { (reason.code()) } }
+                        td { @if let Some(reason) = r.record.reason { (super::i18n::reason(lang, reason)) } }
                     }
                 }
             }
@@ -183,4 +184,135 @@ pub async fn post(
         Ok(()) => Redirect::to(&format!("/console/members/{}", encode(&member_id))).into_response(),
         Err(e) => failure(lang, &e),
     }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct YearQuery {
+    year: Option<i32>,
+}
+
+/// The member's statement for a year as PDF: the activities that counted,
+/// with their dates, and the points, in the console's language.
+pub async fn statement(
+    State(state): State<AppState>,
+    console: Console,
+    Path(member_id): Path<String>,
+    query: Result<axum::extract::Query<YearQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let lang = console.lang;
+    let query = query.map(|q| q.0).unwrap_or_default();
+    match statement_pdf(&state, &console, &member_id, query.year).await {
+        Ok((name, pdf)) => (
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "application/pdf".to_owned(),
+                ),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            pdf,
+        )
+            .into_response(),
+        Err(e) => failure(lang, &e),
+    }
+}
+
+async fn statement_pdf(
+    state: &AppState,
+    console: &Console,
+    member_id: &str,
+    year: Option<i32>,
+) -> Result<(String, Vec<u8>), Error> {
+    let lang = console.lang;
+    let policy = state.settings.policy;
+    let zone = policy.time_zone;
+    let now = Utc::now();
+    let year = year.unwrap_or_else(|| policy.year_of(now));
+    baodao_shared::bounds::check_year(year)?;
+    let id: MemberId = member_id
+        .parse()
+        .map_err(|e: baodao_shared::Error| Error::Invalid(e.to_string()))?;
+    let member = state
+        .store
+        .member(id.clone())
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("member {id}")))?;
+    if !console.user.may_read(member.community.as_str()) {
+        return Err(Error::Forbidden(format!(
+            "member {id} is not of your communities"
+        )));
+    }
+    let records = state.store.member_records(id.clone()).await?;
+    let how = explain(
+        &records
+            .iter()
+            .map(|r| Entry {
+                status: r.record.status,
+                voided: r.voided,
+                activity: &r.record.activity_id,
+                starts_at: r.activity_starts_at,
+            })
+            .collect::<Vec<_>>(),
+        &policy,
+    );
+    let registry = state.store.registry().await?;
+    let rows: Vec<[String; 3]> = records
+        .iter()
+        .zip(&how)
+        .filter(|(r, how)| {
+            matches!(how, Counted::Counted | Counted::OverCap)
+                && r.activity_starts_at
+                    .is_some_and(|at| policy.year_of(at) == year)
+        })
+        .map(|(r, how)| {
+            [
+                r.activity_starts_at
+                    .map(|at| at.with_timezone(&zone).format("%Y-%m-%d").to_string())
+                    .unwrap_or_default(),
+                r.activity_title
+                    .clone()
+                    .unwrap_or_else(|| r.record.activity_id.clone()),
+                counted_text(lang, *how).to_owned(),
+            ]
+        })
+        .collect();
+    let counted = u32::try_from(
+        rows.iter()
+            .filter(|r| r[2] == counted_text(lang, Counted::Counted))
+            .count(),
+    )
+    .unwrap_or(u32::MAX);
+    let points = policy.points_for(counted);
+    let statement = crate::statement::Statement {
+        title: lang.statement_title(year),
+        facts: vec![
+            (lang.t(T::Name).into(), member.name.clone()),
+            (lang.t(T::MemberId).into(), member.member_id.to_string()),
+            (lang.t(T::Organization).into(), member.organization.clone()),
+            (
+                lang.t(T::Community).into(),
+                registry
+                    .community_name(member.community.as_str())
+                    .to_owned(),
+            ),
+        ],
+        header: [
+            lang.t(T::When).into(),
+            lang.t(T::Activity).into(),
+            lang.t(T::Status).into(),
+        ],
+        rows,
+        total: lang.statement_total(
+            points,
+            policy.annual_cap,
+            &now.with_timezone(&zone).format("%Y-%m-%d").to_string(),
+        ),
+    };
+    let pdf = tokio::task::spawn_blocking(move || crate::statement::statement(&statement))
+        .await
+        .map_err(|e| Error::Internal(format!("statement: {e}")))??;
+    Ok((format!("statement-{}-{year}.pdf", member.member_id), pdf))
 }

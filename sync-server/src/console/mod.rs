@@ -7,6 +7,7 @@ mod audit;
 mod cards;
 mod form;
 mod i18n;
+mod kiosks;
 mod layout;
 mod login;
 mod member;
@@ -16,6 +17,7 @@ mod registry;
 mod review;
 mod session;
 mod today;
+mod users;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, Query};
@@ -54,7 +56,15 @@ pub fn routes() -> Router<AppState> {
             "/console/members/{member_id}",
             get(member::get).post(member::post),
         )
+        .route(
+            "/console/members/{member_id}/statement.pdf",
+            get(member::statement),
+        )
         .route("/console/organizations", get(registry::get))
+        .route("/console/kiosks", get(kiosks::get).post(kiosks::post))
+        .route("/console/users", get(users::get).post(users::post))
+        .route("/console/users/{username}/revoke", post(users::revoke))
+        .route("/console/kiosks/{kiosk_id}/revoke", post(kiosks::revoke))
         .route("/console/cards", post(cards::post))
         .route(
             "/console/activities",

@@ -84,7 +84,7 @@ pub async fn get(
                                 td { (item.activity_id) }
                                 td { (item.kiosk_id) br; span.muted { (item.community) " · " (item.method) } }
                                 td { (status_text(lang, item.status)) }
-                                td { @if let Some(reason) = item.reason { (reason.code()) } }
+                                td { @if let Some(reason) = item.reason { (super::i18n::reason(lang, reason)) } }
                                 td { (lang.time(item.scanned_at, zone)) }
                                 td { (lang.time(item.corrected_at, zone)) }
                             }

@@ -169,6 +169,8 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         token_hash: String,
         now: DateTime<Utc>,
     ) -> Result<()>;
+    /// Every office user, by name.
+    async fn office_users(&self) -> Result<Vec<OfficeUser>>;
     /// Revokes every API token of `username`; answers how many.
     async fn revoke_office_tokens(&self, username: String, now: DateTime<Utc>) -> Result<u64>;
     /// The office user an API token belongs to, if it is not revoked.

@@ -361,6 +361,11 @@ impl Storage for PgStorage {
         office::revoke_office_tokens(&client, &username, now).await
     }
 
+    async fn office_users(&self) -> Result<Vec<OfficeUser>> {
+        let client = self.client().await?;
+        office::office_users(&client).await
+    }
+
     async fn office_authenticate(&self, token: String) -> Result<Option<OfficeUser>> {
         let client = self.client().await?;
         office::office_authenticate(&client, &token).await

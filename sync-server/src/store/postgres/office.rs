@@ -441,3 +441,21 @@ pub(super) async fn period_attendance(
         })
         .collect()
 }
+
+pub(super) async fn office_users(client: &Object) -> Result<Vec<OfficeUser>> {
+    Ok(client
+        .query(
+            "SELECT username, role, communities FROM office_users ORDER BY username",
+            &[],
+        )
+        .await?
+        .iter()
+        .filter_map(|r| {
+            Some(OfficeUser {
+                username: r.get(0),
+                role: r.get::<_, &str>(1).parse::<Role>().ok()?,
+                communities: parse_communities(r.get(2)),
+            })
+        })
+        .collect())
+}

@@ -416,3 +416,31 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    pub fn office_users(&self) -> Result<Vec<OfficeUser>> {
+        self.read(|tx| {
+            let mut stmt = tx.prepare_cached(
+                "SELECT username, role, communities FROM office_users ORDER BY username",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?;
+            Ok(rows
+                .collect::<rusqlite::Result<Vec<_>>>()?
+                .into_iter()
+                .filter_map(|(username, role, communities)| {
+                    Some(OfficeUser {
+                        username,
+                        role: role.parse().ok()?,
+                        communities: parse_communities(&communities),
+                    })
+                })
+                .collect())
+        })
+    }
+}

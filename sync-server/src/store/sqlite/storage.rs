@@ -230,6 +230,10 @@ impl Storage for SqliteStorage {
             .await
     }
 
+    async fn office_users(&self) -> Result<Vec<OfficeUser>> {
+        self.with(Store::office_users).await
+    }
+
     async fn office_authenticate(&self, token: String) -> Result<Option<OfficeUser>> {
         self.with(move |s| s.office_authenticate(&token)).await
     }
