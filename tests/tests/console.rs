@@ -374,6 +374,18 @@ async fn roles_csrf_and_the_audit_log(backend: Backend) {
     assert_eq!(server.points(&c01, "M001", year).await.unwrap().points, 1);
     let points = get(&server, &officer, &format!("/console/points?year={year}")).await;
     assert!(points.text.contains("張偉") && !points.text.contains("王芳"));
+    // Found by pinyin, in full or by initials.
+    for q in ["zhangwei", "zw", "wangfang"] {
+        let found = get(
+            &server,
+            &admin,
+            &format!("/console/points?year={year}&q={q}"),
+        )
+        .await;
+        let table = &found.text[found.text.find("id=\"members\"").unwrap()..];
+        assert_eq!(table.contains("張偉"), q != "wangfang", "{q}");
+        assert_eq!(table.contains("王芳"), q == "wangfang", "{q}");
+    }
 
     // The API takes the session: reads as is, changes with the header.
     let api = |cookie: &str| {

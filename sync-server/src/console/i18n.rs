@@ -212,7 +212,7 @@ texts! {
     State => ["状态", "狀態", "State"],
     Year => ["年度", "年度", "Year"],
     All => ["全部", "全部", "All"],
-    Search => ["搜索姓名或编号", "搜尋姓名或編號", "Search name or id"],
+    Search => ["搜索姓名、拼音或编号", "搜尋姓名、拼音或編號", "Search name, pinyin or id"],
     Show => ["查询", "查詢", "Show"],
     Sort => ["排序", "排序", "Sort by"],
     MembersPage => ["党员", "黨員", "Members"],

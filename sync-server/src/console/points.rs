@@ -128,9 +128,7 @@ fn render(
         .iter()
         .copied()
         .filter(|r| {
-            search.is_none_or(|s| {
-                r.name.to_lowercase().contains(s) || r.member_id.as_str().to_lowercase().contains(s)
-            })
+            search.is_none_or(|s| crate::domain::search::matches(s, &r.name, r.member_id.as_str()))
         })
         .collect();
     match selection.sort {
