@@ -251,6 +251,33 @@ impl TestServer {
         Ok((status, response.json().await?))
     }
 
+    /// Posts JSON to `path` with a bearer `token`; the status and the
+    /// body as JSON (`null` when it is not JSON).
+    pub async fn post_json(
+        &self,
+        token: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await;
+        match response {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                (
+                    status,
+                    response.json().await.unwrap_or(serde_json::Value::Null),
+                )
+            }
+            Err(e) => panic!("POST {path}: {e}"),
+        }
+    }
+
     /// One integer read straight from the SQLite file.
     pub fn query_sqlite(&self, sql: &str) -> anyhow::Result<i64> {
         let conn = rusqlite::Connection::open_with_flags(

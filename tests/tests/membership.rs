@@ -13,16 +13,9 @@ use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
 async fn change(server: &TestServer, token: &str, member: &str, body: &Value) -> (u16, Value) {
-    let response = server
-        .client
-        .post(server.url(&format!("/api/v1/office/members/{member}")))
-        .bearer_auth(token)
-        .json(body)
-        .send()
+    server
+        .post_json(token, &format!("/api/v1/office/members/{member}"), body)
         .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 async fn inactive_transferred_and_back(backend: Backend) {

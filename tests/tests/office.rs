@@ -479,16 +479,7 @@ async fn postgres_points_by_community_and_organisation_as_json_and_csv() {
 }
 
 async fn post(server: &TestServer, token: &str, path: &str, body: &Value) -> (u16, Value) {
-    let response = server
-        .client
-        .post(server.url(path))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    server.post_json(token, path, body).await
 }
 
 async fn paper_lists_and_voids_by_the_office(backend: Backend) {

@@ -14,16 +14,7 @@ use chrono::{Duration, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 async fn post(server: &TestServer, token: &str, path: &str, body: &Value) -> (u16, Value) {
-    let response = server
-        .client
-        .post(server.url(path))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    server.post_json(token, path, body).await
 }
 
 async fn created_edited_cancelled(backend: Backend) {

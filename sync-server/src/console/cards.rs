@@ -18,7 +18,7 @@ use crate::AppState;
 use crate::card_sheet::{SheetCard, sheet};
 use crate::domain::office::Role;
 use crate::error::Error;
-use crate::store::{Change, ReportFilter};
+use crate::store::ReportFilter;
 
 /// Cards printed at most at once (20 sheets).
 pub const MAX_CARDS: usize = 200;
@@ -168,19 +168,14 @@ async fn print(
         .map(|c| c.serial.to_string())
         .collect::<Vec<_>>()
         .join(",");
-    state
-        .store
-        .audit(
-            Change {
-                actor: console.user.username.clone(),
-                at: Utc::now(),
-                note: String::new(),
-            },
-            "cards.issue".into(),
-            format!("{} members", cards.len()),
-            Some(format!("serials {serials}")),
-        )
-        .await?;
+    super::audit(
+        state,
+        console,
+        "cards.issue",
+        format!("{} members", cards.len()),
+        format!("serials {serials}"),
+    )
+    .await?;
     let pdf = tokio::task::spawn_blocking(move || sheet(&cards))
         .await
         .map_err(|e| Error::Internal(format!("card sheet: {e}")))??;

@@ -18,7 +18,7 @@ use super::{csrf_refused, failure, respond};
 use crate::AppState;
 use crate::domain::office::Role;
 use crate::error::Error;
-use crate::store::{Change, Registration};
+use crate::store::Registration;
 
 pub async fn get(State(state): State<AppState>, console: Console) -> Response {
     list(&state, &console, None).await
@@ -118,19 +118,14 @@ async fn register(state: &AppState, console: &Console, form: &Form) -> Result<Re
         .store
         .register_kiosk(name.clone(), community.clone(), secret, Utc::now())
         .await?;
-    state
-        .store
-        .audit(
-            Change {
-                actor: console.user.username.clone(),
-                at: Utc::now(),
-                note: String::new(),
-            },
-            "kiosk.register".into(),
-            format!("kiosk:{}", registration.kiosk.kiosk_id),
-            Some(format!("{name}, {community}")),
-        )
-        .await?;
+    super::audit(
+        state,
+        console,
+        "kiosk.register",
+        format!("kiosk:{}", registration.kiosk.kiosk_id),
+        format!("{name}, {community}"),
+    )
+    .await?;
     Ok(registration)
 }
 
@@ -164,19 +159,14 @@ pub async fn revoke(
             )));
         }
         state.store.revoke_kiosk(id.clone(), Utc::now()).await?;
-        state
-            .store
-            .audit(
-                Change {
-                    actor: console.user.username.clone(),
-                    at: Utc::now(),
-                    note: String::new(),
-                },
-                "kiosk.revoke".into(),
-                format!("kiosk:{id}"),
-                Some("revoked".into()),
-            )
-            .await
+        super::audit(
+            &state,
+            &console,
+            "kiosk.revoke",
+            format!("kiosk:{id}"),
+            "revoked".into(),
+        )
+        .await
     }
     .await;
     match result {

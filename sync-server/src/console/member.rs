@@ -20,6 +20,8 @@ use crate::domain::membership::MemberChange;
 use crate::domain::office::Role;
 use crate::domain::report::{Counted, Entry, explain};
 use crate::error::Error;
+use crate::store::MemberRecord;
+use baodao_shared::protocol::RosterEntry;
 
 fn counted_text(lang: Lang, counted: Counted) -> &'static str {
     lang.t(match counted {
@@ -52,9 +54,18 @@ pub async fn get(
     }
 }
 
-async fn show(state: &AppState, console: &Console, member_id: &str) -> Result<Markup, Error> {
-    let lang = console.lang;
-    let zone = state.settings.policy.time_zone;
+/// A member within the user's reach, their records and how each counted.
+struct Explained {
+    member: RosterEntry,
+    records: Vec<MemberRecord>,
+    how: Vec<Counted>,
+}
+
+async fn explained(
+    state: &AppState,
+    console: &Console,
+    member_id: &str,
+) -> Result<Explained, Error> {
     let id: MemberId = member_id
         .parse()
         .map_err(|e: baodao_shared::Error| Error::Invalid(e.to_string()))?;
@@ -68,7 +79,7 @@ async fn show(state: &AppState, console: &Console, member_id: &str) -> Result<Ma
             "member {id} is not of your communities"
         )));
     }
-    let records = state.store.member_records(id.clone()).await?;
+    let records = state.store.member_records(id).await?;
     let how = explain(
         &records
             .iter()
@@ -81,6 +92,22 @@ async fn show(state: &AppState, console: &Console, member_id: &str) -> Result<Ma
             .collect::<Vec<_>>(),
         &state.settings.policy,
     );
+    Ok(Explained {
+        member,
+        records,
+        how,
+    })
+}
+
+async fn show(state: &AppState, console: &Console, member_id: &str) -> Result<Markup, Error> {
+    let lang = console.lang;
+    let zone = state.settings.policy.time_zone;
+    let Explained {
+        member,
+        records,
+        how,
+    } = explained(state, console, member_id).await?;
+    let id = member.member_id.clone();
     let subject = format!("member:{id}");
     let history: Vec<_> = state
         .store
@@ -232,32 +259,11 @@ async fn statement_pdf(
     let now = Utc::now();
     let year = year.unwrap_or_else(|| policy.year_of(now));
     baodao_shared::bounds::check_year(year)?;
-    let id: MemberId = member_id
-        .parse()
-        .map_err(|e: baodao_shared::Error| Error::Invalid(e.to_string()))?;
-    let member = state
-        .store
-        .member(id.clone())
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("member {id}")))?;
-    if !console.user.may_read(member.community.as_str()) {
-        return Err(Error::Forbidden(format!(
-            "member {id} is not of your communities"
-        )));
-    }
-    let records = state.store.member_records(id.clone()).await?;
-    let how = explain(
-        &records
-            .iter()
-            .map(|r| Entry {
-                status: r.record.status,
-                voided: r.voided,
-                activity: &r.record.activity_id,
-                starts_at: r.activity_starts_at,
-            })
-            .collect::<Vec<_>>(),
-        &policy,
-    );
+    let Explained {
+        member,
+        records,
+        how,
+    } = explained(state, console, member_id).await?;
     let registry = state.store.registry().await?;
     let rows: Vec<[String; 3]> = records
         .iter()

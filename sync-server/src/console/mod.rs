@@ -138,6 +138,29 @@ pub fn failure(lang: Lang, error: &Error) -> Response {
     )
 }
 
+/// Writes the audit entry of a change made at the console by `console`.
+pub async fn audit(
+    state: &AppState,
+    console: &session::Console,
+    action: &str,
+    subject: String,
+    after: String,
+) -> Result<(), Error> {
+    state
+        .store
+        .audit(
+            crate::store::Change {
+                actor: console.user.username.clone(),
+                at: chrono::Utc::now(),
+                note: String::new(),
+            },
+            action.into(),
+            subject,
+            Some(after),
+        )
+        .await
+}
+
 /// A form posted without this session's CSRF token: refused, nothing done.
 pub fn csrf_refused(lang: Lang) -> Response {
     respond(

@@ -17,7 +17,6 @@ use super::{csrf_refused, failure, respond};
 use crate::AppState;
 use crate::domain::office::{OfficeUser, Role, parse_communities};
 use crate::error::Error;
-use crate::store::Change;
 
 fn admin_only(console: &Console) -> Result<(), Error> {
     if console.user.role == Role::Admin {
@@ -118,35 +117,20 @@ pub async fn post(State(state): State<AppState>, console: Console, body: Bytes) 
             crate::domain::office::communities_text(&user.communities)
         );
         state.store.add_office_user(user, hash, Utc::now()).await?;
-        audit(&state, &console, "user.add", username, after).await
+        super::audit(
+            &state,
+            &console,
+            "user.add",
+            format!("user:{username}"),
+            after,
+        )
+        .await
     }
     .await;
     match result {
         Ok(()) => Redirect::to("/console/users").into_response(),
         Err(e) => failure(lang, &e),
     }
-}
-
-async fn audit(
-    state: &AppState,
-    console: &Console,
-    action: &str,
-    username: &str,
-    after: String,
-) -> Result<(), Error> {
-    state
-        .store
-        .audit(
-            Change {
-                actor: console.user.username.clone(),
-                at: Utc::now(),
-                note: String::new(),
-            },
-            action.into(),
-            format!("user:{username}"),
-            Some(after),
-        )
-        .await
 }
 
 pub async fn revoke(
@@ -166,11 +150,11 @@ pub async fn revoke(
             .store
             .revoke_office_tokens(username.clone(), Utc::now())
             .await?;
-        audit(
+        super::audit(
             &state,
             &console,
             "user.revoke",
-            &username,
+            format!("user:{username}"),
             format!("{revoked} tokens revoked, sessions ended"),
         )
         .await
