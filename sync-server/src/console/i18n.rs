@@ -227,6 +227,7 @@ texts! {
     NoSigningKey => ["本服务器不持有制卡密钥：请在中心办公室的服务器上打印，或使用 baodao-sync-server cards issue。", "本伺服器不持有製卡金鑰：請在中心辦公室的伺服器上列印，或使用 baodao-sync-server cards issue。", "This server does not hold the card signing key: print on the office's own server, or use baodao-sync-server cards issue."],
     MemberIds => ["党员编号", "黨員編號", "Member ids"],
     IssueAndPrint => ["签发并打印", "簽發並列印", "Issue and print"],
+    Designation => ["名称", "名稱", "Name"],
     RegistryPage => ["组织与社区", "組織與社區", "Organisations and communities"],
     RegistryHelp => ["导入时可用编号或名称指代社区与党组织：baodao-sync-server communities import / organizations import。", "匯入時可用編號或名稱指代社區與黨組織：baodao-sync-server communities import / organizations import。", "Imports may name a community or an organisation by id or by name: baodao-sync-server communities import / organizations import."],
     Communities => ["社区", "社區", "Communities"],

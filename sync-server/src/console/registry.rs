@@ -24,7 +24,7 @@ pub async fn get(State(state): State<AppState>, console: Console) -> Response {
         h2 { (lang.t(T::Communities)) }
         table #communities {
             thead { tr {
-                th { "ID" } th { (lang.t(T::Name)) } th { (lang.t(T::Subdistrict)) } th { (lang.t(T::District)) }
+                th { "ID" } th { (lang.t(T::Designation)) } th { (lang.t(T::Subdistrict)) } th { (lang.t(T::District)) }
                 th { (lang.t(T::PairedOrganizations)) }
             } }
             tbody {
@@ -42,7 +42,7 @@ pub async fn get(State(state): State<AppState>, console: Console) -> Response {
         }
         h2 { (lang.t(T::Organizations)) }
         table #organizations {
-            thead { tr { th { "ID" } th { (lang.t(T::Name)) } th { (lang.t(T::PairedCommunities)) } th {} } }
+            thead { tr { th { "ID" } th { (lang.t(T::Designation)) } th { (lang.t(T::PairedCommunities)) } th {} } }
             tbody {
                 @for o in &registry.organizations {
                     tr {
