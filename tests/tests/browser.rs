@@ -313,6 +313,7 @@ async fn an_office_worker_reviews_and_sees_the_points_change() {
     // The review queue: tick the held record, note why, accept.
     browser.goto(&server.url("/console/review")).await.unwrap();
     shots.take(&browser, "review").await;
+    assert!(text_of(&browser, "#queue thead").await.contains("时钟校正"));
     browser
         .find(Locator::Css(&format!(
             "input[name=record][value='{}']",
@@ -342,6 +343,9 @@ async fn an_office_worker_reviews_and_sees_the_points_change() {
         .await
         .unwrap();
     shots.take(&browser, "points").await;
+    // Rolled up by district and subdistrict too, from the registry.
+    let page = browser.source().await.unwrap();
+    assert!(page.contains("江岸區 · 灣子街道"), "by district");
 
     // The member's page: the record and how it counted; made inactive,
     // with a note, the history shows who, before and after.

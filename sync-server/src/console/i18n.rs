@@ -228,6 +228,8 @@ texts! {
     MemberIds => ["党员编号", "黨員編號", "Member ids"],
     IssueAndPrint => ["签发并打印", "簽發並列印", "Issue and print"],
     Designation => ["名称", "名稱", "Name"],
+    ByDistrict => ["按区、街道汇总", "按區、街道彙總", "By district and subdistrict"],
+    ClockShift => ["时钟校正", "時鐘校正", "Clock corrected by"],
     RegistryPage => ["组织与社区", "組織與社區", "Organisations and communities"],
     RegistryHelp => ["导入时可用编号或名称指代社区与党组织：baodao-sync-server communities import / organizations import。", "匯入時可用編號或名稱指代社區與黨組織：baodao-sync-server communities import / organizations import。", "Imports may name a community or an organisation by id or by name: baodao-sync-server communities import / organizations import."],
     Communities => ["社区", "社區", "Communities"],

@@ -124,6 +124,23 @@ fn render(
             .map(|r| (registry.community_name(&r.community), r.points)),
         cap,
     );
+    // Subdistricts and districts, for the communities the registry places.
+    let district = |community: &str| {
+        registry.community(community).and_then(|c| {
+            let place = match (c.district.as_str(), c.subdistrict.as_str()) {
+                ("", "") => return None,
+                (d, "") => d.to_owned(),
+                ("", s) => s.to_owned(),
+                (d, s) => format!("{d} · {s}"),
+            };
+            Some(place)
+        })
+    };
+    let places: Vec<(String, u32)> = chosen
+        .iter()
+        .filter_map(|r| district(&r.community).map(|p| (p, r.points)))
+        .collect();
+    let by_district = rollup(places.iter().map(|(p, n)| (p.as_str(), *n)), cap);
     let mut listed: Vec<&ReportRow> = chosen
         .iter()
         .copied()
@@ -158,6 +175,10 @@ fn render(
         (groups(&by_org, lang, T::Organization))
         h2 { (lang.t(T::ByCommunity)) }
         (groups(&by_community, lang, T::Community))
+        @if !by_district.is_empty() {
+            h2 { (lang.t(T::ByDistrict)) }
+            (groups(&by_district, lang, T::District))
+        }
         h2 { (lang.t(T::MemberList)) }
         (members(&listed, registry, lang, cap))
     };

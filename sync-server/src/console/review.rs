@@ -71,7 +71,7 @@ pub async fn get(
                         th {}
                         th { (lang.t(T::Member)) } th { (lang.t(T::Activity)) } th { (lang.t(T::Kiosk)) }
                         th { (lang.t(T::Status)) } th { (lang.t(T::Reason)) }
-                        th { (lang.t(T::ScannedAt)) } th { (lang.t(T::CorrectedAt)) }
+                        th { (lang.t(T::ScannedAt)) } th { (lang.t(T::CorrectedAt)) } th.num { (lang.t(T::ClockShift)) }
                     } }
                     tbody {
                         @for item in &items {
@@ -87,6 +87,7 @@ pub async fn get(
                                 td { @if let Some(reason) = item.reason { (super::i18n::reason(lang, reason)) } }
                                 td { (lang.time(item.scanned_at, zone)) }
                                 td { (lang.time(item.corrected_at, zone)) }
+                                td.num { (super::today::seconds((item.corrected_at - item.scanned_at).num_milliseconds())) }
                             }
                         }
                     }

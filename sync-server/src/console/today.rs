@@ -150,7 +150,7 @@ fn render(
 }
 
 /// A clock offset in seconds to a tenth, signed.
-fn seconds(ms: i64) -> String {
+pub fn seconds(ms: i64) -> String {
     let sign = if ms < 0 { '-' } else { '+' };
     let ms = ms.unsigned_abs();
     format!("{sign}{}.{} s", ms / 1000, ms % 1000 / 100)
