@@ -1,7 +1,6 @@
 //! Activities: the recent and coming ones with their turnout, and a form
 //! to create one (times in the policy's zone, as the office writes them).
 
-use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -15,8 +14,8 @@ use serde::Deserialize;
 use super::form::Form;
 use super::i18n::T;
 use super::layout::{Nav, encode, notice, page};
-use super::session::Console;
-use super::{csrf_refused, failure, respond};
+use super::session::{Console, Posted};
+use super::{failure, respond};
 use crate::AppState;
 use crate::domain::office::Role;
 use crate::domain::schedule::ActivityDetails;
@@ -211,15 +210,10 @@ pub async fn show(
 
 pub async fn cancel(
     State(state): State<AppState>,
-    console: Console,
     Path(activity_id): Path<String>,
-    body: Bytes,
+    Posted { console, form }: Posted,
 ) -> Response {
     let lang = console.lang;
-    let form = Form::parse(&body);
-    if !console.csrf_ok(form.get("csrf")) {
-        return csrf_refused(lang);
-    }
     let note: String = form.get("note").chars().take(500).collect();
     if note.is_empty() {
         return failure(lang, &Error::Invalid(lang.t(T::NoteRequired).into()));
@@ -284,11 +278,7 @@ fn activity(form: &Form, zone: Tz) -> Result<Activity, Error> {
     Ok(activity)
 }
 
-pub async fn post(State(state): State<AppState>, console: Console, body: Bytes) -> Response {
-    let form = Form::parse(&body);
-    if !console.csrf_ok(form.get("csrf")) {
-        return csrf_refused(console.lang);
-    }
+pub async fn post(State(state): State<AppState>, Posted { console, form }: Posted) -> Response {
     let (activity, details) = match activity(&form, state.settings.policy.time_zone)
         .and_then(|a| Ok((a, details(&form)?)))
     {

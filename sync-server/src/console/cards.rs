@@ -2,7 +2,6 @@
 //! stops working), on A4 sheets with cut marks. Only an instance holding
 //! the signing key issues cards (see `AppState::signer`).
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -10,10 +9,10 @@ use baodao_shared::{Community, MemberId};
 use chrono::{Datelike, Utc};
 use maud::{Markup, html};
 
+use super::failure;
 use super::form::Form;
 use super::i18n::T;
-use super::session::Console;
-use super::{csrf_refused, failure};
+use super::session::{Console, Posted};
 use crate::AppState;
 use crate::card_sheet::{SheetCard, sheet};
 use crate::domain::office::Role;
@@ -83,11 +82,7 @@ async fn chosen(state: &AppState, console: &Console, form: &Form) -> Result<Vec<
         .collect())
 }
 
-pub async fn post(State(state): State<AppState>, console: Console, body: Bytes) -> Response {
-    let form = Form::parse(&body);
-    if !console.csrf_ok(form.get("csrf")) {
-        return csrf_refused(console.lang);
-    }
+pub async fn post(State(state): State<AppState>, Posted { console, form }: Posted) -> Response {
     match print(&state, &console, &form).await {
         Ok((name, pdf)) => (
             [

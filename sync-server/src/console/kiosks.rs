@@ -2,7 +2,6 @@
 //! heard from; register one (its token shown once, on this page only) or
 //! revoke one (a stolen kiosk's uploads stop at once).
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,8 +12,8 @@ use maud::{Markup, html};
 use super::form::Form;
 use super::i18n::T;
 use super::layout::{Nav, encode, notice, page};
-use super::session::Console;
-use super::{csrf_refused, failure, respond};
+use super::session::{Console, Posted};
+use super::{failure, respond};
 use crate::AppState;
 use crate::domain::office::Role;
 use crate::error::Error;
@@ -87,12 +86,8 @@ fn register_form(console: &Console) -> Markup {
     }
 }
 
-pub async fn post(State(state): State<AppState>, console: Console, body: Bytes) -> Response {
+pub async fn post(State(state): State<AppState>, Posted { console, form }: Posted) -> Response {
     let lang = console.lang;
-    let form = Form::parse(&body);
-    if !console.csrf_ok(form.get("csrf")) {
-        return csrf_refused(lang);
-    }
     match register(&state, &console, &form).await {
         // The token is shown here once and never again: no redirect.
         Ok(registration) => list(&state, &console, Some(&registration)).await,
@@ -131,15 +126,10 @@ async fn register(state: &AppState, console: &Console, form: &Form) -> Result<Re
 
 pub async fn revoke(
     State(state): State<AppState>,
-    console: Console,
     Path(kiosk_id): Path<String>,
-    body: Bytes,
+    Posted { console, .. }: Posted,
 ) -> Response {
     let lang = console.lang;
-    let form = Form::parse(&body);
-    if !console.csrf_ok(form.get("csrf")) {
-        return csrf_refused(lang);
-    }
     let result = async {
         let id: KioskId = kiosk_id
             .parse()

@@ -6,7 +6,6 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use axum::body::Bytes;
 use axum::extract::{Query, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::SET_COOKIE;
@@ -18,8 +17,8 @@ use serde::Deserialize;
 use super::form::Form;
 use super::i18n::{Lang, T};
 use super::layout::{bare, notice};
-use super::session::{Console, Visitor, secure_cookies};
-use super::{csrf_refused, failure, respond};
+use super::session::{Posted, Visitor, secure_cookies};
+use super::{failure, respond};
 use crate::AppState;
 use crate::domain::password;
 use crate::domain::session::{LOCKOUT, NewSession, clear_cookie, is_locked, set_cookie};
@@ -177,11 +176,7 @@ fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| password::hash("not anyone's password").unwrap_or_default())
 }
 
-pub async fn logout(State(state): State<AppState>, console: Console, body: Bytes) -> Response {
-    let form = Form::parse(&body);
-    if !console.csrf_ok(form.get("csrf")) {
-        return csrf_refused(console.lang);
-    }
+pub async fn logout(State(state): State<AppState>, Posted { console, .. }: Posted) -> Response {
     if let Err(e) = state.store.close_session(console.secret_hash).await {
         return failure(console.lang, &e);
     }

@@ -2,7 +2,6 @@
 //! of changes to the membership, and the forms to change it (inactive,
 //! active again, transferred), each with a note for the audit log.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -10,11 +9,10 @@ use baodao_shared::MemberId;
 use chrono::Utc;
 use maud::{Markup, html};
 
-use super::form::Form;
 use super::i18n::{Lang, T};
 use super::layout::{Nav, encode, page};
-use super::session::Console;
-use super::{csrf_refused, failure, respond};
+use super::session::{Console, Posted};
+use super::{failure, respond};
 use crate::AppState;
 use crate::domain::membership::MemberChange;
 use crate::domain::office::Role;
@@ -177,15 +175,10 @@ async fn show(state: &AppState, console: &Console, member_id: &str) -> Result<Ma
 
 pub async fn post(
     State(state): State<AppState>,
-    console: Console,
     Path(member_id): Path<String>,
-    body: Bytes,
+    Posted { console, form }: Posted,
 ) -> Response {
     let lang = console.lang;
-    let form = Form::parse(&body);
-    if !console.csrf_ok(form.get("csrf")) {
-        return csrf_refused(lang);
-    }
     let change = match form.get("change") {
         "deactivate" => Ok(MemberChange::Deactivate),
         "reactivate" => Ok(MemberChange::Reactivate),

@@ -13,10 +13,9 @@ use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::form::Form;
 use super::i18n::{Lang, T};
 use super::layout::{Nav, notice, page};
-use super::session::Console;
+use super::session::{Console, Posted};
 use super::{csrf_refused, failure, respond};
 use crate::AppState;
 use crate::domain::office::{OfficeUser, Role};
@@ -208,12 +207,8 @@ fn rows(console: &Console, upload: &Upload, members: &[Member]) -> Markup {
     }
 }
 
-pub async fn import(State(state): State<AppState>, console: Console, body: Bytes) -> Response {
+pub async fn import(State(state): State<AppState>, Posted { console, form }: Posted) -> Response {
     let lang = console.lang;
-    let form = Form::parse(&body);
-    if !console.csrf_ok(form.get("csrf")) {
-        return csrf_refused(lang);
-    }
     // Checked again: the preview's copy came back from the browser.
     let members = match read(&state, &console, form.get_raw("file").as_bytes()).await {
         Ok(members) => members,

@@ -2,7 +2,6 @@
 //! accept or reject one or many at once, with a note that goes to the
 //! audit log.
 
-use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -13,11 +12,10 @@ use maud::html;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::form::Form;
 use super::i18n::{Lang, T};
 use super::layout::{Nav, notice, page};
-use super::session::Console;
-use super::{csrf_refused, failure, respond};
+use super::session::{Console, Posted};
+use super::{failure, respond};
 use crate::AppState;
 use crate::domain::office::{Decision, Role};
 use crate::error::Error;
@@ -108,11 +106,7 @@ pub async fn get(
     )
 }
 
-pub async fn post(State(state): State<AppState>, console: Console, body: Bytes) -> Response {
-    let form = Form::parse(&body);
-    if !console.csrf_ok(form.get("csrf")) {
-        return csrf_refused(console.lang);
-    }
+pub async fn post(State(state): State<AppState>, Posted { console, form }: Posted) -> Response {
     let decision = match form.get("decision") {
         "accept" => Decision::Accept,
         "reject" => Decision::Reject,

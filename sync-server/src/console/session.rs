@@ -101,3 +101,33 @@ impl<S: Send + Sync> FromRequestParts<S> for Visitor {
         Ok(Self(lang_of(parts)))
     }
 }
+
+/// A form posted by a signed-in user, carrying this session's CSRF token:
+/// a change the console may make. Without the token it is refused before
+/// the handler runs, and nothing is done.
+#[derive(Debug)]
+pub struct Posted {
+    pub console: Console,
+    pub form: super::form::Form,
+}
+
+impl axum::extract::FromRequest<AppState> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let console = Console::from_request_parts(&mut parts, state).await?;
+        let request = axum::extract::Request::from_parts(parts, body);
+        let body = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let form = super::form::Form::parse(&body);
+        if !console.csrf_ok(form.get("csrf")) {
+            return Err(super::csrf_refused(console.lang));
+        }
+        Ok(Self { console, form })
+    }
+}

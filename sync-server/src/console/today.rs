@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::{DateTime, Days, NaiveTime, TimeDelta, Utc};
+use chrono::{DateTime, Days, TimeDelta, Utc};
 use chrono_tz::Tz;
 use maud::html;
 
@@ -14,6 +14,7 @@ use super::session::Console;
 use super::{failure, respond};
 use crate::AppState;
 use crate::error::Error;
+use crate::store::model::day_start;
 use crate::store::{ActivityTurnout, KioskInfo, Registry};
 
 /// A kiosk not heard from for this long is flagged.
@@ -22,12 +23,7 @@ const SILENT_AFTER: TimeDelta = TimeDelta::hours(2);
 /// The calendar day around `now` in `zone`, as UTC instants.
 pub fn day_range(zone: Tz, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
     let day = now.with_timezone(&zone).date_naive();
-    let start = |date: chrono::NaiveDate| {
-        date.and_time(NaiveTime::MIN)
-            .and_local_timezone(zone)
-            .earliest()
-            .map_or(now, |t| t.with_timezone(&Utc))
-    };
+    let start = |date| day_start(zone, date).unwrap_or(now);
     let next = day.checked_add_days(Days::new(1)).unwrap_or(day);
     (start(day), start(next))
 }

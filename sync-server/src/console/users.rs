@@ -2,18 +2,16 @@
 //! in which role and communities; add one, or cut one off (their API tokens
 //! and browser sessions end at once).
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use maud::html;
 
-use super::form::Form;
 use super::i18n::T;
 use super::layout::{Nav, encode, page};
-use super::session::Console;
-use super::{csrf_refused, failure, respond};
+use super::session::{Console, Posted};
+use super::{failure, respond};
 use crate::AppState;
 use crate::domain::office::{OfficeUser, Role, parse_communities};
 use crate::error::Error;
@@ -78,12 +76,8 @@ pub async fn get(State(state): State<AppState>, console: Console) -> Response {
     )
 }
 
-pub async fn post(State(state): State<AppState>, console: Console, body: Bytes) -> Response {
+pub async fn post(State(state): State<AppState>, Posted { console, form }: Posted) -> Response {
     let lang = console.lang;
-    let form = Form::parse(&body);
-    if !console.csrf_ok(form.get("csrf")) {
-        return csrf_refused(lang);
-    }
     let result = async {
         admin_only(&console)?;
         let username = baodao_shared::bounds::check_text("username", form.get("username"), 64)?;
@@ -135,15 +129,10 @@ pub async fn post(State(state): State<AppState>, console: Console, body: Bytes) 
 
 pub async fn revoke(
     State(state): State<AppState>,
-    console: Console,
     Path(username): Path<String>,
-    body: Bytes,
+    Posted { console, .. }: Posted,
 ) -> Response {
     let lang = console.lang;
-    let form = Form::parse(&body);
-    if !console.csrf_ok(form.get("csrf")) {
-        return csrf_refused(lang);
-    }
     let result = async {
         admin_only(&console)?;
         let revoked = state

@@ -342,12 +342,20 @@ pub fn member_points(
 /// The instant range of `year` in the policy's time zone: an activity
 /// counts for `year` when it starts inside it. Queries filter on this
 /// range, which an index can serve, rather than converting every start.
+/// The first instant of the calendar day `day` in `zone` (the earliest,
+/// where a clock change makes midnight twice); `None` where it has none.
+pub fn day_start(zone: chrono_tz::Tz, day: chrono::NaiveDate) -> Option<DateTime<Utc>> {
+    day.and_time(chrono::NaiveTime::MIN)
+        .and_local_timezone(zone)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+}
+
 pub fn year_range(policy: &Policy, year: i32) -> (DateTime<Utc>, DateTime<Utc>) {
     let start_of = |y: i32| {
         chrono::NaiveDate::from_ymd_opt(y, 1, 1)
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .and_then(|t| t.and_local_timezone(policy.time_zone).earliest())
-            .map_or(DateTime::<Utc>::MIN_UTC, |t| t.with_timezone(&Utc))
+            .and_then(|d| day_start(policy.time_zone, d))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
     };
     (start_of(year), start_of(year.saturating_add(1)))
 }

@@ -107,16 +107,8 @@ pub async fn decide(
     Path(record_id): Path<String>,
     ApiJson(request): ApiJson<ReviewRequest>,
 ) -> Result<Json<ReviewItem>> {
-    let record_id: Uuid = record_id
-        .parse()
-        .map_err(|_| Error::bad_request("invalid_record_id", "not a record id (a UUID)"))?;
-    let note = if request.note.is_empty() {
-        String::new()
-    } else {
-        bounds::check_text("note", &request.note, bounds::MAX_REASON_CHARS)
-            .map_err(|e| Error::bad_request("invalid_note", e.to_string()))?
-            .to_owned()
-    };
+    let record_id = parse_record_id(&record_id)?;
+    let note = optional_reason(&request.note)?;
     let item = state
         .store
         .review(record_id, request.decision, user, note, Utc::now())
@@ -348,6 +340,21 @@ pub struct AttendanceRequest {
     pub note: String,
 }
 
+/// A record id from the path.
+fn parse_record_id(text: &str) -> Result<Uuid> {
+    text.parse()
+        .map_err(|_| Error::bad_request("invalid_record_id", "not a record id (a UUID)"))
+}
+
+/// A reason the office may give or leave empty.
+fn optional_reason(note: &str) -> Result<String> {
+    if note.is_empty() {
+        Ok(String::new())
+    } else {
+        reason(note)
+    }
+}
+
 /// A reason the office gives, required.
 fn reason(note: &str) -> Result<String> {
     bounds::check_text("note", note, bounds::MAX_REASON_CHARS)
@@ -433,9 +440,7 @@ pub async fn void(
     Path(record_id): Path<String>,
     ApiJson(request): ApiJson<VoidRequest>,
 ) -> Result<Json<ReviewItem>> {
-    let record_id: Uuid = record_id
-        .parse()
-        .map_err(|_| Error::bad_request("invalid_record_id", "not a record id (a UUID)"))?;
+    let record_id = parse_record_id(&record_id)?;
     let note = reason(&request.note)?;
     let item = state
         .store
@@ -536,11 +541,7 @@ pub async fn save_activity(
         .details
         .check()
         .map_err(|e| Error::bad_request("invalid_details", e.to_string()))?;
-    let note = if request.note.is_empty() {
-        String::new()
-    } else {
-        reason(&request.note)?
-    };
+    let note = optional_reason(&request.note)?;
     state
         .store
         .save_activity(request.activity, details, user, note, Utc::now())
@@ -635,10 +636,7 @@ pub async fn organization_xlsx(
         query.to.unwrap_or(quarter_to),
     );
     let instant = |day: chrono::NaiveDate| {
-        day.and_time(chrono::NaiveTime::MIN)
-            .and_local_timezone(zone)
-            .earliest()
-            .map(|t| t.with_timezone(&Utc))
+        crate::store::model::day_start(zone, day)
             .ok_or_else(|| Error::bad_request("invalid_period", format!("{day} has no midnight")))
             .and_then(|t| {
                 bounds::check_time("period", t)
