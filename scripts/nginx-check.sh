@@ -31,7 +31,9 @@ printf 'behind_proxy = true\n' > "$dir/data/server.toml"
 export BAODAO_DATABASE_URL="$url"
 token=$("$server" kiosks register --data-dir "$dir/data" --name "nginx check" --community C01 | tail -n 1)
 
-port() { echo $((20000 + RANDOM % 30000)); }
+# A port the kernel says is free now (a random guess once collided with
+# another process's port).
+port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 p1=$(port); p2=$(port); pn=$(port)
 start() {
   "$server" serve --data-dir "$dir/data" --listen "127.0.0.1:$1" >"$dir/instance-$1.log" 2>&1 &
