@@ -293,6 +293,21 @@ async fn roles_csrf_and_the_audit_log(backend: Backend) {
     // way to decide.
     let queue = get(&server, &officer, "/console/review").await;
     assert!(queue.text.contains(&late_id) && !queue.text.contains(&elsewhere_id));
+    // With the activity's window to judge the scan time against.
+    let window = |t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&chrono_tz::Asia::Shanghai)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    assert!(
+        queue.text.contains(&format!(
+            "{} – {}",
+            window(last_week),
+            window(last_week + Duration::hours(2))
+        )),
+        "{}",
+        queue.text
+    );
     let seen = get(&server, &viewer, "/console/review").await;
     assert!(seen.text.contains(&late_id) && seen.text.contains(&elsewhere_id));
     assert!(!seen.text.contains("type=\"checkbox\""));

@@ -144,6 +144,19 @@ async fn held_records_are_reviewed_by_role_and_community(backend: Backend) {
     assert_eq!(mine[0].record_id, late.record_id);
     assert_eq!(mine[0].reason, Some(Reason::ManualAfterActivity));
     assert_eq!(mine[0].community, "C01");
+    // The evidence includes the activity's window, to judge the scan by.
+    // (Imports keep whole seconds.)
+    let millis = |t: chrono::DateTime<Utc>| t.timestamp();
+    assert_eq!(
+        (
+            mine[0].activity_starts_at.map(millis),
+            mine[0].activity_ends_at.map(millis)
+        ),
+        (
+            Some(millis(last_week)),
+            Some(millis(last_week + Duration::hours(2)))
+        )
+    );
 
     // Who may decide what.
     let accept = json!({"decision": "accept", "note": "簽到表核對無誤"});

@@ -85,7 +85,7 @@ async fn explained(
                 status: r.record.status,
                 voided: r.voided,
                 activity: &r.record.activity_id,
-                starts_at: r.activity_starts_at,
+                starts_at: r.record.activity_starts_at,
             })
             .collect::<Vec<_>>(),
         &state.settings.policy,
@@ -149,7 +149,7 @@ async fn show(state: &AppState, console: &Console, member_id: &str) -> Result<Ma
             tbody {
                 @for (r, how) in records.iter().zip(&how) {
                     tr data-record=(r.record.record_id) {
-                        td { (r.activity_title.as_deref().unwrap_or("")) br; span.muted { (r.record.activity_id) } }
+                        td { (r.record.activity_title.as_deref().unwrap_or("")) br; span.muted { (r.record.activity_id) } }
                         td { (lang.time(r.record.corrected_at, zone)) }
                         td { (r.record.kiosk_id) br; span.muted { (r.record.method) } }
                         td class=(if *how == Counted::Counted { "good" } else { "muted" }) { (counted_text(lang, *how)) }
@@ -263,15 +263,18 @@ async fn statement_pdf(
         .zip(&how)
         .filter(|(r, how)| {
             matches!(how, Counted::Counted | Counted::OverCap)
-                && r.activity_starts_at
+                && r.record
+                    .activity_starts_at
                     .is_some_and(|at| policy.year_of(at) == year)
         })
         .map(|(r, how)| {
             [
-                r.activity_starts_at
+                r.record
+                    .activity_starts_at
                     .map(|at| at.with_timezone(&zone).format("%Y-%m-%d").to_string())
                     .unwrap_or_default(),
-                r.activity_title
+                r.record
+                    .activity_title
                     .clone()
                     .unwrap_or_else(|| r.record.activity_id.clone()),
                 counted_text(lang, *how).to_owned(),

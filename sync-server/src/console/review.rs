@@ -79,7 +79,13 @@ pub async fn get(
                                         aria-label=(item.record_id);
                                 } }
                                 td { (item.member_id) }
-                                td { (item.activity_id) }
+                                td.activity {
+                                    @if let Some(title) = &item.activity_title { (title) br; }
+                                    span.muted { (item.activity_id) }
+                                    @if let (Some(from), Some(to)) = (item.activity_starts_at, item.activity_ends_at) {
+                                        br; span.window { (lang.time(from, zone)) " – " (lang.time(to, zone)) }
+                                    }
+                                }
                                 td { (item.kiosk_id) br; span.muted { (item.community) " · " (item.method) } }
                                 td { (status_text(lang, item.status)) }
                                 td { @if let Some(reason) = item.reason { (super::i18n::reason(lang, reason)) } }

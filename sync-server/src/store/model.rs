@@ -141,6 +141,14 @@ pub struct ReviewItem {
     /// The scan time corrected for the kiosk's clock.
     pub corrected_at: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
+    /// The activity's title and window, when the activity is known: what
+    /// the scan time is judged against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity_title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity_starts_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity_ends_at: Option<DateTime<Utc>>,
 }
 
 /// A community as the office registered it.
@@ -229,9 +237,6 @@ pub struct ActivityTurnout {
 pub struct MemberRecord {
     pub record: ReviewItem,
     pub voided: bool,
-    /// The activity's title and start, when it is known.
-    pub activity_title: Option<String>,
-    pub activity_starts_at: Option<DateTime<Utc>>,
 }
 
 /// A counted attendance of a period, for an organisation's report.

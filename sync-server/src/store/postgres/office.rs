@@ -17,8 +17,11 @@ use crate::error::{Error, Result};
 use crate::store::{AuditEntry, MemberRecord, PeriodAttendance, ReviewItem};
 
 const REVIEW_COLUMNS: &str =
-    "record_id, member_id, activity_id, community, kiosk_id, method, status,
-     reason, scanned_at, corrected_at, received_at";
+    "a.record_id, a.member_id, a.activity_id, a.community, a.kiosk_id, a.method, a.status,
+     a.reason, a.scanned_at, a.corrected_at, a.received_at, act.title, act.starts_at, act.ends_at";
+
+/// Each record with its activity, when known (`a`, `act`).
+const WITH_ACTIVITY: &str = "LEFT JOIN activities act ON act.activity_id = a.activity_id";
 
 pub(super) async fn add_office_user(
     client: &Object,
@@ -122,9 +125,9 @@ pub(super) async fn review_queue(
     client
         .query(
             &format!(
-                "SELECT {REVIEW_COLUMNS} FROM attendance
-                 WHERE status IN ('held', 'rejected') AND ($1::text[] IS NULL OR community = ANY($1))
-                 ORDER BY received_at, record_id LIMIT $2"
+                "SELECT {REVIEW_COLUMNS} FROM attendance a {WITH_ACTIVITY}
+                 WHERE a.status IN ('held', 'rejected') AND ($1::text[] IS NULL OR a.community = ANY($1))
+                 ORDER BY a.received_at, a.record_id LIMIT $2"
             ),
             &[&communities, &i64::from(limit)],
         )
@@ -143,7 +146,7 @@ pub(super) async fn review(
     now: DateTime<Utc>,
 ) -> Result<ReviewItem> {
     let tx = client.transaction().await?;
-    let before = find(&tx, record_id, " FOR UPDATE")
+    let before = find(&tx, record_id, " FOR UPDATE OF a")
         .await?
         .ok_or_else(|| Error::NotFound(format!("record {record_id}")))?;
     let status = office::review(user, &before.community, before.status, decision)?;
@@ -260,7 +263,7 @@ pub(super) async fn office_void(
     now: DateTime<Utc>,
 ) -> Result<ReviewItem> {
     let tx = client.transaction().await?;
-    let record = find(&tx, record_id, " FOR UPDATE")
+    let record = find(&tx, record_id, " FOR UPDATE OF a")
         .await?
         .ok_or_else(|| Error::NotFound(format!("record {record_id}")))?;
     let voided = tx
@@ -353,7 +356,9 @@ async fn find(
 ) -> Result<Option<ReviewItem>> {
     client
         .query_opt(
-            &format!("SELECT {REVIEW_COLUMNS} FROM attendance WHERE record_id = $1{lock}"),
+            &format!(
+                "SELECT {REVIEW_COLUMNS} FROM attendance a {WITH_ACTIVITY} WHERE a.record_id = $1{lock}"
+            ),
             &[&record_id],
         )
         .await?
@@ -375,6 +380,9 @@ fn review_item(r: &Row) -> Result<ReviewItem> {
         scanned_at: from_ms(r.get(8))?,
         corrected_at: from_ms(r.get(9))?,
         received_at: from_ms(r.get(10))?,
+        activity_title: r.get(11),
+        activity_starts_at: r.get::<_, Option<i64>>(12).map(from_ms).transpose()?,
+        activity_ends_at: r.get::<_, Option<i64>>(13).map(from_ms).transpose()?,
     })
 }
 
@@ -383,7 +391,7 @@ pub(super) async fn member_records(client: &Object, member_id: &str) -> Result<V
         .query(
             "SELECT a.record_id, a.member_id, a.activity_id, a.community, a.kiosk_id, a.method,
                     a.status, a.reason, a.scanned_at, a.corrected_at, a.received_at,
-                    v.record_id IS NOT NULL, act.title, act.starts_at
+                    act.title, act.starts_at, act.ends_at, v.record_id IS NOT NULL
              FROM attendance a
              LEFT JOIN voids v ON v.record_id = a.record_id AND v.community = a.community
              LEFT JOIN activities act ON act.activity_id = a.activity_id
@@ -396,9 +404,7 @@ pub(super) async fn member_records(client: &Object, member_id: &str) -> Result<V
         .map(|r| {
             Ok(MemberRecord {
                 record: review_item(r)?,
-                voided: r.get(11),
-                activity_title: r.get(12),
-                activity_starts_at: r.get::<_, Option<i64>>(13).map(from_ms).transpose()?,
+                voided: r.get(14),
             })
         })
         .collect()

@@ -16,8 +16,11 @@ use crate::error::{Error, Result};
 use crate::store::{AuditEntry, MemberRecord, PeriodAttendance, ReviewItem};
 
 const REVIEW_COLUMNS: &str =
-    "record_id, member_id, activity_id, community, kiosk_id, method, status,
-     reason, scanned_at, corrected_at, received_at";
+    "a.record_id, a.member_id, a.activity_id, a.community, a.kiosk_id, a.method, a.status,
+     a.reason, a.scanned_at, a.corrected_at, a.received_at, act.title, act.starts_at, act.ends_at";
+
+/// Each record with its activity, when known (`a`, `act`).
+const WITH_ACTIVITY: &str = "LEFT JOIN activities act ON act.activity_id = a.activity_id";
 
 impl Store {
     pub fn add_office_user(
@@ -115,9 +118,9 @@ impl Store {
     pub fn review_queue(&self, scope: Option<&[Community]>, limit: u32) -> Result<Vec<ReviewItem>> {
         self.read(|tx| {
             let mut stmt = tx.prepare_cached(&format!(
-                "SELECT {REVIEW_COLUMNS} FROM attendance INDEXED BY attendance_review
-                 WHERE status IN ('held', 'rejected')
-                 ORDER BY received_at, record_id"
+                "SELECT {REVIEW_COLUMNS} FROM attendance a INDEXED BY attendance_review {WITH_ACTIVITY}
+                 WHERE a.status IN ('held', 'rejected')
+                 ORDER BY a.received_at, a.record_id"
             ))?;
             let rows = stmt.query_map([], review_item)?;
             let mut items = Vec::new();
@@ -321,7 +324,7 @@ fn audit(
 fn find(tx: &Transaction<'_>, record_id: Uuid) -> Result<Option<ReviewItem>> {
     Ok(tx
         .prepare_cached(&format!(
-            "SELECT {REVIEW_COLUMNS} FROM attendance WHERE record_id = ?1"
+            "SELECT {REVIEW_COLUMNS} FROM attendance a {WITH_ACTIVITY} WHERE a.record_id = ?1"
         ))?
         .query_row([record_id.as_bytes().as_slice()], review_item)
         .optional()?)
@@ -345,6 +348,9 @@ fn review_item(r: &Row<'_>) -> rusqlite::Result<ReviewItem> {
         scanned_at: from_ms(r.get(8)?)?,
         corrected_at: from_ms(r.get(9)?)?,
         received_at: from_ms(r.get(10)?)?,
+        activity_title: r.get(11)?,
+        activity_starts_at: r.get::<_, Option<i64>>(12)?.map(from_ms).transpose()?,
+        activity_ends_at: r.get::<_, Option<i64>>(13)?.map(from_ms).transpose()?,
     })
 }
 
@@ -354,7 +360,7 @@ impl Store {
             let mut stmt = tx.prepare_cached(
                 "SELECT a.record_id, a.member_id, a.activity_id, a.community, a.kiosk_id, a.method,
                         a.status, a.reason, a.scanned_at, a.corrected_at, a.received_at,
-                        v.record_id IS NOT NULL, act.title, act.starts_at
+                        act.title, act.starts_at, act.ends_at, v.record_id IS NOT NULL
                  FROM attendance a
                  LEFT JOIN voids v ON v.record_id = a.record_id AND v.community = a.community
                  LEFT JOIN activities act ON act.activity_id = a.activity_id
@@ -364,9 +370,7 @@ impl Store {
             let rows = stmt.query_map([member_id.as_str()], |r| {
                 Ok(MemberRecord {
                     record: review_item(r)?,
-                    voided: r.get(11)?,
-                    activity_title: r.get(12)?,
-                    activity_starts_at: r.get::<_, Option<i64>>(13)?.map(from_ms).transpose()?,
+                    voided: r.get(14)?,
                 })
             })?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
