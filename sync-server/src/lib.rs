@@ -76,7 +76,12 @@ pub async fn launch(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let store = store::open(&settings.database_url(), settings.database_pool_size).await?;
+    let store = store::open(
+        &settings.database_url(),
+        settings.database_pool_size,
+        settings.policy.time_zone,
+    )
+    .await?;
     let mut state = AppState::from_store(settings, store).await?;
     // The office's own instance issues cards from the console when told
     // to (`issue_cards`); the others never read the key.

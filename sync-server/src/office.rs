@@ -47,7 +47,9 @@ impl Office {
         )))?;
         let url = settings.database_url();
         tracing::debug!(database = %url.redacted(), "opening the database");
-        let store = crate::store::open(&url, settings.database_pool_size).await?;
+        let store =
+            crate::store::open(&url, settings.database_pool_size, settings.policy.time_zone)
+                .await?;
         Ok(Self {
             settings,
             store,

@@ -88,6 +88,13 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         policy: Policy,
     ) -> Result<Option<MemberPoints>>;
 
+    /// Makes the stored tally (attended activities per member and year,
+    /// which the database keeps as records change) count the years of
+    /// `zone`, recounting it from the records when it counted another
+    /// zone's; says whether it recounted. Until then, and for a report in
+    /// another zone, reports count from the records.
+    async fn keep_tally_in(&self, zone: chrono_tz::Tz) -> Result<bool>;
+
     /// Every member's standing in `year`, members without points included,
     /// ordered by member id. Computed by the database.
     async fn points_report(
@@ -373,12 +380,26 @@ fn redact(url: &str) -> String {
     }
 }
 
-/// Opens (creating and migrating when needed) the database at `url`.
-pub async fn open(url: &DatabaseUrl, pool_size: usize) -> Result<Arc<dyn Storage>> {
-    Ok(match url {
+/// Opens (creating and migrating when needed) the database at `url`, its
+/// tally counting the years of `zone` (the policy's).
+pub async fn open(
+    url: &DatabaseUrl,
+    pool_size: usize,
+    zone: chrono_tz::Tz,
+) -> Result<Arc<dyn Storage>> {
+    let store: Arc<dyn Storage> = match url {
         DatabaseUrl::Sqlite(path) => Arc::new(sqlite::SqliteStorage::open(path).await?),
         DatabaseUrl::Postgres(url) => Arc::new(postgres::PgStorage::connect(url, pool_size).await?),
-    })
+    };
+    let started = std::time::Instant::now();
+    if store.keep_tally_in(zone).await? {
+        tracing::info!(
+            zone = zone.name(),
+            seconds = started.elapsed().as_secs_f64(),
+            "counted every member's points per year from the records"
+        );
+    }
+    Ok(store)
 }
 
 /// The SQLite file of a data directory, the default database.

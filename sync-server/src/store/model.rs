@@ -365,6 +365,25 @@ pub fn year_range(policy: &Policy, year: i32) -> (DateTime<Utc>, DateTime<Utc>) 
     (start_of(year), start_of(year.saturating_add(1)))
 }
 
+/// The years the stored tally covers; reports of other years count from
+/// the records.
+pub const TALLY_YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
+/// Each tallied year's first instant and the next year's, in milliseconds,
+/// in `zone`: what the databases' `tally_years` table holds.
+pub fn tally_years(zone: chrono_tz::Tz) -> Vec<(i32, i64, i64)> {
+    let policy = Policy {
+        time_zone: zone,
+        ..Policy::default()
+    };
+    TALLY_YEARS
+        .map(|year| {
+            let (from, to) = year_range(&policy, year);
+            (year, from.timestamp_millis(), to.timestamp_millis())
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;

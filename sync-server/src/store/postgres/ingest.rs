@@ -569,7 +569,9 @@ impl Rows {
         self.reason.push(verdict.reason.map(Reason::code));
     }
 
-    /// Inserts the rows; answers the ids inserted.
+    /// Inserts the rows; answers the ids inserted. In member order: the
+    /// tally's trigger locks each member in turn, and batches that lock
+    /// members in one order never deadlock.
     async fn insert(
         &self,
         tx: &Transaction<'_>,
@@ -589,6 +591,7 @@ impl Rows {
                  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::bigint[],
                              $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::text[],
                              $11::text[]) AS r
+                 ORDER BY 4 -- member_key
                  ON CONFLICT (record_id) DO NOTHING
                  RETURNING record_id",
             &[

@@ -16,6 +16,7 @@ mod office;
 mod registry;
 mod sessions;
 mod snapshot;
+mod tally;
 mod transfer;
 
 use std::path::PathBuf;
@@ -55,6 +56,25 @@ const MIGRATION_LOCK: i64 = 0x62_616f_6461_6f01;
 /// How often a transaction that lost a deadlock or a serialization race is
 /// tried again before the error reaches the client (who retries anyway).
 const ATTEMPTS: usize = 3;
+
+/// Awaits `$attempt` (an expression making a fresh future each time) and
+/// makes it again when it lost a deadlock or a serialization race, up to
+/// [`ATTEMPTS`] times: writes that move the tally's counts lock members,
+/// and two of them may meet in opposite orders.
+macro_rules! retrying {
+    ($what:literal, $attempt:expr) => {{
+        let mut attempt = 1;
+        loop {
+            match $attempt.await {
+                Err(e) if attempt < ATTEMPTS && is_retryable(&e) => {
+                    tracing::info!(error = %e, attempt, what = $what, "lost a race; trying again");
+                    attempt += 1;
+                }
+                other => break other,
+            }
+        }
+    }};
+}
 
 /// PostgreSQL behind the storage contract.
 #[derive(Clone)]
@@ -185,16 +205,10 @@ impl Storage for PgStorage {
         decoded: Decoded,
     ) -> Result<BatchReceipt> {
         let mut client = self.client().await?;
-        let mut attempt = 1;
-        loop {
-            match ingest::ingest(&mut client, &intake, &upload, &decoded).await {
-                Err(e) if attempt < ATTEMPTS && is_retryable(&e) => {
-                    tracing::info!(error = %e, attempt, "batch lost a race; trying again");
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
+        retrying!(
+            "batch",
+            ingest::ingest(&mut client, &intake, &upload, &decoded)
+        )
     }
 
     async fn snapshot(
@@ -220,6 +234,11 @@ impl Storage for PgStorage {
         snapshot::member_points_of(&client, &member_id, community.as_ref(), year, &policy).await
     }
 
+    async fn keep_tally_in(&self, zone: chrono_tz::Tz) -> Result<bool> {
+        let mut client = self.client().await?;
+        tally::keep_in(&mut client, zone).await
+    }
+
     async fn points_report(
         &self,
         year: i32,
@@ -241,7 +260,10 @@ impl Storage for PgStorage {
         change: Change,
     ) -> Result<ImportSummary> {
         let mut client = self.client().await?;
-        admin::upsert_activities(&mut client, &activities, &change).await
+        retrying!(
+            "activities import",
+            admin::upsert_activities(&mut client, &activities, &change)
+        )
     }
 
     async fn member(&self, member_id: MemberId) -> Result<Option<RosterEntry>> {
@@ -389,7 +411,10 @@ impl Storage for PgStorage {
         now: DateTime<Utc>,
     ) -> Result<ReviewItem> {
         let mut client = self.client().await?;
-        office::review(&mut client, record_id, decision, &user, &note, now).await
+        retrying!(
+            "review",
+            office::review(&mut client, record_id, decision, &user, &note, now)
+        )
     }
 
     async fn enter_attendance(
@@ -401,7 +426,10 @@ impl Storage for PgStorage {
         now: DateTime<Utc>,
     ) -> Result<ReviewItem> {
         let mut client = self.client().await?;
-        office::enter_attendance(&mut client, &member_id, &activity_id, &user, &note, now).await
+        retrying!(
+            "attendance entry",
+            office::enter_attendance(&mut client, &member_id, &activity_id, &user, &note, now)
+        )
     }
 
     async fn office_void(
@@ -412,7 +440,10 @@ impl Storage for PgStorage {
         now: DateTime<Utc>,
     ) -> Result<ReviewItem> {
         let mut client = self.client().await?;
-        office::office_void(&mut client, record_id, &user, &note, now).await
+        retrying!(
+            "void",
+            office::office_void(&mut client, record_id, &user, &note, now)
+        )
     }
 
     async fn login_facts(&self, username: String) -> Result<Option<LoginFacts>> {
@@ -504,7 +535,10 @@ impl Storage for PgStorage {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut client = self.client().await?;
-        admin::save_activity(&mut client, &activity, &details, &user, &note, now).await
+        retrying!(
+            "activity",
+            admin::save_activity(&mut client, &activity, &details, &user, &note, now)
+        )
     }
 
     async fn cancel_activity(
@@ -515,7 +549,10 @@ impl Storage for PgStorage {
         now: DateTime<Utc>,
     ) -> Result<u64> {
         let mut client = self.client().await?;
-        admin::cancel_activity(&mut client, &activity_id, &user, &note, now).await
+        retrying!(
+            "cancellation",
+            admin::cancel_activity(&mut client, &activity_id, &user, &note, now)
+        )
     }
 
     async fn period_attendance(

@@ -296,6 +296,11 @@ pub(super) async fn points_report(
         .await?;
     // A city's report aggregates millions of pairs: enough memory that
     // its hashing and sorting stay off the disk, for this query only.
+    if super::tally::serves(&tx, policy.time_zone, year).await? {
+        let rows = super::tally::report(&tx, year, policy, filter).await;
+        tx.commit().await?;
+        return rows;
+    }
     tx.batch_execute("SET LOCAL work_mem = '256MB'").await?;
     let (from, to) = year_range(policy, year);
     let sql = concat!(

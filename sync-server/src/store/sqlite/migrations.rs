@@ -7,6 +7,38 @@ use rusqlite_migration::{M, MigrationDefinitionError, Migrations};
 
 use crate::error::{Error, Result};
 
+/// Recomputes member `$m`'s tally for the year of activity `$act` (both
+/// SQL expressions): the distinct activities of that year with a counting,
+/// unvoided record, as `points.rs` counts them from the records.
+macro_rules! retally {
+    ($m:literal, $act:literal) => {
+        concat!(
+            "INSERT INTO member_tally (member_key, year, attended)
+             SELECT ",
+            $m,
+            ", y.year, (SELECT COUNT(DISTINCT a.activity_key)
+                         FROM attendance a INDEXED BY attendance_counting
+                         JOIN activities t ON t.activity_key = a.activity_key
+                         WHERE a.member_key = ",
+            $m,
+            " AND a.status IN ",
+            counting!(),
+            " AND t.starts_at >= y.from_ms AND t.starts_at < y.to_ms
+                           AND NOT EXISTS (SELECT 1 FROM voids v
+                                           WHERE v.record_id = a.record_id
+                                             AND v.community = a.community))
+             FROM activities s JOIN tally_years y
+                  ON y.from_ms <= s.starts_at AND s.starts_at < y.to_ms
+             WHERE s.activity_key = ",
+            $act,
+            " AND ",
+            $m,
+            " IS NOT NULL
+             ON CONFLICT (member_key, year) DO UPDATE SET attended = excluded.attended;"
+        )
+    };
+}
+
 const MIGRATIONS: &[M<'static>] = &[
     M::up(
         r"
@@ -268,6 +300,94 @@ ALTER TABLE activities ADD COLUMN capacity INTEGER;
 ALTER TABLE activities ADD COLUMN cancelled_at INTEGER;
 ",
     ),
+    M::up(concat!(
+        r"
+-- Each member's count of attended activities per year, kept by the
+-- triggers below as records, voids and activities change, so that the
+-- office's reports read one row per member instead of every record of the
+-- year. Years are those of the time zone in `tally_zone`, whose boundaries
+-- `tally_years` holds (the server fills both at start and rebuilds the
+-- tally when the zone changes); while they are empty the reports count
+-- from the records.
+CREATE TABLE member_tally (
+    member_key INTEGER NOT NULL,
+    year       INTEGER NOT NULL,
+    attended   INTEGER NOT NULL,
+    PRIMARY KEY (member_key, year)
+) WITHOUT ROWID;
+CREATE TABLE tally_years (
+    year    INTEGER PRIMARY KEY,
+    from_ms INTEGER NOT NULL,
+    to_ms   INTEGER NOT NULL
+);
+CREATE TABLE tally_zone (zone TEXT NOT NULL);
+INSERT INTO tally_zone (zone) VALUES ('');
+
+CREATE TRIGGER tally_record_added AFTER INSERT ON attendance
+WHEN NEW.status IN ",
+        counting!(),
+        r"
+BEGIN
+",
+        retally!("NEW.member_key", "NEW.activity_key"),
+        r"
+END;
+CREATE TRIGGER tally_record_changed AFTER UPDATE OF status, member_key, activity_key ON attendance
+WHEN OLD.status IS NOT NEW.status OR OLD.member_key IS NOT NEW.member_key
+  OR OLD.activity_key IS NOT NEW.activity_key
+BEGIN
+",
+        retally!("OLD.member_key", "OLD.activity_key"),
+        retally!("NEW.member_key", "NEW.activity_key"),
+        r"
+END;
+CREATE TRIGGER tally_record_removed AFTER DELETE ON attendance
+BEGIN
+",
+        retally!("OLD.member_key", "OLD.activity_key"),
+        r"
+END;
+CREATE TRIGGER tally_void_added AFTER INSERT ON voids
+BEGIN
+",
+        retally!(
+            "(SELECT member_key FROM attendance WHERE record_id = NEW.record_id AND community = NEW.community)",
+            "(SELECT activity_key FROM attendance WHERE record_id = NEW.record_id AND community = NEW.community)"
+        ),
+        r"
+END;
+CREATE TRIGGER tally_void_removed AFTER DELETE ON voids
+BEGIN
+",
+        retally!(
+            "(SELECT member_key FROM attendance WHERE record_id = OLD.record_id AND community = OLD.community)",
+            "(SELECT activity_key FROM attendance WHERE record_id = OLD.record_id AND community = OLD.community)"
+        ),
+        r"
+END;
+-- An activity moved to another year: its members' both years.
+CREATE TRIGGER tally_activity_moved AFTER UPDATE OF starts_at ON activities
+WHEN OLD.starts_at <> NEW.starts_at
+BEGIN
+    INSERT INTO member_tally (member_key, year, attended)
+    SELECT p.member_key, y.year, (SELECT COUNT(DISTINCT a.activity_key)
+                 FROM attendance a INDEXED BY attendance_counting
+                 JOIN activities t ON t.activity_key = a.activity_key
+                 WHERE a.member_key = p.member_key AND a.status IN ",
+        counting!(),
+        r"
+                   AND t.starts_at >= y.from_ms AND t.starts_at < y.to_ms
+                   AND NOT EXISTS (SELECT 1 FROM voids v
+                                   WHERE v.record_id = a.record_id AND v.community = a.community))
+    FROM (SELECT DISTINCT member_key FROM attendance
+          WHERE activity_key = NEW.activity_key AND member_key IS NOT NULL) p,
+         tally_years y
+    WHERE (y.from_ms <= OLD.starts_at AND OLD.starts_at < y.to_ms)
+       OR (y.from_ms <= NEW.starts_at AND NEW.starts_at < y.to_ms)
+    ON CONFLICT (member_key, year) DO UPDATE SET attended = excluded.attended;
+END;
+"
+    )),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {

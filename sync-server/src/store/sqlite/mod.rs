@@ -20,6 +20,7 @@ mod registry;
 mod sessions;
 mod snapshot;
 mod storage;
+mod tally;
 mod transfer;
 
 use std::path::Path;

@@ -7,7 +7,7 @@ use baodao_shared::protocol::MemberPoints;
 use baodao_shared::{Community, MemberId, MemberYear, Policy};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{Store, parse_column, to_ms};
+use super::{Store, parse_column, tally, to_ms};
 use crate::error::Result;
 use crate::store::model::{ReportFilter, ReportRow, member_points, year_range};
 
@@ -76,6 +76,9 @@ impl Store {
         filter: &ReportFilter,
     ) -> Result<Vec<ReportRow>> {
         self.read(|tx| {
+            if tally::serves(tx, policy.time_zone, year)? {
+                return report_from_tally(tx, year, policy, filter);
+            }
             let (from, to) = year_range(policy, year);
             let mut stmt = tx.prepare(concat!(
                 "WITH attended (member_key, n, points) AS (",
@@ -97,21 +100,51 @@ impl Store {
                     filter.communities_text(),
                     filter.organization
                 ],
-                |r| {
-                    Ok(ReportRow {
-                        member_id: parse_column(0, &r.get::<_, String>(0)?)?,
-                        name: r.get(1)?,
-                        organization: r.get(2)?,
-                        community: r.get(3)?,
-                        year,
-                        attended: count(r.get(4)?),
-                        points: count(r.get(5)?),
-                    })
-                },
+                |r| report_row(r, year),
             )?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
     }
+}
+
+/// The report read from the stored tally: one row per member.
+fn report_from_tally(
+    tx: &Transaction<'_>,
+    year: i32,
+    policy: &Policy,
+    filter: &ReportFilter,
+) -> Result<Vec<ReportRow>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT m.member_id, m.name, m.organization, m.community, COALESCE(t.attended, 0),
+                MIN(COALESCE(t.attended, 0) * ?2, ?3)
+         FROM members m LEFT JOIN member_tally t ON t.member_key = m.member_key AND t.year = ?1
+         WHERE (?4 IS NULL OR instr(',' || ?4 || ',', ',' || m.community || ',') > 0)
+           AND (?5 IS NULL OR m.organization = ?5)
+         ORDER BY m.member_id",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            year,
+            policy.points_per_activity,
+            policy.annual_cap,
+            filter.communities_text(),
+            filter.organization
+        ],
+        |r| report_row(r, year),
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn report_row(r: &rusqlite::Row<'_>, year: i32) -> rusqlite::Result<ReportRow> {
+    Ok(ReportRow {
+        member_id: parse_column(0, &r.get::<_, String>(0)?)?,
+        name: r.get(1)?,
+        organization: r.get(2)?,
+        community: r.get(3)?,
+        year,
+        attended: count(r.get(4)?),
+        points: count(r.get(5)?),
+    })
 }
 
 /// One member's standing in `year`.

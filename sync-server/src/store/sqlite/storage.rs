@@ -110,6 +110,10 @@ impl Storage for SqliteStorage {
             .await
     }
 
+    async fn keep_tally_in(&self, zone: chrono_tz::Tz) -> Result<bool> {
+        self.with(move |s| s.keep_tally_in(zone)).await
+    }
+
     async fn points_report(
         &self,
         year: i32,
