@@ -118,11 +118,25 @@ async fn inactive_transferred_and_back(backend: Backend) {
     assert_eq!(receipt.records[0].status, RecordStatus::Accepted);
 
     // Transferred away: out of the officer's reach from then on.
+    let before = server.snapshot(&kiosk, None).await.unwrap();
     let away = json!({"change": "transfer", "community": "C02", "note": "轉至花橋社區"});
     let (status, body) = change(&server, &officer, "M002", &away).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["community"], "C02");
     assert_eq!(change(&server, &officer, "M002", &off).await.0, 403);
+    // The old community's kiosk learns it at its next poll, not only at
+    // its next full snapshot.
+    let news = server
+        .snapshot(&kiosk, Some((before.cursor, before.epoch)))
+        .await
+        .unwrap();
+    let m002: Vec<_> = news
+        .members
+        .iter()
+        .filter(|m| m.member_id.as_str() == "M002")
+        .collect();
+    assert_eq!(m002.len(), 1, "{:?}", news.members);
+    assert_eq!(m002[0].community.as_str(), "C02");
 
     // Each in the audit log, with before and after.
     let log = office.store().audit_log(50).await.unwrap();

@@ -388,6 +388,23 @@ BEGIN
 END;
 "
     )),
+    M::up(
+        r"
+-- A member moved to another community (a transfer, a re-import) stays
+-- known at the old one as a visitor: its kiosks receive the change (the
+-- member's new community) at their next poll instead of keeping the old
+-- entry until a full snapshot, and a card shown there is checked as a
+-- visit from elsewhere.
+CREATE TRIGGER member_departed AFTER UPDATE OF community ON members
+WHEN OLD.community <> NEW.community
+BEGIN
+    INSERT INTO visitors (community, member_key, seq) VALUES (OLD.community, NEW.member_key, NEW.seq)
+        ON CONFLICT (community, member_key) DO UPDATE SET seq = excluded.seq;
+    UPDATE members SET visits_elsewhere = 1
+    WHERE member_key = NEW.member_key AND visits_elsewhere = 0;
+END;
+",
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {
