@@ -314,10 +314,6 @@ pub(super) async fn points_report(
            AND ($6::text IS NULL OR m.organization = $6)
          ORDER BY m.member_id"
     );
-    let communities: Option<Vec<&str>> = filter
-        .communities
-        .as_ref()
-        .map(|c| c.iter().map(Community::as_str).collect());
     let rows = tx
         .query(
             sql,
@@ -326,12 +322,26 @@ pub(super) async fn points_report(
                 &to_ms(to),
                 &i64::from(policy.points_per_activity),
                 &i64::from(policy.annual_cap),
-                &communities,
+                &scope(filter),
                 &filter.organization,
             ],
         )
         .await?;
     tx.commit().await?;
+    report_rows(&rows, year)
+}
+
+/// The filter's communities as an SQL array (`NULL`: every community).
+pub(super) fn scope(filter: &ReportFilter) -> Option<Vec<&str>> {
+    filter
+        .communities
+        .as_ref()
+        .map(|c| c.iter().map(Community::as_str).collect())
+}
+
+/// Report rows from `member_id, name, organization, community, attended,
+/// points`.
+pub(super) fn report_rows(rows: &[tokio_postgres::Row], year: i32) -> Result<Vec<ReportRow>> {
     rows.iter()
         .map(|r| {
             Ok(ReportRow {

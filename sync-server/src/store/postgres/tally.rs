@@ -3,11 +3,12 @@
 //! change: its time zone, its rebuild when that changes, and the report
 //! read from it.
 
-use baodao_shared::{Community, Policy};
+use baodao_shared::Policy;
 use chrono_tz::Tz;
 use deadpool_postgres::{GenericClient, Object};
 
-use super::{MIGRATION_LOCK, count, parse};
+use super::MIGRATION_LOCK;
+use super::snapshot::{report_rows, scope};
 use crate::error::Result;
 use crate::store::model::{ReportFilter, ReportRow, TALLY_YEARS, tally_years};
 
@@ -94,10 +95,6 @@ pub(super) async fn report(
     policy: &Policy,
     filter: &ReportFilter,
 ) -> Result<Vec<ReportRow>> {
-    let communities: Option<Vec<&str>> = filter
-        .communities
-        .as_ref()
-        .map(|c| c.iter().map(Community::as_str).collect());
     let rows = client
         .query(
             "SELECT m.member_id, m.name, m.organization, m.community, COALESCE(t.attended, 0)::bigint,
@@ -110,22 +107,10 @@ pub(super) async fn report(
                 &year,
                 &i64::from(policy.points_per_activity),
                 &i64::from(policy.annual_cap),
-                &communities,
+                &scope(filter),
                 &filter.organization,
             ],
         )
         .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(ReportRow {
-                member_id: parse("member_id", r.get(0))?,
-                name: r.get(1),
-                organization: r.get(2),
-                community: r.get(3),
-                year,
-                attended: count(r.get(4)),
-                points: count(r.get(5)),
-            })
-        })
-        .collect()
+    report_rows(&rows, year)
 }

@@ -7,26 +7,37 @@ use rusqlite_migration::{M, MigrationDefinitionError, Migrations};
 
 use crate::error::{Error, Result};
 
+/// Member `$m`'s count (an SQL expression) for the tally year `y`: the
+/// distinct activities of that year with a counting, unvoided record, as
+/// `points.rs` counts them from the records.
+macro_rules! recount {
+    ($m:literal) => {
+        concat!(
+            "(SELECT COUNT(DISTINCT a.activity_key)
+              FROM attendance a INDEXED BY attendance_counting
+              JOIN activities t ON t.activity_key = a.activity_key
+              WHERE a.member_key = ",
+            $m,
+            " AND a.status IN ",
+            counting!(),
+            " AND t.starts_at >= y.from_ms AND t.starts_at < y.to_ms
+                AND NOT EXISTS (SELECT 1 FROM voids v
+                                WHERE v.record_id = a.record_id AND v.community = a.community))"
+        )
+    };
+}
+
 /// Recomputes member `$m`'s tally for the year of activity `$act` (both
-/// SQL expressions): the distinct activities of that year with a counting,
-/// unvoided record, as `points.rs` counts them from the records.
+/// SQL expressions).
 macro_rules! retally {
     ($m:literal, $act:literal) => {
         concat!(
             "INSERT INTO member_tally (member_key, year, attended)
              SELECT ",
             $m,
-            ", y.year, (SELECT COUNT(DISTINCT a.activity_key)
-                         FROM attendance a INDEXED BY attendance_counting
-                         JOIN activities t ON t.activity_key = a.activity_key
-                         WHERE a.member_key = ",
-            $m,
-            " AND a.status IN ",
-            counting!(),
-            " AND t.starts_at >= y.from_ms AND t.starts_at < y.to_ms
-                           AND NOT EXISTS (SELECT 1 FROM voids v
-                                           WHERE v.record_id = a.record_id
-                                             AND v.community = a.community))
+            ", y.year, ",
+            recount!($m),
+            "
              FROM activities s JOIN tally_years y
                   ON y.from_ms <= s.starts_at AND s.starts_at < y.to_ms
              WHERE s.activity_key = ",
@@ -370,15 +381,9 @@ CREATE TRIGGER tally_activity_moved AFTER UPDATE OF starts_at ON activities
 WHEN OLD.starts_at <> NEW.starts_at
 BEGIN
     INSERT INTO member_tally (member_key, year, attended)
-    SELECT p.member_key, y.year, (SELECT COUNT(DISTINCT a.activity_key)
-                 FROM attendance a INDEXED BY attendance_counting
-                 JOIN activities t ON t.activity_key = a.activity_key
-                 WHERE a.member_key = p.member_key AND a.status IN ",
-        counting!(),
+    SELECT p.member_key, y.year, ",
+        recount!("p.member_key"),
         r"
-                   AND t.starts_at >= y.from_ms AND t.starts_at < y.to_ms
-                   AND NOT EXISTS (SELECT 1 FROM voids v
-                                   WHERE v.record_id = a.record_id AND v.community = a.community))
     FROM (SELECT DISTINCT member_key FROM attendance
           WHERE activity_key = NEW.activity_key AND member_key IS NOT NULL) p,
          tally_years y
