@@ -88,9 +88,8 @@ pub fn read_communities(input: impl Read, registry: &Registry) -> Result<Vec<Com
             return Err(format!("the name {} appears twice", community.name));
         }
         if let Some(other) = registry
-            .communities
-            .iter()
-            .find(|c| c.name == community.name && c.community_id != community.community_id)
+            .community_named(&community.name)
+            .filter(|c| c.community_id != community.community_id)
         {
             return Err(format!(
                 "the name {} is community {}'s already",
@@ -133,9 +132,10 @@ pub fn read_organizations(input: impl Read, registry: &Registry) -> Result<Vec<O
         if !names.insert(organization.name.clone()) {
             return Err(format!("the name {} appears twice", organization.name));
         }
-        if let Some(other) = registry.organizations.iter().find(|o| {
-            o.name == organization.name && o.organization_id != organization.organization_id
-        }) {
+        if let Some(other) = registry
+            .organization_named(&organization.name)
+            .filter(|o| o.organization_id != organization.organization_id)
+        {
             return Err(format!(
                 "the name {} is organization {}'s already",
                 organization.name, other.organization_id

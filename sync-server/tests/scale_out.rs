@@ -221,7 +221,7 @@ async fn migrate_moves_every_kind_of_row_and_is_safe_to_run_again() {
     assert_eq!(store.backend(), "postgres");
     assert_eq!(office.points_report(year).await.unwrap(), sqlite_report);
     assert_eq!(store.registry().await.unwrap(), sqlite_registry);
-    assert_eq!(sqlite_registry.organizations[0].communities.len(), 1);
+    assert_eq!(sqlite_registry.organizations()[0].communities.len(), 1);
     let counts: Vec<(String, i64)> = store
         .table_counts()
         .await

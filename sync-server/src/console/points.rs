@@ -15,7 +15,7 @@ use super::layout::{Nav, encode, histogram, notice, page};
 use super::session::Console;
 use super::{failure, respond};
 use crate::AppState;
-use crate::domain::report::{Rollup, overall, rollup};
+use crate::domain::report::{Rollup, overall, regroup, rollup};
 use crate::store::{Registry, ReportFilter, ReportRow};
 
 /// Rows shown on the page; the export has them all.
@@ -102,12 +102,8 @@ fn render(
         ..
     } = *selection;
     let search = selection.search.as_deref();
-    let mut communities: Vec<&str> = rows.iter().map(|r| r.community.as_str()).collect();
-    communities.sort_unstable();
-    communities.dedup();
-    let mut organizations: Vec<&str> = rows.iter().map(|r| r.organization.as_str()).collect();
-    organizations.sort_unstable();
-    organizations.dedup();
+    let communities = distinct(rows.iter().map(|r| r.community.as_str()));
+    let organizations = distinct(rows.iter().map(|r| r.organization.as_str()));
     let chosen: Vec<&ReportRow> = rows
         .iter()
         .filter(|r| community.is_none_or(|c| r.community == c))
@@ -118,43 +114,49 @@ fn render(
         chosen.iter().map(|r| (r.organization.as_str(), r.points)),
         cap,
     );
-    let by_community = rollup(
-        chosen
-            .iter()
-            .map(|r| (registry.community_name(&r.community), r.points)),
+    // By community id first: the registry is asked once a community, not
+    // once a member.
+    let by_community_id = rollup(chosen.iter().map(|r| (r.community.as_str(), r.points)), cap);
+    let by_community = regroup(
+        &by_community_id,
+        |id| Some(registry.community_name(id).to_owned()),
         cap,
     );
     // Subdistricts and districts, for the communities the registry places.
-    let district = |community: &str| {
-        registry.community(community).and_then(|c| {
-            let place = match (c.district.as_str(), c.subdistrict.as_str()) {
-                ("", "") => return None,
-                (d, "") => d.to_owned(),
-                ("", s) => s.to_owned(),
-                (d, s) => format!("{d} · {s}"),
-            };
-            Some(place)
-        })
-    };
-    let places: Vec<(String, u32)> = chosen
-        .iter()
-        .filter_map(|r| district(&r.community).map(|p| (p, r.points)))
-        .collect();
-    let by_district = rollup(places.iter().map(|(p, n)| (p.as_str(), *n)), cap);
+    let by_district = regroup(
+        &by_community_id,
+        |id| {
+            let c = registry.community(id)?;
+            match (c.district.as_str(), c.subdistrict.as_str()) {
+                ("", "") => None,
+                (d, "") => Some(d.to_owned()),
+                ("", s) => Some(s.to_owned()),
+                (d, s) => Some(format!("{d} · {s}")),
+            }
+        },
+        cap,
+    );
     let mut listed: Vec<&ReportRow> = chosen
-        .iter()
-        .copied()
+        .into_iter()
         .filter(|r| {
             search.is_none_or(|s| crate::domain::search::matches(s, &r.name, r.member_id.as_str()))
         })
         .collect();
-    match selection.sort {
-        Some("points") => {
-            listed.sort_by(|a, b| b.points.cmp(&a.points).then(a.member_id.cmp(&b.member_id)));
+    let found = listed.len();
+    let order: Option<fn(&&ReportRow, &&ReportRow) -> std::cmp::Ordering> = match selection.sort {
+        Some("points") => Some(|a, b| b.points.cmp(&a.points).then(a.member_id.cmp(&b.member_id))),
+        Some("name") => Some(|a, b| a.name.cmp(&b.name).then(a.member_id.cmp(&b.member_id))),
+        _ => None,
+    };
+    if let Some(order) = order {
+        // Only the rows shown need their order: the first SHOWN, then those.
+        if listed.len() > SHOWN {
+            listed.select_nth_unstable_by(SHOWN, order);
+            listed.truncate(SHOWN);
         }
-        Some("name") => listed.sort_by(|a, b| a.name.cmp(&b.name)),
-        _ => {}
+        listed.sort_unstable_by(order);
     }
+    listed.truncate(SHOWN);
     let back = format!(
         "/console/points?year={year}&community={}&organization={}&q={}",
         encode(community.unwrap_or("")),
@@ -180,7 +182,7 @@ fn render(
             (groups(&by_district, lang, T::District))
         }
         h2 { (lang.t(T::MemberList)) }
-        (members(&listed, registry, lang, cap))
+        (members(&listed, found, registry, lang, cap))
     };
     respond(StatusCode::OK, &page(console, Nav::Points, &back, &body))
 }
@@ -237,16 +239,23 @@ fn filters(
     }
 }
 
-fn members(listed: &[&ReportRow], registry: &Registry, lang: Lang, cap: u32) -> Markup {
+/// The first rows of the `found`, in their order.
+fn members(
+    listed: &[&ReportRow],
+    found: usize,
+    registry: &Registry,
+    lang: Lang,
+    cap: u32,
+) -> Markup {
     html! {
-        @if listed.len() > SHOWN { p.muted { (lang.showing(SHOWN, listed.len())) } }
+        @if found > listed.len() { p.muted { (lang.showing(listed.len(), found)) } }
         table #members {
             thead { tr {
                 th { (lang.t(T::MemberId)) } th { (lang.t(T::Name)) } th { (lang.t(T::Organization)) }
                 th { (lang.t(T::Community)) } th.num { (lang.t(T::Activities)) } th.num { (lang.t(T::PointsOf)) }
             } }
             tbody {
-                @for r in listed.iter().take(SHOWN) {
+                @for r in listed {
                     tr {
                         td { a href={ "/console/members/" (encode(r.member_id.as_str())) } { (r.member_id) } } td { (r.name) } td { (r.organization) } td { (registry.community_name(&r.community)) }
                         td.num { (r.attended) }
@@ -256,6 +265,16 @@ fn members(listed: &[&ReportRow], registry: &Registry, lang: Lang, cap: u32) -> 
             }
         }
     }
+}
+
+/// Each of `values` once, sorted.
+fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut distinct: Vec<&str> = values
+        .collect::<std::collections::HashSet<&str>>()
+        .into_iter()
+        .collect();
+    distinct.sort_unstable();
+    distinct
 }
 
 /// The community and organisation filters as query parameters.

@@ -1,6 +1,8 @@
 //! Communities and organisations: the registry the imports resolve names
 //! against, and which organisations are paired with which communities.
 
+use std::collections::HashMap;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -18,6 +20,14 @@ pub async fn get(State(state): State<AppState>, console: Console) -> Response {
         Ok(r) => r,
         Err(e) => return failure(lang, &e),
     };
+    // Each community's organisations, gathered once: a city has thousands
+    // of both.
+    let mut paired: HashMap<&str, Vec<&str>> = HashMap::new();
+    for o in registry.organizations() {
+        for c in &o.communities {
+            paired.entry(c.as_str()).or_default().push(o.name.as_str());
+        }
+    }
     let body = html! {
         h1 { (lang.t(T::RegistryPage)) }
         p.muted { (lang.t(T::RegistryHelp)) }
@@ -28,12 +38,12 @@ pub async fn get(State(state): State<AppState>, console: Console) -> Response {
                 th { (lang.t(T::PairedOrganizations)) }
             } }
             tbody {
-                @for c in &registry.communities {
+                @for c in registry.communities() {
                     tr {
                         td { (c.community_id) } td { (c.name) } td { (c.subdistrict) } td { (c.district) }
                         td {
-                            @for o in registry.organizations.iter().filter(|o| o.communities.contains(&c.community_id)) {
-                                (o.name) br;
+                            @for o in paired.get(c.community_id.as_str()).into_iter().flatten() {
+                                (o) br;
                             }
                         }
                     }
@@ -44,7 +54,7 @@ pub async fn get(State(state): State<AppState>, console: Console) -> Response {
         table #organizations {
             thead { tr { th { "ID" } th { (lang.t(T::Designation)) } th { (lang.t(T::PairedCommunities)) } th {} } }
             tbody {
-                @for o in &registry.organizations {
+                @for o in registry.organizations() {
                     tr {
                         td { (o.organization_id) } td { (o.name) }
                         td {

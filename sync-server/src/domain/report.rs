@@ -3,7 +3,7 @@
 //! points are distributed. The points themselves come counted by the store
 //! (`shared::points` is the rule); this only groups them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// One group's figures.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -39,6 +39,16 @@ impl Rollup {
         self.distribution[points as usize] += 1;
     }
 
+    fn merge(&mut self, other: &Self) {
+        self.members += other.members;
+        self.points += other.points;
+        self.at_zero += other.at_zero;
+        self.at_cap += other.at_cap;
+        for (mine, theirs) in self.distribution.iter_mut().zip(&other.distribution) {
+            *mine += theirs;
+        }
+    }
+
     /// Mean points a member, to one decimal.
     #[allow(clippy::cast_precision_loss)]
     pub fn mean(&self) -> f64 {
@@ -51,16 +61,37 @@ impl Rollup {
 }
 
 /// Groups `(group, points)` of members, by group name; points over `cap`
-/// (which the store never answers) count as the cap.
+/// (which the store never answers) count as the cap. Sorted by group.
 pub fn rollup<'a>(members: impl IntoIterator<Item = (&'a str, u32)>, cap: u32) -> Vec<Rollup> {
-    let mut groups: BTreeMap<&str, Rollup> = BTreeMap::new();
+    let mut groups: HashMap<&str, Rollup> = HashMap::new();
     for (group, points) in members {
         groups
             .entry(group)
             .or_insert_with(|| Rollup::new(group.to_owned(), cap))
             .add(points, cap);
     }
-    groups.into_values().collect()
+    sorted(groups.into_values().collect())
+}
+
+/// Groups of groups: each of `groups` under the name `name` gives it
+/// (communities under their district, ids under their names), leaving out
+/// the groups it gives none. Sorted by the new name.
+pub fn regroup(groups: &[Rollup], name: impl Fn(&str) -> Option<String>, cap: u32) -> Vec<Rollup> {
+    let mut merged: HashMap<String, Rollup> = HashMap::new();
+    for group in groups {
+        if let Some(name) = name(&group.group) {
+            merged
+                .entry(name)
+                .or_insert_with_key(|name| Rollup::new(name.clone(), cap))
+                .merge(group);
+        }
+    }
+    sorted(merged.into_values().collect())
+}
+
+fn sorted(mut groups: Vec<Rollup>) -> Vec<Rollup> {
+    groups.sort_unstable_by(|a, b| a.group.cmp(&b.group));
+    groups
 }
 
 /// Every member in one group.
@@ -101,6 +132,40 @@ mod tests {
         let all = overall(rows.iter().map(|r| r.1), 12);
         assert_eq!((all.members, all.at_cap), (5, 3));
         assert!(overall([], 12).mean().abs() < f64::EPSILON);
+    }
+
+    #[test]
+    fn regrouping_adds_groups_up_under_their_new_names() {
+        let rows = [("C01", 0), ("C02", 12), ("C03", 5), ("C01", 12), ("C04", 1)];
+        let communities = rollup(rows, 12);
+        let district = |c: &str| match c {
+            "C01" | "C02" => Some("江岸區".to_owned()),
+            "C03" => Some("武昌區".to_owned()),
+            _ => None,
+        };
+        let districts = regroup(&communities, district, 12);
+        assert_eq!(
+            districts
+                .iter()
+                .map(|g| g.group.as_str())
+                .collect::<Vec<_>>(),
+            ["武昌區", "江岸區"]
+        );
+        let jiangan = &districts[1];
+        assert_eq!(
+            (
+                jiangan.members,
+                jiangan.points,
+                jiangan.at_zero,
+                jiangan.at_cap
+            ),
+            (3, 24, 1, 2)
+        );
+        assert_eq!(jiangan.distribution[12], 2);
+        assert_eq!(districts[0].distribution[5], 1);
+        // Renaming one to one keeps every figure.
+        let same = regroup(&communities, |c| Some(c.to_owned()), 12);
+        assert_eq!(same, communities);
     }
 }
 

@@ -1,6 +1,8 @@
 //! What the storage contract speaks in: the values every backend takes and
 //! returns, independent of SQL.
 
+use std::collections::HashMap;
+
 use baodao_shared::bounds;
 use baodao_shared::card::CardKey;
 use baodao_shared::protocol::{MemberPoints, Reason, RecordStatus};
@@ -118,9 +120,9 @@ pub struct IssuedCard {
     pub replaced: Option<u32>,
 }
 
-/// Writes a new card out (signs, renders, saves) given its serial; if it
-/// fails, the card is not recorded.
-pub type CardWriter = Box<dyn FnOnce(u32) -> crate::Result<()> + Send>;
+/// Writes new cards out (signs, renders, saves) given their serials, in
+/// the order of the members; if it fails, no card is recorded.
+pub type CardWriter = Box<dyn FnOnce(&[u32]) -> crate::Result<()> + Send>;
 
 /// A record the server held or refused, with its evidence, for the
 /// office's review.
@@ -172,36 +174,109 @@ pub struct Organization {
     pub communities: Vec<Community>,
 }
 
-/// The office's registry of communities and organisations.
+/// The office's registry of communities and organisations, indexed by id
+/// and by name: a city's report looks a community up for each of its
+/// million members, so a lookup must not walk thousands of communities.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Registry {
-    pub communities: Vec<CommunityInfo>,
-    pub organizations: Vec<Organization>,
+    communities: Vec<CommunityInfo>,
+    organizations: Vec<Organization>,
+    community_ids: HashMap<String, usize>,
+    community_names: HashMap<String, usize>,
+    organization_ids: HashMap<String, usize>,
+    organization_names: HashMap<String, usize>,
 }
 
 impl Registry {
+    /// The registry of `communities` and `organizations`, each organisation
+    /// paired with the communities `pairs` give it (pairs naming an unknown
+    /// organisation are left out, as the database's foreign keys would).
+    pub fn new(
+        communities: Vec<CommunityInfo>,
+        mut organizations: Vec<Organization>,
+        pairs: impl IntoIterator<Item = (String, Community)>,
+    ) -> Self {
+        let index = |keys: Vec<String>| -> HashMap<String, usize> {
+            let mut map = HashMap::with_capacity(keys.len());
+            for (i, key) in keys.into_iter().enumerate() {
+                // The first wins, as a search from the front would.
+                map.entry(key).or_insert(i);
+            }
+            map
+        };
+        let organization_ids = index(
+            organizations
+                .iter()
+                .map(|o| o.organization_id.clone())
+                .collect(),
+        );
+        for (organization, community) in pairs {
+            if let Some(&i) = organization_ids.get(&organization) {
+                organizations[i].communities.push(community);
+            }
+        }
+        Self {
+            community_ids: index(
+                communities
+                    .iter()
+                    .map(|c| c.community_id.as_str().to_owned())
+                    .collect(),
+            ),
+            community_names: index(communities.iter().map(|c| c.name.clone()).collect()),
+            organization_names: index(organizations.iter().map(|o| o.name.clone()).collect()),
+            organization_ids,
+            communities,
+            organizations,
+        }
+    }
+
+    pub fn communities(&self) -> &[CommunityInfo] {
+        &self.communities
+    }
+
+    pub fn organizations(&self) -> &[Organization] {
+        &self.organizations
+    }
+
     /// The community `text` names: its id, or its exact name.
     pub fn community(&self, text: &str) -> Option<&CommunityInfo> {
-        self.communities
-            .iter()
-            .find(|c| c.community_id.as_str() == text)
-            .or_else(|| self.communities.iter().find(|c| c.name == text))
+        self.community_with_id(text)
+            .or_else(|| self.community_named(text))
+    }
+
+    pub fn community_with_id(&self, id: &str) -> Option<&CommunityInfo> {
+        self.community_ids.get(id).map(|&i| &self.communities[i])
+    }
+
+    pub fn community_named(&self, name: &str) -> Option<&CommunityInfo> {
+        self.community_names
+            .get(name)
+            .map(|&i| &self.communities[i])
     }
 
     /// The organisation `text` names: its id, or its exact name.
     pub fn organization(&self, text: &str) -> Option<&Organization> {
-        self.organizations
-            .iter()
-            .find(|o| o.organization_id == text)
-            .or_else(|| self.organizations.iter().find(|o| o.name == text))
+        self.organization_with_id(text)
+            .or_else(|| self.organization_named(text))
+    }
+
+    pub fn organization_with_id(&self, id: &str) -> Option<&Organization> {
+        self.organization_ids
+            .get(id)
+            .map(|&i| &self.organizations[i])
+    }
+
+    pub fn organization_named(&self, name: &str) -> Option<&Organization> {
+        self.organization_names
+            .get(name)
+            .map(|&i| &self.organizations[i])
     }
 
     /// A community's name, or its id when it has none.
     pub fn community_name<'a>(&'a self, id: &'a str) -> &'a str {
-        self.communities
-            .iter()
-            .find(|c| c.community_id.as_str() == id)
-            .map_or(id, |c| c.name.as_str())
+        self.community_ids
+            .get(id)
+            .map_or(id, |&i| self.communities[i].name.as_str())
     }
 }
 

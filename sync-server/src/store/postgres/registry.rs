@@ -24,7 +24,7 @@ pub(super) async fn registry(client: &impl GenericClient) -> Result<Registry> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let mut organizations: Vec<Organization> = client
+    let organizations: Vec<Organization> = client
         .query(
             "SELECT organization_id, name FROM organizations ORDER BY organization_id",
             &[],
@@ -37,22 +37,16 @@ pub(super) async fn registry(client: &impl GenericClient) -> Result<Registry> {
             communities: Vec::new(),
         })
         .collect();
-    for r in client
+    let pairs = client
         .query(
             "SELECT organization_id, community_id FROM pairings ORDER BY organization_id, community_id",
             &[],
         )
         .await?
-    {
-        let org: String = r.get(0);
-        if let Some(o) = organizations.iter_mut().find(|o| o.organization_id == org) {
-            o.communities.push(parse("community_id", r.get(1))?);
-        }
-    }
-    Ok(Registry {
-        communities,
-        organizations,
-    })
+        .iter()
+        .map(|r| Ok((r.get::<_, String>(0), parse("community_id", r.get(1))?)))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Registry::new(communities, organizations, pairs))
 }
 
 fn summary_line(rows: usize, summary: ImportSummary) -> (String, String) {
@@ -120,11 +114,7 @@ pub(super) async fn upsert_organizations(
     let before = registry(&tx).await?;
     let mut summary = ImportSummary::default();
     for o in organizations {
-        match before
-            .organizations
-            .iter()
-            .find(|e| e.organization_id == o.organization_id)
-        {
+        match before.organization_with_id(&o.organization_id) {
             Some(old) if old == o => {
                 summary.unchanged += 1;
                 continue;

@@ -35,6 +35,11 @@ pub use storage::SqliteStorage;
 use crate::error::{Error, Result};
 
 const READERS: usize = 4;
+/// The database file mapped into memory, at most (the mapping costs
+/// address space, not memory).
+const MMAP_BYTES: i64 = 4 << 30;
+/// Each connection's own page cache, in KiB.
+const CACHE_KIB: i64 = 32 << 10;
 
 pub struct Store {
     writer: Mutex<Connection>,
@@ -139,6 +144,13 @@ fn connect(path: &Path, flags: OpenFlags) -> Result<Connection> {
     // power cut, so every commit is synced.
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // Reports read every member: with SQLite's default 2 MB cache a
+    // connection re-read its pages from the kernel on each one (measured:
+    // two thirds of a points report for 100k members went to pread). The
+    // file is mapped instead, so every connection reads the one page cache
+    // of the OS, and each keeps a larger cache of its own.
+    conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
     Ok(conn)
 }
 

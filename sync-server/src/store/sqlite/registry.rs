@@ -58,10 +58,7 @@ impl Store {
             let seq = super::next_seq(tx)?;
             let mut summary = ImportSummary::default();
             for o in organizations {
-                let old = before
-                    .organizations
-                    .iter()
-                    .find(|e| e.organization_id == o.organization_id);
+                let old = before.organization_with_id(&o.organization_id);
                 match old {
                     Some(old) if old == o => {
                         summary.unchanged += 1;
@@ -116,7 +113,7 @@ pub(super) fn read_registry(tx: &Transaction<'_>) -> Result<Registry> {
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut organizations = tx
+    let organizations = tx
         .prepare_cached("SELECT organization_id, name FROM organizations ORDER BY organization_id")?
         .query_map([], |r| {
             Ok(Organization {
@@ -134,15 +131,7 @@ pub(super) fn read_registry(tx: &Transaction<'_>) -> Result<Registry> {
             Ok((r.get::<_, String>(0)?, parse_column(1, &r.get::<_, String>(1)?)?))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    for (org, community) in pairs {
-        if let Some(o) = organizations.iter_mut().find(|o| o.organization_id == org) {
-            o.communities.push(community);
-        }
-    }
-    Ok(Registry {
-        communities,
-        organizations,
-    })
+    Ok(Registry::new(communities, organizations, pairs))
 }
 
 /// A community's registered name.
