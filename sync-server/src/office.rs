@@ -251,16 +251,23 @@ impl Office {
     ) -> Result<IssuedCard> {
         let signer = self.signer().await?;
         let out = out.to_owned();
-        let (issued, _) = issue_card(
+        let mut issued = issue_cards(
             &self.store,
             &signer,
             &self.settings,
-            member_id,
+            std::slice::from_ref(member_id),
             expires_on,
-            move |face| write_atomically(&out, &png(&render(face)?)?),
+            move |faces| {
+                faces
+                    .iter()
+                    .try_for_each(|face| write_atomically(&out, &png(&render(face)?)?))
+            },
         )
         .await?;
-        Ok(issued)
+        issued
+            .pop()
+            .map(|(card, _)| card)
+            .ok_or_else(|| Error::Internal("no card issued".into()))
     }
 
     /// Replaces the SQLite database with `backup` (a copy made by
@@ -331,22 +338,29 @@ fn file_name(path: &Path) -> String {
     )
 }
 
-/// Issues a card to `member_id` signed by `signer`, revoking the member's
-/// previous one: `write` gets the card's face (with its signed payload)
-/// inside the issuing transaction, and nothing is recorded if it fails.
-/// Expires after the configured validity unless `expires_on` says.
-pub async fn issue_card(
+/// Issues a card to each of `member_ids` signed by `signer`, revoking
+/// their previous ones: `write` gets the cards' faces (with their signed
+/// payloads) inside the issuing transaction, and nothing is recorded if it
+/// fails, so a sheet that could not be printed revokes no card. Expires
+/// after the configured validity unless `expires_on` says.
+pub async fn issue_cards(
     store: &Arc<dyn Storage>,
     signer: &Arc<CardSigner>,
     settings: &Settings,
-    member_id: &MemberId,
+    member_ids: &[MemberId],
     expires_on: Option<NaiveDate>,
-    write: impl FnOnce(&CardFace<'_>) -> Result<()> + Send + 'static,
-) -> Result<(IssuedCard, RosterEntry)> {
-    let member = store
-        .member(member_id.clone())
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("member {member_id}")))?;
+    write: impl FnOnce(&[CardFace<'_>]) -> Result<()> + Send + 'static,
+) -> Result<Vec<(IssuedCard, RosterEntry)>> {
+    let mut members = Vec::with_capacity(member_ids.len());
+    for member_id in member_ids {
+        members.push(
+            store
+                .member(member_id.clone())
+                .await?
+                .ok_or_else(|| Error::NotFound(format!("member {member_id}")))?,
+        );
+    }
+    let members = Arc::new(members);
     let now = Utc::now();
     let expires_on = match expires_on {
         Some(day) => day,
@@ -356,40 +370,70 @@ pub async fn issue_card(
             .checked_add_days(Days::new(u64::from(settings.card_validity_days)))
             .ok_or_else(|| Error::Invalid("card validity too long".into()))?,
     };
-    let payload = Arc::new(Mutex::new(String::new()));
+    let payloads = Arc::new(Mutex::new(Vec::new()));
     let writer: CardWriter = {
-        let (signer, payload, member) = (Arc::clone(signer), Arc::clone(&payload), member.clone());
-        Box::new(move |serial: u32| {
-            let text = signer.sign(&member.member_id, serial, expires_on)?;
-            write(&CardFace {
-                payload: &text,
-                name: &member.name,
-                member_id: member.member_id.as_str(),
-                organization: &member.organization,
-                expires_on,
-                serial,
-            })?;
-            *payload
+        let (signer, payloads, members) = (
+            Arc::clone(signer),
+            Arc::clone(&payloads),
+            Arc::clone(&members),
+        );
+        Box::new(move |serials: &[u32]| {
+            let texts = members
+                .iter()
+                .zip(serials)
+                .map(|(m, &serial)| signer.sign(&m.member_id, serial, expires_on))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            let faces: Vec<CardFace<'_>> = members
+                .iter()
+                .zip(serials)
+                .zip(&texts)
+                .map(|((m, &serial), text)| CardFace {
+                    payload: text,
+                    name: &m.name,
+                    member_id: m.member_id.as_str(),
+                    organization: &m.organization,
+                    expires_on,
+                    serial,
+                })
+                .collect();
+            write(&faces)?;
+            *payloads
                 .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = text;
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = texts;
             Ok(())
         })
     };
     let issued = store
-        .issue_card(member_id.clone(), signer.key_id(), expires_on, now, writer)
+        .issue_cards(
+            member_ids.to_vec(),
+            signer.key_id(),
+            expires_on,
+            now,
+            writer,
+        )
         .await?;
-    let payload = std::mem::take(
-        &mut *payload
+    let payloads = std::mem::take(
+        &mut *payloads
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner),
     );
-    Ok((
-        IssuedCard {
-            serial: issued.serial,
-            replaced: issued.replaced,
-            expires_on,
-            payload,
-        },
-        member,
-    ))
+    if payloads.len() != issued.len() {
+        return Err(Error::Internal("cards issued without their faces".into()));
+    }
+    Ok(issued
+        .into_iter()
+        .zip(payloads)
+        .zip(members.iter().cloned())
+        .map(|((card, payload), member)| {
+            (
+                IssuedCard {
+                    serial: card.serial,
+                    replaced: card.replaced,
+                    expires_on,
+                    payload,
+                },
+                member,
+            )
+        })
+        .collect())
 }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use baodao_shared::points::{Attendance, tally};
 use baodao_shared::protocol::RecordStatus;
 use baodao_shared::{Policy, Void};
+use baodao_sync_server::Error;
 use baodao_sync_server::store::DatabaseUrl;
 use baodao_tests::{Backend, TestServer, batch, open_now, record};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
@@ -312,20 +313,89 @@ async fn office_commands_and_ids_under_concurrency(backend: Backend) {
         let store = Arc::clone(&office);
         tasks.spawn(async move {
             store
-                .issue_card(
-                    m.parse().unwrap(),
+                .issue_cards(
+                    vec![m.parse().unwrap()],
                     1,
                     NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(),
                     Utc::now(),
                     Box::new(|_| Ok(())),
                 )
                 .await
-                .unwrap()
+                .unwrap()[0]
                 .serial
         });
     }
     while let Some(done) = tasks.join_next().await {
         assert!(serials.insert(done.unwrap()));
+    }
+    // A sheet is all or nothing: when its cards cannot be written (or one
+    // member is unknown), no card is issued and the old ones still work.
+    let current = |m: &'static str| {
+        let store = Arc::clone(&office);
+        async move {
+            store
+                .member(m.parse().unwrap())
+                .await
+                .unwrap()
+                .unwrap()
+                .card_serial
+        }
+    };
+    let before = (current("M002").await, current("M003").await);
+    let expires = NaiveDate::from_ymd_opt(2030, 1, 1).unwrap();
+    let members = || vec!["M002".parse().unwrap(), "M003".parse().unwrap()];
+    let failed = office
+        .issue_cards(
+            members(),
+            1,
+            expires,
+            Utc::now(),
+            Box::new(|_| Err(Error::Internal("the printer's font is missing".into()))),
+        )
+        .await;
+    assert!(failed.is_err());
+    let unknown = office
+        .issue_cards(
+            vec!["M002".parse().unwrap(), "M999".parse().unwrap()],
+            1,
+            expires,
+            Utc::now(),
+            Box::new(|_| Ok(())),
+        )
+        .await;
+    assert!(matches!(unknown, Err(Error::NotFound(_))), "{unknown:?}");
+    assert_eq!((current("M002").await, current("M003").await), before);
+    let written = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sheet = {
+        let written = Arc::clone(&written);
+        office
+            .issue_cards(
+                members(),
+                1,
+                expires,
+                Utc::now(),
+                Box::new(move |s| {
+                    written.lock().unwrap().extend_from_slice(s);
+                    Ok(())
+                }),
+            )
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        sheet.iter().map(|c| c.serial).collect::<Vec<_>>(),
+        *written.lock().unwrap()
+    );
+    assert_eq!(
+        sheet.iter().map(|c| c.replaced).collect::<Vec<_>>(),
+        [before.0, before.1]
+    );
+    assert_eq!(
+        (current("M002").await, current("M003").await),
+        (Some(sheet[0].serial), Some(sheet[1].serial))
+    );
+    for card in &sheet {
+        assert!(serials.insert(card.serial));
     }
     server.office.revoke_card(again.serial).await.unwrap();
     assert!(server.office.revoke_card(again.serial).await.is_err());

@@ -170,6 +170,15 @@ async fn created_edited_cancelled(backend: Backend) {
             .count(),
         2
     );
+    // The console's count agrees with the queue, community by community.
+    let store = office.store();
+    let count = |scope: Option<&str>| store.review_count(scope.map(|c| vec![c.parse().unwrap()]));
+    assert_eq!(count(None).await.unwrap(), queue.len() as u64);
+    assert_eq!(
+        count(Some("C01")).await.unwrap(),
+        queue.iter().filter(|i| i.community == "C01").count() as u64
+    );
+    assert_eq!(count(Some("C99")).await.unwrap(), 0);
     let after = server.snapshot(&kiosk, None).await.unwrap();
     assert!(
         after

@@ -2,6 +2,8 @@
 //! stops working), on A4 sheets with cut marks. Only an instance holding
 //! the signing key issues cards (see `AppState::signer`).
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -56,7 +58,12 @@ async fn chosen(state: &AppState, console: &Console, form: &Form) -> Result<Vec<
         })
         .collect::<Result<_, _>>()?;
     if !listed.is_empty() {
-        return Ok(listed);
+        // One card each, in the order typed.
+        let mut seen = std::collections::HashSet::new();
+        return Ok(listed
+            .into_iter()
+            .filter(|m| seen.insert(m.clone()))
+            .collect());
     }
     let community: Community = form
         .get("community")
@@ -137,43 +144,53 @@ async fn print(
         }
         entries.push(entry);
     }
-    let mut cards = Vec::with_capacity(entries.len());
-    for entry in &entries {
-        let (issued, member) = crate::office::issue_card(
+    // The sheet is made inside the issuing transaction: if it cannot be
+    // made, no card is issued and no member's old card stops working.
+    let communities: Vec<String> = entries.iter().map(|e| e.community.to_string()).collect();
+    let ids: Vec<MemberId> = entries.into_iter().map(|e| e.member_id).collect();
+    let pdf = Arc::new(Mutex::new(Vec::new()));
+    let issued = {
+        let pdf = Arc::clone(&pdf);
+        crate::office::issue_cards(
             &state.store,
             &signer,
             &state.settings,
-            &entry.member_id,
+            &ids,
             None,
-            |_| Ok(()),
+            move |faces| {
+                let cards: Vec<SheetCard> = faces
+                    .iter()
+                    .zip(communities)
+                    .map(|(face, community)| SheetCard {
+                        payload: face.payload.to_owned(),
+                        name: face.name.to_owned(),
+                        member_id: face.member_id.to_owned(),
+                        organization: face.organization.to_owned(),
+                        community,
+                        serial: face.serial,
+                        expires_on: face.expires_on,
+                    })
+                    .collect();
+                *pdf.lock().unwrap_or_else(PoisonError::into_inner) = sheet(&cards)?;
+                Ok(())
+            },
         )
-        .await?;
-        cards.push(SheetCard {
-            payload: issued.payload,
-            name: member.name,
-            member_id: member.member_id.to_string(),
-            organization: member.organization,
-            community: member.community.to_string(),
-            serial: issued.serial,
-            expires_on: issued.expires_on,
-        });
-    }
-    let serials = cards
+        .await?
+    };
+    let serials = issued
         .iter()
-        .map(|c| c.serial.to_string())
+        .map(|(card, _)| card.serial.to_string())
         .collect::<Vec<_>>()
         .join(",");
     super::audit(
         state,
         console,
         "cards.issue",
-        format!("{} members", cards.len()),
+        format!("{} members", issued.len()),
         format!("serials {serials}"),
     )
     .await?;
-    let pdf = tokio::task::spawn_blocking(move || sheet(&cards))
-        .await
-        .map_err(|e| Error::Internal(format!("card sheet: {e}")))??;
+    let pdf = std::mem::take(&mut *pdf.lock().unwrap_or_else(PoisonError::into_inner));
     let name = match form.get("community") {
         "" => "cards.pdf".to_owned(),
         c => format!(

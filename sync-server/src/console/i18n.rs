@@ -153,7 +153,7 @@ impl Lang {
         }
     }
 
-    pub fn waiting(self, n: usize) -> String {
+    pub fn waiting(self, n: u64) -> String {
         match self {
             Self::Hans => format!("{n} 条记录待审核"),
             Self::Hant => format!("{n} 條記錄待審核"),

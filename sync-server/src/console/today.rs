@@ -40,7 +40,7 @@ pub async fn get(State(state): State<AppState>, console: Console) -> Response {
 async fn gather(
     state: &AppState,
     console: &Console,
-) -> Result<(Vec<ActivityTurnout>, Vec<KioskInfo>, usize, Registry), Error> {
+) -> Result<(Vec<ActivityTurnout>, Vec<KioskInfo>, u64, Registry), Error> {
     let (from, to) = day_range(state.settings.policy.time_zone, Utc::now());
     let scope = console.user.scope().map(<[_]>::to_vec);
     let activities = state
@@ -54,7 +54,7 @@ async fn gather(
         .into_iter()
         .filter(|k| console.user.may_read(k.kiosk.community.as_str()))
         .collect();
-    let waiting = state.store.review_queue(scope, 1000).await?.len();
+    let waiting = state.store.review_count(scope).await?;
     Ok((activities, kiosks, waiting, state.store.registry().await?))
 }
 
@@ -64,7 +64,7 @@ fn render(
     registry: &Registry,
     activities: &[ActivityTurnout],
     kiosks: &[KioskInfo],
-    waiting: usize,
+    waiting: u64,
 ) -> Response {
     let lang = console.lang;
     let zone = state.settings.policy.time_zone;

@@ -127,17 +127,17 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// The id a new signing key gets: one past every id used so far.
     async fn next_key_id(&self) -> Result<KeyId>;
     async fn retire_card_key(&self, key_id: KeyId, now: DateTime<Utc>) -> Result<()>;
-    /// Issues a new card to a member and revokes their previous one;
-    /// `write` gets the serial and must write the card out, or nothing is
-    /// recorded.
-    async fn issue_card(
+    /// Issues a new card to each member (each once) and revokes their
+    /// previous ones, in one transaction: `write` gets the serials and must
+    /// write the cards out (a PNG, a sheet of them), or nothing is recorded.
+    async fn issue_cards(
         &self,
-        member_id: MemberId,
+        member_ids: Vec<MemberId>,
         key_id: KeyId,
         expires_on: NaiveDate,
         now: DateTime<Utc>,
         write: CardWriter,
-    ) -> Result<IssuedCard>;
+    ) -> Result<Vec<IssuedCard>>;
     /// Revokes a card (lost, or the member left) without issuing a new one.
     async fn revoke_card(&self, serial: u32, now: DateTime<Utc>) -> Result<()>;
 
@@ -189,6 +189,8 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         scope: Option<Vec<Community>>,
         limit: u32,
     ) -> Result<Vec<ReviewItem>>;
+    /// How many records wait in `scope`'s review queue (all when `None`).
+    async fn review_count(&self, scope: Option<Vec<Community>>) -> Result<u64>;
     /// Decides on a held or refused record as `user` (`domain::office`
     /// rules), in one transaction with its audit entry; answers the record
     /// as it now is.

@@ -264,24 +264,64 @@ pub(super) async fn retire_card_key(
     Ok(())
 }
 
-pub(super) async fn issue_card(
+pub(super) async fn issue_cards(
     client: &mut Object,
-    member_id: &MemberId,
+    member_ids: &[MemberId],
     key_id: KeyId,
     expires_on: NaiveDate,
     now: DateTime<Utc>,
     write: CardWriter,
-) -> Result<IssuedCard> {
+) -> Result<Vec<IssuedCard>> {
     let tx = client.transaction().await?;
-    // Locks the member's row: two offices issuing at once queue here, and
-    // the second revokes the first's card.
+    // Locks the members' rows, in one order so that two offices printing
+    // overlapping sheets queue instead of deadlocking; the second revokes
+    // the first's cards.
+    let mut locked: Vec<&str> = member_ids.iter().map(MemberId::as_str).collect();
+    locked.sort_unstable();
+    locked.dedup();
+    let found = tx
+        .query(
+            "SELECT member_id FROM members WHERE member_id = ANY($1) ORDER BY member_id FOR UPDATE",
+            &[&locked],
+        )
+        .await?;
+    if found.len() < locked.len() {
+        let found: Vec<String> = found.iter().map(|r| r.get(0)).collect();
+        let missing = locked
+            .iter()
+            .find(|m| !found.iter().any(|f| f == *m))
+            .unwrap_or(&"?");
+        return Err(Error::NotFound(format!("member {missing}")));
+    }
+    let mut issued = Vec::with_capacity(member_ids.len());
+    for member_id in member_ids {
+        issued.push(issue(&tx, member_id, key_id, expires_on, now).await?);
+    }
+    // Signing and rendering take milliseconds a card; they happen before
+    // the commit, so a card on paper or on disk always has its row.
+    // A sheet of cards takes a while: off the runtime's threads.
+    let serials: Vec<u32> = issued.iter().map(|c| c.serial).collect();
+    tokio::task::spawn_blocking(move || write(&serials))
+        .await
+        .map_err(|e| Error::Internal(format!("writing cards: {e}")))??;
+    tx.commit().await?;
+    Ok(issued)
+}
+
+/// A new card for one (locked) member, revoking the previous one.
+async fn issue(
+    tx: &deadpool_postgres::Transaction<'_>,
+    member_id: &MemberId,
+    key_id: KeyId,
+    expires_on: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<IssuedCard> {
     let previous = tx
-        .query_opt(
-            "SELECT card_serial FROM members WHERE member_id = $1 FOR UPDATE",
+        .query_one(
+            "SELECT card_serial FROM members WHERE member_id = $1",
             &[&member_id.as_str()],
         )
         .await?
-        .ok_or_else(|| Error::NotFound(format!("member {member_id}")))?
         .get::<_, Option<i64>>(0);
     let serial: i64 = tx
         .query_one(
@@ -299,17 +339,13 @@ pub(super) async fn issue_card(
     let serial =
         u32::try_from(serial).map_err(|_| Error::Internal("card serials exhausted".into()))?;
     if let Some(old) = previous {
-        revoke(&tx, old, now).await?;
+        revoke(tx, old, now).await?;
     }
     tx.execute(
         &format!("UPDATE members SET card_serial = $2, seq = {XID} WHERE member_id = $1"),
         &[&member_id.as_str(), &i64::from(serial)],
     )
     .await?;
-    // Signing and rendering take milliseconds; the PNG is written before
-    // the commit, so a card on disk always has its row.
-    write(serial)?;
-    tx.commit().await?;
     Ok(IssuedCard {
         serial,
         replaced: previous.and_then(|s| u32::try_from(s).ok()),

@@ -296,16 +296,16 @@ impl Storage for PgStorage {
         admin::retire_card_key(&client, key_id, now).await
     }
 
-    async fn issue_card(
+    async fn issue_cards(
         &self,
-        member_id: MemberId,
+        member_ids: Vec<MemberId>,
         key_id: KeyId,
         expires_on: NaiveDate,
         now: DateTime<Utc>,
         write: CardWriter,
-    ) -> Result<IssuedCard> {
+    ) -> Result<Vec<IssuedCard>> {
         let mut client = self.client().await?;
-        admin::issue_card(&mut client, &member_id, key_id, expires_on, now, write).await
+        admin::issue_cards(&mut client, &member_ids, key_id, expires_on, now, write).await
     }
 
     async fn revoke_card(&self, serial: u32, now: DateTime<Utc>) -> Result<()> {
@@ -400,6 +400,11 @@ impl Storage for PgStorage {
     ) -> Result<Vec<ReviewItem>> {
         let client = self.client().await?;
         office::review_queue(&client, scope.as_deref(), limit).await
+    }
+
+    async fn review_count(&self, scope: Option<Vec<Community>>) -> Result<u64> {
+        let client = self.client().await?;
+        office::review_count(&client, scope.as_deref()).await
     }
 
     async fn review(

@@ -137,6 +137,19 @@ pub(super) async fn review_queue(
         .collect()
 }
 
+pub(super) async fn review_count(client: &Object, scope: Option<&[Community]>) -> Result<u64> {
+    let communities: Option<Vec<&str>> = scope.map(|s| s.iter().map(Community::as_str).collect());
+    let count: i64 = client
+        .query_one(
+            "SELECT COUNT(*) FROM attendance a
+             WHERE a.status IN ('held', 'rejected') AND ($1::text[] IS NULL OR a.community = ANY($1))",
+            &[&communities],
+        )
+        .await?
+        .get(0);
+    u64::try_from(count).map_err(|e| Error::Internal(format!("a negative count: {e}")))
+}
+
 pub(super) async fn review(
     client: &mut Object,
     record_id: Uuid,

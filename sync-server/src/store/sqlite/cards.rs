@@ -86,44 +86,23 @@ impl Store {
     /// Issues a new card to a member and revokes their previous one. `finish`
     /// gets the new serial and must write the card out; if it fails, nothing
     /// is recorded.
-    pub fn issue_card(
+    pub fn issue_cards(
         &self,
-        member_id: &MemberId,
+        member_ids: &[MemberId],
         key_id: KeyId,
         expires_on: NaiveDate,
         now: DateTime<Utc>,
-        finish: impl FnOnce(u32) -> Result<()>,
-    ) -> Result<IssuedCard> {
+        finish: impl FnOnce(&[u32]) -> Result<()>,
+    ) -> Result<Vec<IssuedCard>> {
         self.write(|tx| {
-            let previous: Option<Option<u32>> = tx
-                .query_row(
-                    "SELECT card_serial FROM members WHERE member_id = ?1",
-                    [member_id.as_str()],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let Some(previous) = previous else {
-                return Err(Error::NotFound(format!("member {member_id}")));
-            };
             let seq = next_seq(tx)?;
-            tx.execute(
-                "INSERT INTO cards (member_id, key_id, issued_at, expires_on) VALUES (?1, ?2, ?3, ?4)",
-                params![member_id.as_str(), key_id, to_ms(now), expires_on.to_string()],
-            )?;
-            let serial = u32::try_from(tx.last_insert_rowid())
-                .map_err(|_| Error::Internal("card serials exhausted".into()))?;
-            if let Some(old) = previous {
-                revoke(tx, old, now, seq)?;
-            }
-            tx.execute(
-                "UPDATE members SET card_serial = ?2, seq = ?3 WHERE member_id = ?1",
-                params![member_id.as_str(), serial, seq],
-            )?;
-            finish(serial)?;
-            Ok(IssuedCard {
-                serial,
-                replaced: previous,
-            })
+            let issued = member_ids
+                .iter()
+                .map(|m| issue(tx, m, key_id, expires_on, now, seq))
+                .collect::<Result<Vec<_>>>()?;
+            let serials: Vec<u32> = issued.iter().map(|c| c.serial).collect();
+            finish(&serials)?;
+            Ok(issued)
         })
     }
 
@@ -137,6 +116,49 @@ impl Store {
             Ok(())
         })
     }
+}
+
+/// A new card for one member, revoking the previous one.
+fn issue(
+    tx: &Transaction<'_>,
+    member_id: &MemberId,
+    key_id: KeyId,
+    expires_on: NaiveDate,
+    now: DateTime<Utc>,
+    seq: i64,
+) -> Result<IssuedCard> {
+    let previous: Option<Option<u32>> = tx
+        .query_row(
+            "SELECT card_serial FROM members WHERE member_id = ?1",
+            [member_id.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(previous) = previous else {
+        return Err(Error::NotFound(format!("member {member_id}")));
+    };
+    tx.execute(
+        "INSERT INTO cards (member_id, key_id, issued_at, expires_on) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            member_id.as_str(),
+            key_id,
+            to_ms(now),
+            expires_on.to_string()
+        ],
+    )?;
+    let serial = u32::try_from(tx.last_insert_rowid())
+        .map_err(|_| Error::Internal("card serials exhausted".into()))?;
+    if let Some(old) = previous {
+        revoke(tx, old, now, seq)?;
+    }
+    tx.execute(
+        "UPDATE members SET card_serial = ?2, seq = ?3 WHERE member_id = ?1",
+        params![member_id.as_str(), serial, seq],
+    )?;
+    Ok(IssuedCard {
+        serial,
+        replaced: previous,
+    })
 }
 
 fn revoke(tx: &Transaction<'_>, serial: u32, now: DateTime<Utc>, seq: i64) -> Result<usize> {

@@ -137,6 +137,24 @@ impl Store {
         })
     }
 
+    pub fn review_count(&self, scope: Option<&[Community]>) -> Result<u64> {
+        self.read(|tx| {
+            let mut stmt = tx.prepare_cached(
+                "SELECT a.community, COUNT(*) FROM attendance a INDEXED BY attendance_review
+                 WHERE a.status IN ('held', 'rejected') GROUP BY a.community",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut count = 0;
+            while let Some(r) = rows.next()? {
+                let community: String = r.get(0)?;
+                if scope.is_none_or(|s| s.iter().any(|c| c.as_str() == community)) {
+                    count += r.get::<_, i64>(1)?.unsigned_abs();
+                }
+            }
+            Ok(count)
+        })
+    }
+
     pub fn review(
         &self,
         record_id: Uuid,

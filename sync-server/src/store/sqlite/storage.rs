@@ -162,15 +162,15 @@ impl Storage for SqliteStorage {
         self.with(move |s| s.retire_card_key(key_id, now)).await
     }
 
-    async fn issue_card(
+    async fn issue_cards(
         &self,
-        member_id: MemberId,
+        member_ids: Vec<MemberId>,
         key_id: KeyId,
         expires_on: NaiveDate,
         now: DateTime<Utc>,
         write: CardWriter,
-    ) -> Result<IssuedCard> {
-        self.with(move |s| s.issue_card(&member_id, key_id, expires_on, now, write))
+    ) -> Result<Vec<IssuedCard>> {
+        self.with(move |s| s.issue_cards(&member_ids, key_id, expires_on, now, write))
             .await
     }
 
@@ -249,6 +249,10 @@ impl Storage for SqliteStorage {
     ) -> Result<Vec<ReviewItem>> {
         self.with(move |s| s.review_queue(scope.as_deref(), limit))
             .await
+    }
+
+    async fn review_count(&self, scope: Option<Vec<Community>>) -> Result<u64> {
+        self.with(move |s| s.review_count(scope.as_deref())).await
     }
 
     async fn review(
