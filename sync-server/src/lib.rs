@@ -19,6 +19,7 @@ pub mod routes;
 pub mod settings;
 pub mod statement;
 pub mod store;
+pub mod table;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -312,6 +312,85 @@ async fn roles_csrf_and_the_audit_log(backend: Backend) {
     assert!(seen.text.contains(&late_id) && seen.text.contains(&elsewhere_id));
     assert!(!seen.text.contains("type=\"checkbox\""));
 
+    // Today counts the same queue, each user's part of it.
+    let today = get(&server, &officer, "/console/").await;
+    assert!(today.text.contains("1 条记录待审核"), "{}", today.text);
+    let today = get(&server, &viewer, "/console/").await;
+    assert!(today.text.contains("2 条记录待审核"), "{}", today.text);
+
+    // Every table exports as each user may see it.
+    let export = |cookie: &str, path: &str| {
+        let request = browser().get(server.url(path)).header(COOKIE, cookie);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let kind = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .map(|v| v.to_str().unwrap().to_owned());
+            (status, kind, response.bytes().await.unwrap().to_vec())
+        }
+    };
+    let (status, kind, csv) = export(&officer, "/console/export/review?format=csv").await;
+    assert_eq!(
+        (status, kind.as_deref()),
+        (200, Some("text/csv; charset=utf-8"))
+    );
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(csv.starts_with("\u{feff}record_id,member_id,"), "{csv}");
+    assert!(
+        csv.contains(&late_id) && !csv.contains(&elsewhere_id),
+        "{csv}"
+    );
+    let (status, _, xlsx) = export(&viewer, "/console/export/review?format=xlsx").await;
+    assert_eq!(status, 200);
+    let mut book: calamine::Xlsx<_> = calamine::Reader::new(std::io::Cursor::new(xlsx)).unwrap();
+    let sheet = calamine::Reader::worksheet_range(&mut book, "review").unwrap();
+    assert_eq!(sheet.height(), 3, "a header and both records");
+    for (who, table, expected) in [
+        (&officer, "audit", 403),
+        (&viewer, "audit", 200),
+        (&officer, "users", 403),
+        (&viewer, "users", 403),
+        (&admin, "users", 200),
+        (&officer, "kiosks", 200),
+        (&viewer, "activities", 200),
+        (&viewer, "nothing", 404),
+    ] {
+        let path = format!("/console/export/{table}?format=csv");
+        assert_eq!(export(who, &path).await.0, expected, "{table}");
+    }
+    assert_eq!(
+        export(&viewer, "/console/export/audit?format=pdf").await.0,
+        422
+    );
+    assert_eq!(export("", "/console/export/audit?format=csv").await.0, 303);
+    let (_, _, kiosks) = export(&officer, "/console/export/kiosks?format=csv").await;
+    let kiosks = String::from_utf8(kiosks).unwrap();
+    assert_eq!(
+        kiosks.lines().count(),
+        2,
+        "the officer's one kiosk: {kiosks}"
+    );
+    // The registry exports in its import format: it imports back unchanged.
+    let registry = tempfile::tempdir().unwrap();
+    let communities = registry.path().join("communities.csv");
+    std::fs::write(
+        &communities,
+        "community_id,name,subdistrict,district\nC01,灣子街社區,東湖街道,江岸區\nC02,東湖社區,,\n",
+    )
+    .unwrap();
+    office.import_communities(&communities).await.unwrap();
+    let (_, _, exported) = export(&viewer, "/console/export/communities?format=csv").await;
+    let exported = String::from_utf8(exported).unwrap();
+    assert!(
+        exported.contains("C01,灣子街社區,東湖街道,江岸區"),
+        "{exported}"
+    );
+    std::fs::write(&communities, exported).unwrap();
+    let again = office.import_communities(&communities).await.unwrap();
+    assert_eq!((again.added, again.updated, again.unchanged), (0, 0, 2));
+
     // A viewer's decision, and an officer's outside C01, change nothing.
     let page = post(
         &server,

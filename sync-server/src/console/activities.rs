@@ -63,6 +63,7 @@ async fn list(state: &AppState, console: &Console, saved: bool, error: Option<&E
             (activity_form(console, None, &communities, zone))
         }
         h2 { (lang.t(T::Upcoming)) }
+        (super::export::links(lang, "activities", None))
         table #activities {
             thead { tr {
                 th { (lang.t(T::Activity)) } th { (lang.t(T::Kind)) } th { (lang.t(T::Community)) }

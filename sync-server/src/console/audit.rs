@@ -15,6 +15,7 @@ use super::{failure, respond};
 use crate::AppState;
 use crate::domain::office::Role;
 use crate::error::Error;
+use crate::store::AuditEntry;
 
 /// Entries read (newest first).
 const SHOWN: u32 = 1000;
@@ -22,6 +23,14 @@ const SHOWN: u32 = 1000;
 #[derive(Debug, Default, Deserialize)]
 pub struct Filter {
     q: Option<String>,
+}
+
+/// Whether the search `q` (lower case; empty for all) finds `entry`.
+pub fn shown(entry: &AuditEntry, q: &str) -> bool {
+    q.is_empty()
+        || [&entry.actor, &entry.action, &entry.subject, &entry.note]
+            .iter()
+            .any(|field| field.to_lowercase().contains(q))
 }
 
 pub async fn get(
@@ -43,18 +52,14 @@ pub async fn get(
         Err(e) => return failure(lang, &e),
     };
     let zone = state.settings.policy.time_zone;
-    let shown = entries.iter().filter(|e| {
-        q.is_empty()
-            || [&e.actor, &e.action, &e.subject, &e.note]
-                .iter()
-                .any(|field| field.to_lowercase().contains(&q))
-    });
+    let shown = entries.iter().filter(|e| shown(e, &q));
     let body = html! {
         h1 { (lang.t(T::Audit)) }
         form.filters method="get" action="/console/audit" {
             label { (lang.t(T::Search)) input type="search" name="q" value=(q); }
             button.primary type="submit" { (lang.t(T::Show)) }
         }
+        (super::export::links(lang, "audit", Some(&q)))
         @if entries.is_empty() { p.muted { (lang.t(T::NoChanges)) } }
         table #audit {
             thead { tr {

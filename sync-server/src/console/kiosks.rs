@@ -39,6 +39,7 @@ async fn list(state: &AppState, console: &Console, registered: Option<&Registrat
             pre #token { (r.token) }
         }
         @if may_change { (register_form(console)) }
+        (super::export::links(lang, "kiosks", None))
         table #kiosks {
             thead { tr {
                 th { (lang.t(T::Kiosk)) } th { (lang.t(T::Community)) } th { (lang.t(T::LastSeen)) }

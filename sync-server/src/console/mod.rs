@@ -5,6 +5,7 @@
 mod activities;
 mod audit;
 mod cards;
+mod export;
 mod form;
 mod i18n;
 mod kiosks;
@@ -51,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/points", get(points::get))
         .route("/console/review", get(review::get).post(review::post))
         .route("/console/audit", get(audit::get))
+        .route("/console/export/{table}", get(export::get))
         .route("/console/members", get(members::get))
         .route(
             "/console/members/{member_id}",

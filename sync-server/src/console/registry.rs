@@ -32,6 +32,7 @@ pub async fn get(State(state): State<AppState>, console: Console) -> Response {
         h1 { (lang.t(T::RegistryPage)) }
         p.muted { (lang.t(T::RegistryHelp)) }
         h2 { (lang.t(T::Communities)) }
+        (super::export::links(lang, "communities", None))
         table #communities {
             thead { tr {
                 th { "ID" } th { (lang.t(T::Designation)) } th { (lang.t(T::Subdistrict)) } th { (lang.t(T::District)) }
@@ -51,6 +52,7 @@ pub async fn get(State(state): State<AppState>, console: Console) -> Response {
             }
         }
         h2 { (lang.t(T::Organizations)) }
+        (super::export::links(lang, "organizations", None))
         table #organizations {
             thead { tr { th { "ID" } th { (lang.t(T::Designation)) } th { (lang.t(T::PairedCommunities)) } th {} } }
             tbody {

@@ -62,6 +62,7 @@ pub async fn get(
         @if items.is_empty() {
             p.muted { (lang.t(T::NothingToReview)) }
         } @else {
+            (super::export::links(lang, "review", None))
             form method="post" action="/console/review" {
                 input type="hidden" name="csrf" value=(console.csrf);
                 table #queue {

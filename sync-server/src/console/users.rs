@@ -50,6 +50,7 @@ pub async fn get(State(state): State<AppState>, console: Console) -> Response {
             label { (lang.t(T::Password)) input type="password" name="password" required minlength="10" autocomplete="new-password"; }
             button.primary type="submit" { (lang.t(T::AddUser)) }
         }
+        (super::export::links(lang, "users", None))
         table #users {
             thead { tr { th { (lang.t(T::Username)) } th { (lang.t(T::Role)) } th { (lang.t(T::Communities)) } th {} } }
             tbody {
