@@ -15,6 +15,8 @@ use chrono::{Duration, NaiveDate, SecondsFormat, Utc};
 use crate::config::{CameraSpec, Config};
 use crate::error::{Error, Result};
 
+static COMMUNITIES: &str = include_str!("../../assets/demo/communities.csv");
+static ORGANIZATIONS: &str = include_str!("../../assets/demo/organizations.csv");
 static MEMBERS: &str = include_str!("../../assets/demo/members.csv");
 
 /// The staff PIN of the demo, shown on screen and in the log.
@@ -80,6 +82,21 @@ pub fn folder() -> Result<PathBuf> {
 async fn set_up(dir: &Path) -> Result<(Arc<Office>, Registration, Vec<String>, SocketAddr)> {
     let server_dir = dir.join("server");
     let office = Office::open(Settings::new(&server_dir))
+        .await
+        .map_err(demo_error)?;
+    // The registry first: the kiosk shows the community's name, and the
+    // office's roll-ups group by organisation.
+    let communities = dir.join("communities.csv");
+    std::fs::write(&communities, COMMUNITIES).map_err(Error::io("writing demo communities"))?;
+    office
+        .import_communities(&communities)
+        .await
+        .map_err(demo_error)?;
+    let organizations = dir.join("organizations.csv");
+    std::fs::write(&organizations, ORGANIZATIONS)
+        .map_err(Error::io("writing demo organisations"))?;
+    office
+        .import_organizations(&organizations)
         .await
         .map_err(demo_error)?;
     let members = dir.join("members.csv");
@@ -155,4 +172,37 @@ async fn set_up(dir: &Path) -> Result<(Arc<Office>, Registration, Vec<String>, S
         std::future::pending(),
     ));
     Ok((office, registration, cards, addr))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_registers_its_communities_and_organisations() {
+        let dir = tempfile::tempdir().unwrap();
+        let demo = start(dir.path(), None).unwrap();
+        // The demo server's database, read as the office would.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let registry = runtime
+            .block_on(async {
+                let office = Office::open(Settings::new(dir.path().join("server"))).await?;
+                office.store().registry().await
+            })
+            .unwrap();
+        // The kiosk's header shows this name, not `C01`.
+        assert_eq!(registry.community_name("C01"), "東湖社區");
+        // Every demo member's organisation is a registered one.
+        for line in MEMBERS.lines().skip(1) {
+            let organization = line.split(',').nth(2).unwrap();
+            assert!(
+                registry.organization(organization).is_some(),
+                "{organization} is not registered"
+            );
+        }
+        assert_eq!(demo.cards.len(), 6);
+    }
 }
