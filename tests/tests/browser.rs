@@ -117,6 +117,16 @@ impl Shots {
     /// Takes a screenshot of the page as it is, and checks it is a PNG of
     /// the window's size.
     async fn take(&self, browser: &Client, name: &str) {
+        // The served CJK font may still be loading (the machine has none of
+        // its own): a screenshot taken now would show boxes.
+        let fonts = browser
+            .execute(
+                "return document.fonts.ready.then(() => document.fonts.status)",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(fonts, "loaded", "{name}");
         let png = browser.screenshot().await.unwrap();
         let image = image::load_from_memory(&png).unwrap();
         assert!(image.width() >= 1000 && image.height() >= 600, "{name}");

@@ -57,6 +57,10 @@ fn head(lang: Lang, title: &str) -> Markup {
             meta charset="utf-8";
             meta name="viewport" content="width=device-width, initial-scale=1";
             title { (title) " · " (lang.t(T::Product)) }
+            // Asked for at once, not when the style sheet first needs it:
+            // on a machine with no Chinese font, the first text drawn (the
+            // header) would otherwise wait in boxes for the swap.
+            link rel="preload" href="/console/assets/cjk.ttf" as="font" type="font/ttf" crossorigin;
             link rel="stylesheet" href="/console/assets/console.css";
         }
     }
