@@ -8,16 +8,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::config::Config;
 use crate::engine::{Command, Engine, Setup};
 use crate::error::{Error, Result};
 
-pub fn run(config: Config) -> Result<()> {
-    run_with(Setup::new(config))
-}
-
-/// As [`run`], with the core's setup chosen by the caller (the demo).
-pub fn run_with(setup: Setup) -> Result<()> {
+/// Runs the core of `setup` (the configuration's, or the demo's) until
+/// stdin closes or the process is told to stop.
+pub fn run(setup: Setup) -> Result<()> {
     let engine = Engine::start(setup)?;
     let stop = Arc::new(AtomicBool::new(false));
 

@@ -110,7 +110,7 @@ fn run(cli: Cli, started: Instant) -> baodao_kiosk::Result<ExitCode> {
     if cli.headless {
         let mut setup = Setup::new(config);
         setup.demo_cards = demo_cards;
-        baodao_kiosk::headless::run_with(setup)?;
+        baodao_kiosk::headless::run(setup)?;
         return Ok(ExitCode::SUCCESS);
     }
     window(config, demo_cards, cli.windowed, started)?;
