@@ -10,8 +10,8 @@ use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use baodao_shared::{AttendanceRecord, MemberId, Method, bounds};
-use chrono::{Datelike, Utc};
+use baodao_shared::{Activity, AttendanceRecord, MemberId, Method, bounds};
+use chrono::Utc;
 use crossbeam_channel::{Receiver as Inbox, Sender as Outbox, bounded, select};
 use uuid::Uuid;
 
@@ -19,6 +19,7 @@ use crate::camera::{self, CameraStatus, Frame, Supervisor};
 use crate::config::{ActivityChoice, Config};
 use crate::domain::checkin::{Decision, Presented, decide, pick_activity};
 use crate::domain::offline::OfflineData;
+use crate::domain::standing;
 use crate::error::{Error, Result};
 use crate::outcome::{Outcome, OutcomeKind};
 use crate::scan::{Debouncer, QrDecoder};
@@ -429,7 +430,7 @@ impl ScanWorker {
                 }
                 outcome.outcome = OutcomeKind::Duplicate;
                 outcome.first_scanned_at = Some(first_at);
-                outcome.points = Some(self.points(&offline, &member.member_id, now.year()));
+                outcome.points = Some(self.points(&offline, &member.member_id, &activity));
                 outcome.cap = Some(offline.policy.annual_cap);
                 outcome.member_id = Some(member.member_id);
                 outcome.member_name = Some(member.name);
@@ -465,7 +466,7 @@ impl ScanWorker {
                 }
                 outcome.outcome = OutcomeKind::Accepted;
                 outcome.record_id = Some(record.record_id);
-                outcome.points = Some(self.points(&offline, &member.member_id, now.year()));
+                outcome.points = Some(self.points(&offline, &member.member_id, &activity));
                 outcome.cap = Some(offline.policy.annual_cap);
                 self.nudge_sync();
             }
@@ -475,30 +476,11 @@ impl ScanWorker {
     }
 
     /// The server's count for this year plus check-ins it has not seen.
-    fn points(&self, offline: &OfflineData, member: &MemberId, year: i32) -> u32 {
-        let server = offline
-            .points
-            .get(member)
-            .filter(|p| p.year == year)
-            .map_or(0, |p| p.attended);
-        let unsynced = self
-            .store
-            .unsynced_activities(member)
-            .map_or(0, |activities| {
-                activities
-                    .iter()
-                    .filter(|id| {
-                        offline
-                            .activities
-                            .iter()
-                            .find(|a| &a.activity_id == *id)
-                            .is_none_or(|a| offline.policy.year_of(a.starts_at) == year)
-                    })
-                    .count()
-            });
-        offline
-            .policy
-            .points_for(server.saturating_add(u32::try_from(unsynced).unwrap_or(u32::MAX)))
+    /// The member's points for `activity`'s year; a local database that
+    /// cannot say what waits to upload counts nothing of it.
+    fn points(&self, offline: &OfflineData, member: &MemberId, activity: &Activity) -> u32 {
+        let unsynced = self.store.unsynced_activities(member).unwrap_or_default();
+        standing::points(offline, offline.points.get(member), activity, &unsynced)
     }
 
     fn nudge_sync(&self) {

@@ -279,6 +279,12 @@ pub struct Snapshot {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub community_name: Option<String>,
     pub policy: Policy,
+    /// How long before an activity's start and after its end the kiosk
+    /// takes check-ins for it: the server's own grace, outside which it
+    /// holds a record for review. Older servers send none (the kiosk then
+    /// takes 30 minutes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace_minutes: Option<u32>,
     /// Members of this community, and members who attended here, added or
     /// changed since `since` (all of them when `full`).
     pub members: Vec<RosterEntry>,

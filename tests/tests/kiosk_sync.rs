@@ -16,11 +16,15 @@ use baodao_tests::{TestServer, open_now};
 use chrono::NaiveDate;
 
 fn config(dir: &Path, server: &str, token: &str) -> Config {
+    config_of("C01", dir, server, token)
+}
+
+fn config_of(community: &str, dir: &Path, server: &str, token: &str) -> Config {
     let path = dir.join("kiosk.toml");
     std::fs::write(
         &path,
         format!(
-            "server_url = \"{server}\"\ntoken = \"{token}\"\ncommunity = \"C01\"\ndata_dir = \"{}\"\ncamera = \"none\"\nsync_interval_secs = 1\n",
+            "server_url = \"{server}\"\ntoken = \"{token}\"\ncommunity = \"{community}\"\ndata_dir = \"{}\"\ncamera = \"none\"\nsync_interval_secs = 1\n",
             dir.join("data").display()
         ),
     )
@@ -454,5 +458,46 @@ fn store_void(database: &Path, record_id: uuid::Uuid, reason: &str) {
             chrono::Utc::now().timestamp_millis()
         ],
     )
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_naming_another_community_says_so() {
+    let server = TestServer::start(|_| {}).await.unwrap();
+    server
+        .import_members(&[("M001", "張偉", "C01")])
+        .await
+        .unwrap();
+    let (start, end) = open_now();
+    server
+        .import_activities(&[("A1", "C01", start, end)])
+        .await
+        .unwrap();
+    let token = server.register_kiosk("C01").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = server.url("");
+    tokio::task::spawn_blocking(move || {
+        // The token is C01's; the config says C02.
+        let wrong = engine(config_of("C02", dir.path(), &url, &token));
+        wait_for(30, "the sync error", || {
+            wrong.sync_status().last_error.is_some()
+        });
+        let error = wrong.sync_status().last_error.unwrap();
+        assert!(
+            error.contains("community C01") && error.contains("config says C02"),
+            "{error}"
+        );
+        // Nothing of C01 was taken in under C02's name.
+        assert!(wrong.offline().activities.is_empty());
+        assert!(wrong.offline().roster.is_empty());
+        drop(wrong);
+        // Corrected, the same kiosk syncs.
+        let right = engine(config_of("C01", dir.path(), &url, &token));
+        wait_for(30, "the snapshot", || right.offline().activities.len() == 1);
+        assert!(right.sync_status().last_error.is_none());
+        // The activity window's grace is the server's (its default: 2 h).
+        assert_eq!(right.offline().grace, chrono::Duration::minutes(120));
+    })
+    .await
     .unwrap();
 }

@@ -10,8 +10,9 @@ use serde::Serialize;
 use super::offline::OfflineData;
 use crate::config::ActivityChoice;
 
-/// How long before its start and after its end an activity takes check-ins.
-pub const OPEN_GRACE_MINUTES: i64 = 30;
+/// How long before its start and after its end an activity takes
+/// check-ins when the server does not say (an older server).
+pub const OPEN_GRACE_MINUTES: u32 = 30;
 
 /// Why a check-in was refused, in words a member can act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -104,7 +105,7 @@ pub fn pick_activity<'a>(
     match choice {
         ActivityChoice::Fixed(id) => data.activities.iter().find(|a| &a.activity_id == id),
         ActivityChoice::Auto => {
-            let grace = Duration::minutes(OPEN_GRACE_MINUTES);
+            let grace = data.grace;
             data.activities
                 .iter()
                 .filter(|a| a.community == data.community && a.is_open_at(now, grace))
@@ -426,6 +427,26 @@ mod tests {
             "open 30 minutes before its start"
         );
         assert!(pick_activity(&data, now() + Duration::hours(8), &ActivityChoice::Auto).is_none());
+        // The server's grace, from the snapshot, moves both edges.
+        let late = now() + Duration::minutes(6 * 60 + 90);
+        assert!(pick_activity(&data, late, &ActivityChoice::Auto).is_none());
+        data.grace = Duration::minutes(120);
+        assert_eq!(
+            pick_activity(&data, late, &ActivityChoice::Auto)
+                .unwrap()
+                .activity_id
+                .as_str(),
+            "A3"
+        );
+        data.grace = Duration::zero();
+        assert!(
+            pick_activity(
+                &data,
+                now() + Duration::minutes(4 * 60 + 40),
+                &ActivityChoice::Auto
+            )
+            .is_none()
+        );
         let fixed = ActivityChoice::Fixed("A3".parse().unwrap());
         assert_eq!(
             pick_activity(&data, now(), &fixed)

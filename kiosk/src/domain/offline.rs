@@ -22,6 +22,9 @@ pub struct OfflineData {
     pub points: HashMap<MemberId, MemberPoints>,
     /// Server clock minus kiosk clock at the last snapshot.
     pub clock_offset: Duration,
+    /// How long before its start and after its end an activity takes
+    /// check-ins: the server's grace, from the snapshot.
+    pub grace: Duration,
 }
 
 impl OfflineData {
@@ -37,6 +40,7 @@ impl OfflineData {
             activities: Vec::new(),
             points: HashMap::new(),
             clock_offset: Duration::zero(),
+            grace: Duration::minutes(super::checkin::OPEN_GRACE_MINUTES.into()),
         }
     }
 }

@@ -80,12 +80,14 @@ impl Store {
             ("cursor", snapshot.cursor.to_string()),
             ("epoch", snapshot.epoch.to_string()),
             ("clock_offset_ms", offset_ms.to_string()),
-            (
-                "last_snapshot_at",
-                fetched_at.timestamp_millis().to_string(),
-            ),
             ("policy", policy),
-            ("community", snapshot.community.to_string()),
+            (
+                "grace_minutes",
+                snapshot
+                    .grace_minutes
+                    .unwrap_or(crate::domain::checkin::OPEN_GRACE_MINUTES)
+                    .to_string(),
+            ),
             (
                 "community_name",
                 snapshot.community_name.clone().unwrap_or_default(),
@@ -108,13 +110,6 @@ impl Store {
         Ok(cursor.zip(epoch))
     }
 
-    pub fn last_snapshot_at(&self) -> Result<Option<DateTime<Utc>>> {
-        Ok(self
-            .meta("last_snapshot_at")?
-            .and_then(|v| v.parse().ok())
-            .and_then(DateTime::from_timestamp_millis))
-    }
-
     /// Everything the decisions need, in memory. A kiosk that never synced
     /// gets an empty roster: every card is then "unknown member".
     pub fn load_offline(&self, community: &Community) -> Result<OfflineData> {
@@ -126,6 +121,12 @@ impl Store {
             data.policy = policy;
         }
         data.community_name = self.meta("community_name")?.filter(|n| !n.is_empty());
+        if let Some(minutes) = self
+            .meta("grace_minutes")?
+            .and_then(|m| m.parse::<u32>().ok())
+        {
+            data.grace = Duration::minutes(minutes.into());
+        }
         data.clock_offset = Duration::milliseconds(
             self.meta("clock_offset_ms")?
                 .and_then(|v| v.parse().ok())

@@ -239,6 +239,12 @@ fn run(
     }
 }
 
+fn community_mismatch(registered: &Community, configured: &Community) -> Error {
+    Error::Config(format!(
+        "the office registered this kiosk for community {registered}, but its config says {configured}: set community = \"{registered}\" in the config (nothing was downloaded)"
+    ))
+}
+
 struct Round {
     uploaded: u64,
     clock_offset_ms: i64,
@@ -276,6 +282,11 @@ async fn round(
     }
     let since = store.snapshot_cursor()?;
     let snapshot = client.snapshot(since).await?;
+    // The token says which community this kiosk serves; a config that
+    // names another would show "no activity" forever without a word.
+    if snapshot.community != *community {
+        return Err(community_mismatch(&snapshot.community, community));
+    }
     let fetched_at = Utc::now();
     store.apply_snapshot(&snapshot, fetched_at)?;
     let clock_offset_ms = (snapshot.server_time - fetched_at).num_milliseconds();
@@ -290,6 +301,9 @@ async fn round(
         || snapshot.activities != current.activities
         || snapshot.card_keys != current.keys
         || snapshot.policy != current.policy
+        || snapshot
+            .grace_minutes
+            .is_some_and(|m| chrono::Duration::minutes(m.into()) != current.grace)
         || (clock_offset_ms - current.clock_offset.num_milliseconds()).abs() > 5_000;
     if changed {
         let fresh = Arc::new(store.load_offline(community)?);

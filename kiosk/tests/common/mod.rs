@@ -42,6 +42,7 @@ impl Fixture {
             community: "C01".parse().unwrap(),
             community_name: Some("灣子街社區".into()),
             policy: Policy::default(),
+            grace_minutes: Some(30),
             members: (0..members)
                 .map(|i| RosterEntry {
                     member_id: member_id(i).parse().unwrap(),

@@ -26,7 +26,7 @@ pub async fn get(
     query: std::result::Result<Query<SnapshotQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Snapshot>> {
     let Query(query) = query.map_err(|e| Error::bad_request("invalid_query", e.body_text()))?;
-    let snapshot = state
+    let mut snapshot = state
         .store
         .snapshot(
             kiosk,
@@ -36,5 +36,7 @@ pub async fn get(
             state.settings.policy,
         )
         .await?;
+    // The settings keep it within a week.
+    snapshot.grace_minutes = u32::try_from(state.settings.hold_grace_minutes).ok();
     Ok(Json(snapshot))
 }

@@ -149,6 +149,7 @@ pub(super) async fn snapshot(
         community: kiosk.community.clone(),
         community_name,
         policy: *policy,
+        grace_minutes: None,
         members,
         revoked_serials,
         card_keys,

@@ -59,6 +59,7 @@ impl Store {
                 community: community.clone(),
                 community_name: super::registry::community_name(tx, community.as_str())?,
                 policy: *policy,
+                grace_minutes: None,
                 members: members::roster_since(tx, community, since)?,
                 revoked_serials: cards::revoked_since(tx, since)?,
                 card_keys: cards::card_keys(tx)?,
