@@ -2,6 +2,8 @@
 //! log. Office tokens only (`baodao-sync-server users token`); each call
 //! obeys the user's role and communities.
 
+use std::collections::HashMap;
+
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -669,16 +671,21 @@ pub async fn organization_xlsx(
         .await?;
     let title = format!("{name} · {from} – {to}");
     let body = tokio::task::spawn_blocking(move || {
+        // Each member's activities, gathered in one pass (in their order):
+        // an agency's branch may have thousands of members.
+        let mut by_member: HashMap<&str, Vec<&str>> = HashMap::new();
+        for a in &attended {
+            by_member
+                .entry(a.member_id.as_str())
+                .or_default()
+                .push(a.activity_title.as_str());
+        }
         let lines: Vec<reports::MemberPeriod<'_>> = members
             .iter()
             .map(|row| reports::MemberPeriod {
                 row,
                 community: registry.community_name(&row.community),
-                activities: attended
-                    .iter()
-                    .filter(|a| a.member_id == row.member_id.as_str())
-                    .map(|a| a.activity_title.as_str())
-                    .collect(),
+                activities: by_member.remove(row.member_id.as_str()).unwrap_or_default(),
             })
             .collect();
         reports::organization_xlsx(&title, &lines)
