@@ -7,5 +7,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh demo
-cargo build --locked --release -p baodao-kiosk
+cargo build --locked --release -p baodao-kiosk --features demo
 exec "${CARGO_TARGET_DIR:-target}/release/baodao-kiosk" --demo "$@"

@@ -3,22 +3,22 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use baodao_shared::bounds::spreadsheet_safe;
+
 use crate::error::{Error, Result};
 use crate::store::CheckInRow;
 
-const HEADER: &str =
-    "record_id,member_id,name,activity_id,scanned_at,method,server_status,server_reason,voided";
-
-/// A CSV field that a spreadsheet shows as the text it is: quoted when it
-/// must be, and never run as a formula (a member named `=HYPERLINK(...)`).
-fn quote(field: &str) -> String {
-    let field = baodao_shared::bounds::spreadsheet_safe(field);
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field.into_owned()
-    }
-}
+const HEADER: [&str; 9] = [
+    "record_id",
+    "member_id",
+    "name",
+    "activity_id",
+    "scanned_at",
+    "method",
+    "server_status",
+    "server_reason",
+    "voided",
+];
 
 /// Where an export staff asked for may go: a `.csv` file in `export_dir`
 /// (a USB stick's mount point) or below it, never among the kiosk's own
@@ -83,7 +83,8 @@ pub fn write_csv(path: &Path, rows: &[CheckInRow]) -> Result<usize> {
     let write = || -> std::io::Result<()> {
         let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
         out.write_all("\u{feff}".as_bytes())?;
-        writeln!(out, "{HEADER}")?;
+        let mut csv = csv::Writer::from_writer(out);
+        csv.write_record(HEADER)?;
         for row in rows {
             let r = &row.record;
             let fields = [
@@ -101,10 +102,13 @@ pub fn write_csv(path: &Path, rows: &[CheckInRow]) -> Result<usize> {
                     .unwrap_or_default(),
                 row.voided.clone().unwrap_or_default(),
             ];
-            let line: Vec<String> = fields.iter().map(|f| quote(f)).collect();
-            writeln!(out, "{}", line.join(","))?;
+            // Never run as a formula in a spreadsheet (a member named
+            // `=HYPERLINK(...)`); the csv crate quotes what must be.
+            csv.write_record(fields.iter().map(|f| spreadsheet_safe(f).into_owned()))?;
         }
-        out.into_inner()
+        csv.into_inner()
+            .map_err(csv::IntoInnerError::into_error)?
+            .into_inner()
             .map_err(std::io::IntoInnerError::into_error)?
             .sync_all()?;
         std::fs::rename(&tmp, path)

@@ -83,26 +83,24 @@ fn run(cli: Cli, started: Instant) -> baodao_kiosk::Result<ExitCode> {
         }
         None => {}
     }
-    let mut demo_cards = None;
     #[cfg(feature = "demo")]
     let _demo;
-    let mut config = if cli.demo {
+    let (mut config, demo_cards) = if cli.demo {
         #[cfg(feature = "demo")]
         {
             let demo = baodao_kiosk::demo::start(&baodao_kiosk::demo::folder()?, camera.clone())?;
-            demo_cards = Some(demo.cards.clone());
-            let config = demo.config.clone();
+            let started = (demo.config.clone(), Some(demo.cards.clone()));
             _demo = demo;
-            config
+            started
         }
         #[cfg(not(feature = "demo"))]
         {
             return Err(baodao_kiosk::Error::Config(
-                "this build has no demo (feature \"demo\" off)".into(),
+                "this kiosk was built without the demo: run scripts/demo.sh (or build with --features demo)".into(),
             ));
         }
     } else {
-        Config::load(Some(&cli.config))?
+        (Config::load(Some(&cli.config))?, None)
     };
     if let Some(camera) = camera {
         config.camera = camera;

@@ -1,9 +1,15 @@
+//! The kiosk's SQLite schema, migrated at start by `rusqlite_migration`
+//! (as the server's is), which keeps the count applied in `user_version`,
+//! as the hand-written runner before it did: kiosks in the field carry on.
+
 use rusqlite::Connection;
+use rusqlite_migration::{M, MigrationDefinitionError, Migrations};
 
 use crate::error::{Error, Result};
 
-const MIGRATIONS: &[&str] = &[
-    r"
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(
+        r"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 CREATE TABLE roster (
@@ -61,30 +67,59 @@ CREATE TABLE sync_log (
     message TEXT NOT NULL
 );
 ",
-    r"
+    ),
+    M::up(
+        r"
 -- Members the office made inactive: refused at the kiosk.
 ALTER TABLE roster ADD COLUMN inactive INTEGER NOT NULL DEFAULT 0;
 ",
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {
-    let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
-    let done = usize::try_from(version).unwrap_or(usize::MAX);
-    if done > MIGRATIONS.len() {
-        return Err(Error::Config(format!(
-            "the kiosk database is at schema version {done}, newer than this kiosk ({}); upgrade the kiosk",
-            MIGRATIONS.len()
-        )));
+    Migrations::from_slice(MIGRATIONS)
+        .to_latest(conn)
+        .map_err(|e| match e {
+            rusqlite_migration::Error::MigrationDefinition(
+                MigrationDefinitionError::DatabaseTooFarAhead,
+            ) => Error::Config(format!(
+                "the kiosk database's schema is newer than this kiosk's ({} migrations); upgrade the kiosk",
+                MIGRATIONS.len()
+            )),
+            rusqlite_migration::Error::RusqliteError { err, .. } => Error::Database(err),
+            other => Error::Internal(format!("migrating the kiosk database: {other}")),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_migrations_are_valid() {
+        Migrations::from_slice(MIGRATIONS).validate().unwrap();
     }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(done) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(
-            None,
-            "user_version",
-            i64::try_from(index + 1).unwrap_or(i64::MAX),
-        )?;
-        tx.commit()?;
+
+    #[test]
+    fn a_database_at_the_old_runners_version_carries_on_and_a_newer_one_is_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        // What the hand-written runner left: the first migration, version 1.
+        let first = r"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE roster (member_id TEXT PRIMARY KEY, name TEXT NOT NULL, organization TEXT NOT NULL, community TEXT NOT NULL, card_serial INTEGER);";
+        conn.execute_batch(first).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        run(&mut conn).unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 2);
+        conn.execute(
+            "INSERT INTO roster (member_id, name, organization, community, inactive) VALUES ('M1', '張偉', '局', 'C01', 1)",
+            [],
+        )
+        .unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        let refused = run(&mut conn).unwrap_err().to_string();
+        assert!(refused.contains("upgrade the kiosk"), "{refused}");
     }
-    Ok(())
 }
