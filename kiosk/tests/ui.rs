@@ -16,7 +16,7 @@ use baodao_shared::card::CardSigner;
 use chrono::NaiveDate;
 use common::Fixture;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 
 const PIN: &str = "246810";
 
@@ -287,4 +287,63 @@ fn attendance_shows_the_current_activity_or_all_of_today() {
     harness.run_steps(2);
     assert!(harness.state().staff.all_today);
     wait_for(&mut harness, "M0003");
+}
+
+/// What a finger can touch: buttons, tabs, text fields, choices.
+fn touchable(node: &egui_kittest::Node<'_>) -> bool {
+    use egui::accesskit::Role;
+    matches!(
+        node.accesskit_node().role(),
+        Role::Button
+            | Role::Tab
+            | Role::CheckBox
+            | Role::RadioButton
+            | Role::ComboBox
+            | Role::TextInput
+            | Role::MultilineTextInput
+            | Role::SearchInput
+            | Role::Slider
+            | Role::Link
+    )
+}
+
+#[test]
+fn every_staff_control_is_big_enough_for_a_finger() {
+    for size in [egui::vec2(1280.0, 800.0), egui::vec2(1920.0, 1080.0)] {
+        let fixture = fixture();
+        let engine = Engine::start(Setup::new(fixture.config.clone())).unwrap();
+        let app = KioskApp::new(engine, Sounds::off());
+        let mut harness = Harness::builder()
+            .with_size(size)
+            .with_context_setup(fonts::install)
+            .build_ui_state(|ui, app: &mut KioskApp| app.show(ui), app);
+        harness.run_steps(2);
+        // A check-in, so that the attendance list has a row to void.
+        scan(&mut harness, &fixture.card(2));
+        wait_for(&mut harness, "签到成功");
+        unlock(&mut harness);
+        for tab in ["签到记录", "手工签到", "同步", "设置"] {
+            harness.get_by_label(tab).click();
+            harness.run_steps(2);
+            if tab == "手工签到" {
+                harness.state_mut().staff.member_search = "李".into();
+            }
+            harness.run_steps(3);
+            let small: Vec<String> = harness
+                .root()
+                .children_recursive()
+                .filter(touchable)
+                .filter(|n| n.rect().height() < 48.0)
+                .map(|n| {
+                    format!(
+                        "{:?} {:?}: {:.0} px",
+                        n.accesskit_node().role(),
+                        n.accesskit_node().label(),
+                        n.rect().height()
+                    )
+                })
+                .collect();
+            assert!(small.is_empty(), "{tab} at {size:?}: {small:#?}");
+        }
+    }
 }

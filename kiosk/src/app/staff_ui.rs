@@ -11,6 +11,31 @@ fn unit(ui: &egui::Ui) -> f32 {
     (ui.max_rect().height() / 60.0).max(8.0)
 }
 
+/// The least height of anything staff touch: a fingertip on the kiosk's
+/// touchscreen, whatever its resolution.
+const TOUCH_PX: f32 = 48.0;
+
+/// Sizes `ui`'s controls for a finger: buttons, tabs and text fields at
+/// least [`TOUCH_PX`] high (more on a large screen), with room around the
+/// text.
+fn touch_first(ui: &mut egui::Ui, unit: f32) -> f32 {
+    let height = (unit * 4.0).max(TOUCH_PX);
+    let spacing = ui.spacing_mut();
+    spacing.interact_size.y = height;
+    spacing.button_padding = vec2(unit * 1.2, unit * 0.8);
+    spacing.item_spacing = vec2(unit * 1.0, unit * 0.8);
+    height
+}
+
+/// A one-line text field a finger can hit.
+fn field(text: &mut String, unit: f32, touch: f32) -> egui::TextEdit<'_> {
+    egui::TextEdit::singleline(text)
+        .font(egui::FontId::proportional(unit * 1.8))
+        .desired_width(unit * 30.0)
+        .min_size(vec2(0.0, touch))
+        .align(egui::Align2::LEFT_CENTER)
+}
+
 pub fn pin_ui(
     ui: &mut egui::Ui,
     language: Language,
@@ -123,6 +148,7 @@ pub fn ui(ui: &mut egui::Ui, app: &mut KioskApp, tab: StaffTab, actions: &mut Ve
     egui::Frame::new()
         .inner_margin(egui::Margin::same(16))
         .show(ui, |ui| {
+            touch_first(ui, unit);
             ui.horizontal(|ui| {
                 for (this, text) in [
                     (StaffTab::Attendance, Text::Attendance),
@@ -189,30 +215,34 @@ fn attendance(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Ve
     });
     ui.horizontal(|ui| {
         ui.label(RichText::new(t(language, Text::Search)).size(unit * 1.8));
-        ui.add(
-            egui::TextEdit::singleline(&mut app.staff.search)
-                .font(egui::FontId::proportional(unit * 1.8))
-                .desired_width(unit * 30.0),
-        );
+        let touch = ui.spacing().interact_size.y;
+        ui.add(field(&mut app.staff.search, unit, touch));
     });
     if let Some(record_id) = app.staff.voiding {
         ui.horizontal(|ui| {
             ui.label(RichText::new(t(language, Text::VoidReason)).size(unit * 1.8));
+            let touch = ui.spacing().interact_size.y;
             ui.add(
-                egui::TextEdit::singleline(&mut app.staff.void_reason)
-                    // No more than the server keeps: a longer one would be refused.
-                    .char_limit(baodao_shared::bounds::MAX_REASON_CHARS)
-                    .font(egui::FontId::proportional(unit * 1.8))
-                    .desired_width(unit * 30.0),
+                // No more than the server keeps: a longer one would be refused.
+                field(&mut app.staff.void_reason, unit, touch)
+                    .char_limit(baodao_shared::bounds::MAX_REASON_CHARS),
             );
             let ready = !app.staff.void_reason.trim().is_empty();
             if ui
-                .add_enabled(ready, egui::Button::new(t(language, Text::ConfirmVoid)))
+                .add_enabled(
+                    ready,
+                    egui::Button::new(
+                        RichText::new(t(language, Text::ConfirmVoid)).size(unit * 1.8),
+                    ),
+                )
                 .clicked()
             {
                 actions.push(Action::ConfirmVoid);
             }
-            if ui.button(t(language, Text::Cancel)).clicked() {
+            if ui
+                .button(RichText::new(t(language, Text::Cancel)).size(unit * 1.8))
+                .clicked()
+            {
                 actions.push(Action::CancelVoid);
             }
             ui.label(
@@ -247,7 +277,11 @@ fn attendance(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Ve
                     ui.label(RichText::new(&row.member_name).size(unit * 1.6));
                     ui.label(RichText::new(row.record.member_id.as_str()).size(unit * 1.6));
                     ui.label(RichText::new(row_status(language, row)).size(unit * 1.6));
-                    if row.voided.is_none() && ui.button(t(language, Text::Void)).clicked() {
+                    if row.voided.is_none()
+                        && ui
+                            .button(RichText::new(t(language, Text::Void)).size(unit * 1.6))
+                            .clicked()
+                    {
                         actions.push(Action::StartVoid(row.record.record_id));
                     }
                     ui.end_row();
@@ -275,11 +309,8 @@ fn manual(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Vec<Ac
     let language = app.language;
     ui.horizontal(|ui| {
         ui.label(RichText::new(t(language, Text::Search)).size(unit * 1.8));
-        ui.add(
-            egui::TextEdit::singleline(&mut app.staff.member_search)
-                .font(egui::FontId::proportional(unit * 1.8))
-                .desired_width(unit * 30.0),
-        );
+        let touch = ui.spacing().interact_size.y;
+        ui.add(field(&mut app.staff.member_search, unit, touch));
     });
     let query = app.staff.member_search.trim().to_lowercase();
     if query.is_empty() {
@@ -429,15 +460,12 @@ fn settings(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Vec<
             .strong(),
     );
     ui.horizontal(|ui| {
-        ui.add(
-            egui::TextEdit::singleline(&mut app.staff.export_path)
-                .font(egui::FontId::proportional(unit * 1.8))
-                .desired_width(unit * 40.0),
-        );
+        let touch = ui.spacing().interact_size.y;
+        ui.add(field(&mut app.staff.export_path, unit, touch).desired_width(unit * 40.0));
         if ui
             .add_enabled(
                 app.staff.exporting.is_none(),
-                egui::Button::new(t(language, Text::ExportCsv)),
+                egui::Button::new(RichText::new(t(language, Text::ExportCsv)).size(unit * 1.8)),
             )
             .clicked()
         {
