@@ -307,6 +307,24 @@ fn touchable(node: &egui_kittest::Node<'_>) -> bool {
     )
 }
 
+/// Every touchable widget on screen under 48 px high, described.
+fn too_small(harness: &Harness<'static, KioskApp>) -> Vec<String> {
+    harness
+        .root()
+        .children_recursive()
+        .filter(touchable)
+        .filter(|n| n.rect().height() < 48.0)
+        .map(|n| {
+            format!(
+                "{:?} {:?}: {:.0} px",
+                n.accesskit_node().role(),
+                n.accesskit_node().label(),
+                n.rect().height()
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn every_staff_control_is_big_enough_for_a_finger() {
     for size in [egui::vec2(1280.0, 800.0), egui::vec2(1920.0, 1080.0)] {
@@ -321,6 +339,15 @@ fn every_staff_control_is_big_enough_for_a_finger() {
         // A check-in, so that the attendance list has a row to void.
         scan(&mut harness, &fixture.card(2));
         wait_for(&mut harness, "签到成功");
+        // The PIN pad first.
+        harness.state_mut().overlay = None;
+        harness.run_steps(1);
+        harness.get_by_label("工作人员").click();
+        harness.run_steps(2);
+        let small = too_small(&harness);
+        assert!(small.is_empty(), "PIN at {size:?}: {small:#?}");
+        harness.get_by_label("取消").click();
+        harness.run_steps(2);
         unlock(&mut harness);
         for tab in ["签到记录", "手工签到", "同步", "设置"] {
             harness.get_by_label(tab).click();
@@ -329,20 +356,7 @@ fn every_staff_control_is_big_enough_for_a_finger() {
                 harness.state_mut().staff.member_search = "李".into();
             }
             harness.run_steps(3);
-            let small: Vec<String> = harness
-                .root()
-                .children_recursive()
-                .filter(touchable)
-                .filter(|n| n.rect().height() < 48.0)
-                .map(|n| {
-                    format!(
-                        "{:?} {:?}: {:.0} px",
-                        n.accesskit_node().role(),
-                        n.accesskit_node().label(),
-                        n.rect().height()
-                    )
-                })
-                .collect();
+            let small = too_small(&harness);
             assert!(small.is_empty(), "{tab} at {size:?}: {small:#?}");
         }
     }

@@ -108,9 +108,10 @@ pub fn pin_ui(
         });
         ui.add_space(unit * 2.0);
         if ui
-            .add(egui::Button::new(
-                RichText::new(t(language, Text::Cancel)).size(unit * 2.2),
-            ))
+            .add(
+                egui::Button::new(RichText::new(t(language, Text::Cancel)).size(unit * 2.2))
+                    .min_size(vec2(key.x, (unit * 4.0).max(TOUCH_PX))),
+            )
             .clicked()
         {
             actions.push(Action::CloseStaff);
@@ -323,11 +324,22 @@ fn manual(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Vec<Ac
         .filter(|m| m.name.contains(&query) || m.member_id.as_str().to_lowercase().contains(&query))
         .collect();
     matches.sort_by(|a, b| a.member_id.cmp(&b.member_id));
+    egui::ScrollArea::vertical().show(ui, |ui| members(ui, language, unit, &matches, actions));
+}
+
+/// Members found by the search, each with its check-in button.
+fn members(
+    ui: &mut egui::Ui,
+    language: Language,
+    unit: f32,
+    matches: &[&baodao_shared::protocol::RosterEntry],
+    actions: &mut Vec<Action>,
+) {
     egui::Grid::new("members")
         .striped(true)
         .spacing(vec2(unit * 2.0, unit * 0.6))
         .show(ui, |ui| {
-            for member in matches.into_iter().take(20) {
+            for member in matches.iter().take(20) {
                 ui.label(RichText::new(&member.name).size(unit * 2.0));
                 ui.label(RichText::new(member.member_id.as_str()).size(unit * 1.6));
                 ui.label(
