@@ -361,3 +361,33 @@ fn every_staff_control_is_big_enough_for_a_finger() {
         }
     }
 }
+
+#[test]
+fn manual_check_in_finds_members_by_pinyin_initials_and_id_digits() {
+    let fixture = fixture();
+    let mut harness = harness(&fixture);
+    harness.run_steps(2);
+    unlock(&mut harness);
+    harness.get_by_label("手工签到").click();
+    harness.run_steps(2);
+    let shown = |harness: &mut Harness<'static, KioskApp>, query: &str| {
+        harness.state_mut().staff.member_search = query.into();
+        harness.run_steps(2);
+        let mut names: Vec<String> = harness
+            .query_all_by_label_contains("签到 ")
+            .filter_map(|n| n.accesskit_node().label())
+            .collect();
+        names.sort();
+        names
+    };
+    // 張偉 by the initials of zhang wei; 歐陽曉嵐 by ou yang xiao lan.
+    assert_eq!(shown(&mut harness, "zw"), ["签到 張偉", "签到 張偉"]);
+    assert_eq!(shown(&mut harness, "oyxl"), ["签到 歐陽曉嵐"]);
+    assert_eq!(shown(&mut harness, "lina"), ["签到 李娜", "签到 李娜"]);
+    assert!(shown(&mut harness, "wz").is_empty());
+    // Namesakes are told apart by their card serial.
+    harness.state_mut().staff.member_search = "zw".into();
+    harness.run_steps(2);
+    harness.get_by_label("#1");
+    harness.get_by_label("#5");
+}

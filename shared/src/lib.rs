@@ -13,6 +13,7 @@ pub mod ids;
 pub mod model;
 pub mod points;
 pub mod protocol;
+pub mod search;
 
 pub use activity::ActivityKind;
 pub use error::Error;

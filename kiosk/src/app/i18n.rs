@@ -150,7 +150,11 @@ fn entry(text: Text) -> [&'static str; 3] {
         ManualCheckIn => ["手工签到", "手工簽到", "Manual check-in"],
         SyncTab => ["同步", "同步", "Sync"],
         Settings => ["设置", "設置", "Settings"],
-        Search => ["搜索姓名或编号", "搜索姓名或編號", "Search name or id"],
+        Search => [
+            "搜索姓名、拼音或编号",
+            "搜尋姓名、拼音或編號",
+            "Search name, pinyin or id",
+        ],
         CheckIn => ["签到", "簽到", "Check in"],
         Void => ["作废", "作廢", "Void"],
         VoidReason => ["作废原因", "作廢原因", "Reason for voiding"],

@@ -318,10 +318,12 @@ fn manual(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Vec<Ac
         return;
     }
     let offline = app.engine.offline();
+    // By name, id digits or pinyin (`zw` finds 張偉): staff without a
+    // Chinese keyboard find a member too.
     let mut matches: Vec<_> = offline
         .roster
         .values()
-        .filter(|m| m.name.contains(&query) || m.member_id.as_str().to_lowercase().contains(&query))
+        .filter(|m| baodao_shared::search::matches(&query, &m.name, m.member_id.as_str()))
         .collect();
     matches.sort_by(|a, b| a.member_id.cmp(&b.member_id));
     egui::ScrollArea::vertical().show(ui, |ui| members(ui, language, unit, &matches, actions));
@@ -346,6 +348,17 @@ fn members(
                     RichText::new(&member.organization)
                         .size(unit * 1.6)
                         .color(MUTED),
+                );
+                // Namesakes told apart by their card.
+                ui.label(
+                    RichText::new(
+                        member
+                            .card_serial
+                            .map(|s| format!("#{s}"))
+                            .unwrap_or_default(),
+                    )
+                    .size(unit * 1.4)
+                    .color(MUTED),
                 );
                 if ui
                     .add(egui::Button::new(

@@ -139,7 +139,7 @@ fn render(
     let mut listed: Vec<&ReportRow> = chosen
         .into_iter()
         .filter(|r| {
-            search.is_none_or(|s| crate::domain::search::matches(s, &r.name, r.member_id.as_str()))
+            search.is_none_or(|s| baodao_shared::search::matches(s, &r.name, r.member_id.as_str()))
         })
         .collect();
     let found = listed.len();

@@ -7,7 +7,6 @@ pub mod office;
 pub mod password;
 pub mod report;
 pub mod schedule;
-pub mod search;
 pub mod session;
 pub mod token;
 pub mod upload;

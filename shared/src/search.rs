@@ -1,6 +1,7 @@
-//! Finding a member the way the office types: part of the name in Chinese,
-//! part of the id, or the name's pinyin, in full (`zhangwei`) or by
-//! initials (`zw`), without tones or spaces.
+//! Finding a member the way people type: part of the name in Chinese,
+//! part of the id (its digits), or the name's pinyin, in full (`zhangwei`)
+//! or by initials (`zw`), without tones or spaces. The office's console
+//! and the kiosk's manual check-in search alike.
 
 use pinyin::ToPinyin;
 
