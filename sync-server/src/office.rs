@@ -250,12 +250,17 @@ impl Office {
         out: &Path,
     ) -> Result<IssuedCard> {
         let signer = self.signer().await?;
+        let member = self
+            .store
+            .member(member_id.clone())
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("member {member_id}")))?;
         let out = out.to_owned();
         let mut issued = issue_cards(
             &self.store,
             &signer,
             &self.settings,
-            std::slice::from_ref(member_id),
+            vec![member],
             expires_on,
             move |faces| {
                 faces
@@ -266,7 +271,6 @@ impl Office {
         .await?;
         issued
             .pop()
-            .map(|(card, _)| card)
             .ok_or_else(|| Error::Internal("no card issued".into()))
     }
 
@@ -338,7 +342,8 @@ fn file_name(path: &Path) -> String {
     )
 }
 
-/// Issues a card to each of `member_ids` signed by `signer`, revoking
+/// Issues a card to each of `members` (as the caller looked them up)
+/// signed by `signer`, revoking
 /// their previous ones: `write` gets the cards' faces (with their signed
 /// payloads) inside the issuing transaction, and nothing is recorded if it
 /// fails, so a sheet that could not be printed revokes no card. Expires
@@ -347,19 +352,11 @@ pub async fn issue_cards(
     store: &Arc<dyn Storage>,
     signer: &Arc<CardSigner>,
     settings: &Settings,
-    member_ids: &[MemberId],
+    members: Vec<RosterEntry>,
     expires_on: Option<NaiveDate>,
     write: impl FnOnce(&[CardFace<'_>]) -> Result<()> + Send + 'static,
-) -> Result<Vec<(IssuedCard, RosterEntry)>> {
-    let mut members = Vec::with_capacity(member_ids.len());
-    for member_id in member_ids {
-        members.push(
-            store
-                .member(member_id.clone())
-                .await?
-                .ok_or_else(|| Error::NotFound(format!("member {member_id}")))?,
-        );
-    }
+) -> Result<Vec<IssuedCard>> {
+    let member_ids: Vec<MemberId> = members.iter().map(|m| m.member_id.clone()).collect();
     let members = Arc::new(members);
     let now = Utc::now();
     let expires_on = match expires_on {
@@ -404,13 +401,7 @@ pub async fn issue_cards(
         })
     };
     let issued = store
-        .issue_cards(
-            member_ids.to_vec(),
-            signer.key_id(),
-            expires_on,
-            now,
-            writer,
-        )
+        .issue_cards(member_ids, signer.key_id(), expires_on, now, writer)
         .await?;
     let payloads = std::mem::take(
         &mut *payloads
@@ -423,17 +414,11 @@ pub async fn issue_cards(
     Ok(issued
         .into_iter()
         .zip(payloads)
-        .zip(members.iter().cloned())
-        .map(|((card, payload), member)| {
-            (
-                IssuedCard {
-                    serial: card.serial,
-                    replaced: card.replaced,
-                    expires_on,
-                    payload,
-                },
-                member,
-            )
+        .map(|(card, payload)| IssuedCard {
+            serial: card.serial,
+            replaced: card.replaced,
+            expires_on,
+            payload,
         })
         .collect())
 }

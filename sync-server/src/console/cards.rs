@@ -147,7 +147,6 @@ async fn print(
     // The sheet is made inside the issuing transaction: if it cannot be
     // made, no card is issued and no member's old card stops working.
     let communities: Vec<String> = entries.iter().map(|e| e.community.to_string()).collect();
-    let ids: Vec<MemberId> = entries.into_iter().map(|e| e.member_id).collect();
     let pdf = Arc::new(Mutex::new(Vec::new()));
     let issued = {
         let pdf = Arc::clone(&pdf);
@@ -155,7 +154,7 @@ async fn print(
             &state.store,
             &signer,
             &state.settings,
-            &ids,
+            entries,
             None,
             move |faces| {
                 let cards: Vec<SheetCard> = faces
@@ -179,7 +178,7 @@ async fn print(
     };
     let serials = issued
         .iter()
-        .map(|(card, _)| card.serial.to_string())
+        .map(|card| card.serial.to_string())
         .collect::<Vec<_>>()
         .join(",");
     super::audit(
