@@ -480,7 +480,7 @@ impl ScanWorker {
     /// cannot say what waits to upload counts nothing of it.
     fn points(&self, offline: &OfflineData, member: &MemberId, activity: &Activity) -> u32 {
         let unsynced = self.store.unsynced_activities(member).unwrap_or_default();
-        standing::points(offline, offline.points.get(member), activity, &unsynced)
+        standing::points(offline, member, activity, &unsynced)
     }
 
     fn nudge_sync(&self) {

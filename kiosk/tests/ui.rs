@@ -26,10 +26,14 @@ fn fixture() -> Fixture {
 }
 
 fn harness(fixture: &Fixture) -> Harness<'static, KioskApp> {
+    harness_sized(fixture, egui::vec2(1280.0, 800.0))
+}
+
+fn harness_sized(fixture: &Fixture, size: egui::Vec2) -> Harness<'static, KioskApp> {
     let engine = Engine::start(Setup::new(fixture.config.clone())).unwrap();
     let app = KioskApp::new(engine, Sounds::off());
     Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
+        .with_size(size)
         .with_context_setup(fonts::install)
         .build_ui_state(|ui, app: &mut KioskApp| app.show(ui), app)
 }
@@ -329,12 +333,7 @@ fn too_small(harness: &Harness<'static, KioskApp>) -> Vec<String> {
 fn every_staff_control_is_big_enough_for_a_finger() {
     for size in [egui::vec2(1280.0, 800.0), egui::vec2(1920.0, 1080.0)] {
         let fixture = fixture();
-        let engine = Engine::start(Setup::new(fixture.config.clone())).unwrap();
-        let app = KioskApp::new(engine, Sounds::off());
-        let mut harness = Harness::builder()
-            .with_size(size)
-            .with_context_setup(fonts::install)
-            .build_ui_state(|ui, app: &mut KioskApp| app.show(ui), app);
+        let mut harness = harness_sized(&fixture, size);
         harness.run_steps(2);
         // A check-in, so that the attendance list has a row to void.
         scan(&mut harness, &fixture.card(2));

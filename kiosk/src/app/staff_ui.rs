@@ -18,21 +18,19 @@ const TOUCH_PX: f32 = 48.0;
 /// Sizes `ui`'s controls for a finger: buttons, tabs and text fields at
 /// least [`TOUCH_PX`] high (more on a large screen), with room around the
 /// text.
-fn touch_first(ui: &mut egui::Ui, unit: f32) -> f32 {
-    let height = (unit * 4.0).max(TOUCH_PX);
+fn touch_first(ui: &mut egui::Ui, unit: f32) {
     let spacing = ui.spacing_mut();
-    spacing.interact_size.y = height;
+    spacing.interact_size.y = (unit * 4.0).max(TOUCH_PX);
     spacing.button_padding = vec2(unit * 1.2, unit * 0.8);
     spacing.item_spacing = vec2(unit * 1.0, unit * 0.8);
-    height
 }
 
-/// A one-line text field a finger can hit.
-fn field(text: &mut String, unit: f32, touch: f32) -> egui::TextEdit<'_> {
+/// A one-line text field a finger can hit: as high as `ui`'s buttons.
+fn field<'t>(ui: &egui::Ui, text: &'t mut String, unit: f32) -> egui::TextEdit<'t> {
     egui::TextEdit::singleline(text)
         .font(egui::FontId::proportional(unit * 1.8))
         .desired_width(unit * 30.0)
-        .min_size(vec2(0.0, touch))
+        .min_size(vec2(0.0, ui.spacing().interact_size.y))
         .align(egui::Align2::LEFT_CENTER)
 }
 
@@ -216,16 +214,14 @@ fn attendance(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Ve
     });
     ui.horizontal(|ui| {
         ui.label(RichText::new(t(language, Text::Search)).size(unit * 1.8));
-        let touch = ui.spacing().interact_size.y;
-        ui.add(field(&mut app.staff.search, unit, touch));
+        ui.add(field(ui, &mut app.staff.search, unit));
     });
     if let Some(record_id) = app.staff.voiding {
         ui.horizontal(|ui| {
             ui.label(RichText::new(t(language, Text::VoidReason)).size(unit * 1.8));
-            let touch = ui.spacing().interact_size.y;
             ui.add(
                 // No more than the server keeps: a longer one would be refused.
-                field(&mut app.staff.void_reason, unit, touch)
+                field(ui, &mut app.staff.void_reason, unit)
                     .char_limit(baodao_shared::bounds::MAX_REASON_CHARS),
             );
             let ready = !app.staff.void_reason.trim().is_empty();
@@ -310,8 +306,7 @@ fn manual(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Vec<Ac
     let language = app.language;
     ui.horizontal(|ui| {
         ui.label(RichText::new(t(language, Text::Search)).size(unit * 1.8));
-        let touch = ui.spacing().interact_size.y;
-        ui.add(field(&mut app.staff.member_search, unit, touch));
+        ui.add(field(ui, &mut app.staff.member_search, unit));
     });
     let query = app.staff.member_search.trim().to_lowercase();
     if query.is_empty() {
@@ -485,8 +480,7 @@ fn settings(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Vec<
             .strong(),
     );
     ui.horizontal(|ui| {
-        let touch = ui.spacing().interact_size.y;
-        ui.add(field(&mut app.staff.export_path, unit, touch).desired_width(unit * 40.0));
+        ui.add(field(ui, &mut app.staff.export_path, unit).desired_width(unit * 40.0));
         if ui
             .add_enabled(
                 app.staff.exporting.is_none(),

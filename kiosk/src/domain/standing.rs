@@ -2,24 +2,27 @@
 //! activity's year plus the check-ins this kiosk has not uploaded yet,
 //! through the one points rule (`baodao_shared::points`).
 
-use baodao_shared::protocol::MemberPoints;
-use baodao_shared::{Activity, ActivityId};
+use baodao_shared::{Activity, ActivityId, MemberId};
 
 use super::offline::OfflineData;
 
 /// The member's points in the year `activity` counts for (its start in the
 /// policy's time zone, as the server counts it; not the kiosk's UTC year,
 /// which is a day behind on the first morning of January in Shanghai).
-/// `server` is what the last snapshot said; `unsynced` the activities of
+/// The server's count is the last snapshot's; `unsynced` the activities of
 /// the member's check-ins not yet uploaded (this one included).
 pub fn points(
     data: &OfflineData,
-    server: Option<&MemberPoints>,
+    member: &MemberId,
     activity: &Activity,
     unsynced: &[ActivityId],
 ) -> u32 {
     let year = data.policy.year_of(activity.starts_at);
-    let counted = server.filter(|p| p.year == year).map_or(0, |p| p.attended);
+    let counted = data
+        .points
+        .get(member)
+        .filter(|p| p.year == year)
+        .map_or(0, |p| p.attended);
     let pending = unsynced
         .iter()
         .filter(|id| {
@@ -38,6 +41,7 @@ pub fn points(
 #[cfg(test)]
 mod tests {
     use baodao_shared::ActivityKind;
+    use baodao_shared::protocol::MemberPoints;
     use chrono::{TimeZone, Utc};
 
     use super::*;
@@ -60,35 +64,25 @@ mod tests {
         let december = activity("DEC", Utc.with_ymd_and_hms(2026, 12, 20, 2, 0, 0).unwrap());
         let mut data = OfflineData::empty("C01".parse().unwrap());
         data.activities = vec![december.clone(), new_year.clone()];
-        let member = "M001".parse().unwrap();
+        let member: MemberId = "M001".parse().unwrap();
         // The member reached the cap in 2026; the snapshot still says so.
         let last_year = MemberPoints {
-            member_id: member,
+            member_id: member.clone(),
             year: 2026,
             points: 12,
             attended: 14,
             cap: 12,
         };
+        data.points.insert(member.clone(), last_year.clone());
         let ids = |a: &[&Activity]| a.iter().map(|a| a.activity_id.clone()).collect::<Vec<_>>();
         // The first activity of 2027: 1 point, not 12.
-        assert_eq!(
-            points(&data, Some(&last_year), &new_year, &ids(&[&new_year])),
-            1
-        );
+        assert_eq!(points(&data, &member, &new_year, &ids(&[&new_year])), 1);
         // A December check-in still waiting to upload counts for 2026 only.
         assert_eq!(
-            points(
-                &data,
-                Some(&last_year),
-                &new_year,
-                &ids(&[&new_year, &december])
-            ),
+            points(&data, &member, &new_year, &ids(&[&new_year, &december])),
             1
         );
-        assert_eq!(
-            points(&data, Some(&last_year), &december, &ids(&[&december])),
-            12
-        );
+        assert_eq!(points(&data, &member, &december, &ids(&[&december])), 12);
         // The server's 2027 count, once it has one, plus what waits.
         let this_year = MemberPoints {
             year: 2027,
@@ -96,10 +90,9 @@ mod tests {
             attended: 3,
             ..last_year
         };
-        assert_eq!(
-            points(&data, Some(&this_year), &new_year, &ids(&[&new_year])),
-            4
-        );
-        assert_eq!(points(&data, None, &new_year, &[]), 0);
+        data.points.insert(member.clone(), this_year);
+        assert_eq!(points(&data, &member, &new_year, &ids(&[&new_year])), 4);
+        let stranger: MemberId = "M999".parse().unwrap();
+        assert_eq!(points(&data, &stranger, &new_year, &[]), 0);
     }
 }
