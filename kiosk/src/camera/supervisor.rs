@@ -267,14 +267,15 @@ mod tests {
             }
         });
         let (supervisor, frames) = Supervisor::start(opener, Duration::from_millis(20), 8).unwrap();
-        let mut got = 0;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while got < 6 && Instant::now() < deadline {
-            if frames.recv_timeout(Duration::from_millis(100)).is_ok() {
-                got += 1;
-            }
+        // Waits on the frames themselves: the panic on the way prints a
+        // backtrace under RUST_BACKTRACE, and symbolising a debug test
+        // binary on a loaded CI machine has taken over ten seconds. The
+        // bound is only there to turn a hang into a failure.
+        for n in 0..6 {
+            frames
+                .recv_timeout(Duration::from_mins(2))
+                .unwrap_or_else(|e| panic!("frame {n} never came: {e}"));
         }
-        assert_eq!(got, 6, "frames resume after each failure");
         assert!(attempts.load(Ordering::SeqCst) >= 5);
         drop(frames);
         drop(supervisor);
