@@ -269,8 +269,8 @@ fn latency(count: usize) -> Vec<f64> {
     let deadline = Instant::now() + Duration::from_mins(2);
     while latencies.len() < count && Instant::now() < deadline {
         if let Ok(outcome) = engine.outcomes.recv_timeout(Duration::from_millis(200)) {
-            assert_eq!(outcome.outcome, OutcomeKind::Accepted, "{outcome:?}");
-            latencies.push(outcome.latency_ms);
+            assert_eq!(outcome.kind(), OutcomeKind::Accepted, "{outcome:?}");
+            latencies.push(outcome.timing().latency_ms);
         }
     }
     latencies

@@ -90,6 +90,9 @@ pub struct Config {
     pub camera: CameraSpec,
     pub language: Language,
     pub staff_pin_hash: Option<String>,
+    /// Personal staff PINs: who unlocked staff mode is recorded with each
+    /// manual check-in and void.
+    pub staff: Vec<StaffPin>,
     pub activity: ActivityChoice,
     pub sync_interval_secs: u64,
     pub replay_fps: f32,
@@ -113,6 +116,10 @@ impl std::fmt::Debug for Config {
                 "staff_pin_hash",
                 &self.staff_pin_hash.as_ref().map(|_| "<redacted>"),
             )
+            .field(
+                "staff",
+                &self.staff.iter().map(|s| &s.name).collect::<Vec<_>>(),
+            )
             .field("activity", &self.activity)
             .field("sync_interval_secs", &self.sync_interval_secs)
             .field("ca_file", &self.ca_file)
@@ -133,6 +140,8 @@ struct FileKeys {
     camera: Option<String>,
     language: Option<String>,
     staff_pin_hash: Option<String>,
+    #[serde(default)]
+    staff: Vec<StaffPin>,
     activity: Option<String>,
     sync_interval_secs: Option<u64>,
     replay_fps: Option<f32>,
@@ -226,6 +235,7 @@ impl Config {
             camera: f.camera.as_deref().unwrap_or("auto").parse()?,
             language: f.language.as_deref().unwrap_or("zh-Hans").parse()?,
             staff_pin_hash: f.staff_pin_hash,
+            staff: check_staff(f.staff)?,
             activity,
             sync_interval_secs: f.sync_interval_secs.unwrap_or(30).max(1),
             replay_fps: f.replay_fps.unwrap_or(10.0).clamp(0.1, 120.0),
@@ -237,6 +247,63 @@ impl Config {
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("kiosk.sqlite")
     }
+
+    /// Every PIN that opens staff mode, with whose it is. The shared
+    /// `staff_pin_hash` of older configurations is "staff".
+    pub fn staff_pins(&self) -> Vec<StaffPin> {
+        self.staff_pin_hash
+            .iter()
+            .map(|hash| StaffPin {
+                name: SHARED_PIN_NAME.into(),
+                pin_hash: hash.clone(),
+            })
+            .chain(self.staff.iter().cloned())
+            .collect()
+    }
+}
+
+/// The name recorded for the shared `staff_pin_hash`.
+pub const SHARED_PIN_NAME: &str = "staff";
+
+/// One staff member's PIN (`[[staff]]` in the configuration).
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffPin {
+    pub name: String,
+    /// From `baodao-kiosk hash-pin`.
+    pub pin_hash: String,
+}
+
+impl std::fmt::Debug for StaffPin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaffPin")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Names are what the office's audit shows: 1 to 64 characters, no
+/// control characters, each once.
+fn check_staff(staff: Vec<StaffPin>) -> Result<Vec<StaffPin>> {
+    let mut seen = std::collections::HashSet::new();
+    staff
+        .into_iter()
+        .map(|pin| {
+            let name = baodao_shared::bounds::check_text(
+                "staff name",
+                &pin.name,
+                baodao_shared::bounds::MAX_STAFF_CHARS,
+            )
+            .map_err(|e| Error::Config(format!("[[staff]] {:?}: {e}", pin.name)))?
+            .to_owned();
+            if name == SHARED_PIN_NAME || !seen.insert(name.clone()) {
+                return Err(Error::Config(format!(
+                    "[[staff]] {name:?} is named twice (or is the shared PIN's name)"
+                )));
+            }
+            Ok(StaffPin { name, ..pin })
+        })
+        .collect()
 }
 
 /// HTTPS, or plain HTTP to this machine. Plain HTTP across a network shows
@@ -361,6 +428,39 @@ mod tests {
             )
             .unwrap();
             assert!(Config::from_sources(Some(&path), |_| None).is_ok(), "{url}");
+        }
+    }
+
+    #[test]
+    fn personal_staff_pins_are_named_once_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kiosk.toml");
+        let entry = |name: &str| format!("[[staff]]\nname = \"{name}\"\npin_hash = \"h\"\n");
+        std::fs::write(
+            &path,
+            format!(
+                "community = \"C01\"\nstaff_pin_hash = \"shared\"\n{}{}",
+                entry(" 王芳 "),
+                entry("李強")
+            ),
+        )
+        .unwrap();
+        let config = Config::from_sources(Some(&path), |_| None).unwrap();
+        let names: Vec<String> = config.staff_pins().into_iter().map(|p| p.name).collect();
+        assert_eq!(names, ["staff", "王芳", "李強"]);
+        assert!(!format!("{config:?}").contains("pin_hash = "));
+        for (staff, needle) in [
+            (entry("王芳") + &entry("王芳"), "twice"),
+            (entry("staff"), "twice"),
+            (entry(""), "staff name"),
+            (entry(&"字".repeat(65)), "longer than 64"),
+            ("[[staff]]\nname = \"x\"\n".to_owned(), "pin_hash"),
+        ] {
+            std::fs::write(&path, format!("community = \"C01\"\n{staff}")).unwrap();
+            let err = Config::from_sources(Some(&path), |_| None)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{staff}: {err}");
         }
     }
 

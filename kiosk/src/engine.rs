@@ -10,18 +10,20 @@ use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use baodao_shared::protocol::{self, RosterEntry};
 use baodao_shared::{Activity, AttendanceRecord, MemberId, Method, bounds};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use crossbeam_channel::{Receiver as Inbox, Sender as Outbox, bounded, select};
 use uuid::Uuid;
 
 use crate::camera::{self, CameraStatus, Frame, Supervisor};
+use crate::clock::SharedClock;
 use crate::config::{ActivityChoice, Config};
 use crate::domain::checkin::{Decision, Presented, decide, pick_activity};
 use crate::domain::offline::OfflineData;
 use crate::domain::standing;
 use crate::error::{Error, Result};
-use crate::outcome::{Outcome, OutcomeKind};
+use crate::outcome::{KioskReason, Outcome, Reason, Standing, Timing, Where, Who};
 use crate::scan::{Debouncer, QrDecoder};
 use crate::store::{CheckIn, Store};
 use crate::sync::worker::{SharedOffline, SyncSetup};
@@ -32,11 +34,16 @@ use crate::sync::{SyncHandle, SyncStatus};
 pub enum Command {
     /// A keyboard-wedge scanner typed a card.
     Typed(String),
-    /// Staff checked a member in by name.
-    Manual(MemberId),
+    /// Staff checked a member in by name; `staff` is who (the name of the
+    /// PIN that unlocked staff mode).
+    Manual {
+        member: MemberId,
+        staff: Option<String>,
+    },
     Void {
         record_id: Uuid,
         reason: String,
+        staff: Option<String>,
     },
     SetActivity(ActivityChoice),
 }
@@ -59,6 +66,9 @@ pub struct Setup {
     /// Opens the frame source; `None` uses the configuration's camera.
     pub camera: Option<camera::supervisor::Opener>,
     pub camera_retry: Duration,
+    /// The time decisions and records use; the system's unless a test
+    /// moves it by hand.
+    pub clock: SharedClock,
 }
 
 impl Setup {
@@ -69,6 +79,7 @@ impl Setup {
             demo_cards: None,
             camera: None,
             camera_retry: Duration::from_secs(3),
+            clock: crate::clock::system(),
         }
     }
 }
@@ -86,6 +97,7 @@ pub struct Engine {
     preview: Preview,
     config: Config,
     camera_spec: Arc<std::sync::Mutex<crate::config::CameraSpec>>,
+    clock: SharedClock,
 }
 
 /// The latest frame, for the live preview.
@@ -155,6 +167,7 @@ impl Engine {
                 told_already: HashMap::new(),
                 preview: Arc::clone(&preview),
                 on_change: setup.on_change,
+                clock: Arc::clone(&setup.clock),
             };
             let stop = Arc::clone(&stop);
             std::thread::Builder::new()
@@ -175,6 +188,7 @@ impl Engine {
             preview,
             config,
             camera_spec,
+            clock: setup.clock,
         })
     }
 
@@ -232,6 +246,11 @@ impl Engine {
         )
     }
 
+    /// The time the core goes by.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
     pub fn stats(&self) -> &ScanStats {
         &self.stats
     }
@@ -274,6 +293,7 @@ struct ScanWorker {
     told_already: HashMap<MemberId, Instant>,
     preview: Preview,
     on_change: Option<Arc<dyn Fn() + Send + Sync>>,
+    clock: SharedClock,
 }
 
 /// After one "already checked in", more within this time are not shown.
@@ -320,9 +340,10 @@ impl ScanWorker {
         self.stats
             .decoder_panics
             .store(self.decoder.panics(), Ordering::Relaxed);
+        let seen = self.clock.instant();
         for text in texts {
-            if self.debouncer.sight(&text, frame.captured_at) {
-                self.present(&Presented::Card(&text), Method::Qr, frame.captured_at);
+            if self.debouncer.sight(&text, seen) {
+                self.present(&Presented::Card(&text), Method::Qr, frame.captured_at, None);
             }
         }
         // The preview at half the camera rate looks as live and halves the
@@ -333,154 +354,218 @@ impl ScanWorker {
     }
 
     fn command(&mut self, command: Command) {
-        let now = Instant::now();
+        let now = self.clock.instant();
         match command {
             Command::Typed(text) => {
                 let text = text.trim().to_owned();
                 // A scanner that fires twice for one scan types the text twice.
                 if !text.is_empty() && self.debouncer.sight(&text, now) {
-                    self.present(&Presented::Card(&text), Method::Keyboard, now);
+                    self.present(
+                        &Presented::Card(&text),
+                        Method::Keyboard,
+                        Instant::now(),
+                        None,
+                    );
                 }
             }
-            Command::Manual(member) => {
-                self.present(&Presented::Member(&member), Method::Manual, now);
+            Command::Manual { member, staff } => {
+                self.present(
+                    &Presented::Member(&member),
+                    Method::Manual,
+                    Instant::now(),
+                    staff.as_deref(),
+                );
             }
-            Command::Void { record_id, reason } => {
-                let mut outcome = Outcome::new(OutcomeKind::Voided, Utc::now());
-                outcome.record_id = Some(record_id);
-                let Ok(reason) = bounds::check_text("reason", &reason, bounds::MAX_REASON_CHARS)
-                else {
-                    outcome.outcome = OutcomeKind::Rejected;
-                    outcome.reason = Some("invalid_reason".into());
-                    self.emit(outcome);
-                    return;
-                };
-                match self.store.void(record_id, reason, Utc::now()) {
-                    Ok(true) => {
-                        self.emit(outcome);
-                        self.nudge_sync();
-                    }
-                    Ok(false) => {
-                        outcome.outcome = OutcomeKind::Rejected;
-                        outcome.reason = Some("unknown_or_voided_record".into());
-                        self.emit(outcome);
-                    }
-                    Err(e) => self.emit(storage_error(&e, outcome)),
-                }
+            Command::Void {
+                record_id,
+                reason,
+                staff,
+            } => {
+                let outcome = self.void(record_id, &reason, staff.as_deref());
+                self.emit(outcome);
             }
             Command::SetActivity(choice) => self.choice = choice,
         }
     }
 
-    fn present(&mut self, presented: &Presented<'_>, method: Method, arrived: Instant) {
+    fn void(&mut self, record_id: Uuid, reason: &str, staff: Option<&str>) -> Outcome {
+        let timing = Timing {
+            at: self.clock.now(),
+            latency_ms: 0.0,
+        };
+        let refused = |reason: Reason| Outcome::Rejected {
+            reason,
+            method: None,
+            member: None,
+            activity: None,
+            record_id: Some(record_id),
+            timing,
+        };
+        let Ok(reason) = bounds::check_text("reason", reason, bounds::MAX_REASON_CHARS) else {
+            return refused(protocol::Reason::InvalidReason.into());
+        };
+        match self.store.void(record_id, reason, timing.at, staff) {
+            Ok(true) => {
+                self.nudge_sync();
+                Outcome::Voided { record_id, timing }
+            }
+            Ok(false) => refused(KioskReason::UnknownOrVoidedRecord.into()),
+            Err(e) => storage_error(&e, None, None, None, timing),
+        }
+    }
+
+    /// Decide, store, say: the decision is the domain's; this stores what
+    /// it accepts and words the answer.
+    fn present(
+        &mut self,
+        presented: &Presented<'_>,
+        method: Method,
+        arrived: Instant,
+        staff: Option<&str>,
+    ) {
         let offline = Arc::clone(
             &self
                 .offline
                 .read()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         );
-        let kiosk_now = Utc::now();
+        let kiosk_now = self.clock.now();
         let now = kiosk_now + offline.clock_offset;
-        let store = &self.store;
-        let mut lookup_error = None;
-        let decision = decide(
-            presented,
-            now,
-            &offline,
-            &self.choice,
-            |member, activity| {
-                store.first_check_in(member, activity).unwrap_or_else(|e| {
-                    lookup_error = Some(e);
-                    None
-                })
-            },
-        );
-        let mut outcome = Outcome::new(OutcomeKind::Rejected, kiosk_now);
-        outcome.method = Some(method);
-        if let Some(e) = lookup_error {
-            self.emit(storage_error(&e, outcome));
-            return;
-        }
-        match decision {
-            Decision::Refused { refusal, member } => {
-                outcome.reason = Some(refusal.code().to_owned());
-                if let Some(member) = member {
-                    outcome.member_id = Some(member.member_id);
-                    outcome.member_name = Some(member.name);
-                }
-                if let Some(activity) = pick_activity(&offline, now, &self.choice) {
-                    outcome.activity_id = Some(activity.activity_id.clone());
-                    outcome.activity_title = Some(activity.title.clone());
-                }
+        let timing = |arrived: Instant| Timing {
+            at: kiosk_now,
+            latency_ms: arrived.elapsed().as_secs_f64() * 1000.0,
+        };
+        let decision = match self.decide(presented, now, &offline) {
+            Ok(decision) => decision,
+            Err(e) => {
+                let outcome = storage_error(&e, Some(method), None, None, timing(arrived));
+                self.emit(outcome);
+                return;
             }
+        };
+        let outcome = match decision {
+            Decision::Refused { reason, member } => Outcome::Rejected {
+                reason,
+                method: Some(method),
+                member: member.map(who),
+                activity: pick_activity(&offline, now, &self.choice).map(place),
+                record_id: None,
+                timing: timing(arrived),
+            },
             Decision::Already {
                 member,
                 activity,
                 first_at,
             } => {
-                // One calm answer, not one per wave of the card.
-                self.told_already
-                    .retain(|_, at| at.elapsed() < ALREADY_QUIET);
-                if self
-                    .told_already
-                    .insert(member.member_id.clone(), Instant::now())
-                    .is_some()
-                {
+                if self.told_recently(&member.member_id) {
                     return;
                 }
-                outcome.outcome = OutcomeKind::Duplicate;
-                outcome.first_scanned_at = Some(first_at);
-                outcome.points = Some(self.points(&offline, &member.member_id, &activity));
-                outcome.cap = Some(offline.policy.annual_cap);
-                outcome.member_id = Some(member.member_id);
-                outcome.member_name = Some(member.name);
-                outcome.activity_id = Some(activity.activity_id);
-                outcome.activity_title = Some(activity.title);
+                Outcome::Duplicate {
+                    standing: self.standing(&offline, &member.member_id, &activity),
+                    member: who(member),
+                    activity: place(&activity),
+                    method,
+                    first_scanned_at: first_at,
+                    timing: timing(arrived),
+                }
             }
             Decision::CheckIn { member, activity } => {
-                let card = match presented {
-                    Presented::Card(text) => Some((*text).to_owned()),
-                    Presented::Member(_) => None,
-                };
-                let record = AttendanceRecord {
-                    record_id: Uuid::now_v7(),
-                    member_id: member.member_id.clone(),
-                    activity_id: activity.activity_id.clone(),
-                    // The kiosk's own clock: the server corrects it by the
-                    // offset it measures on upload.
-                    scanned_at: kiosk_now,
-                    method,
-                    card,
-                };
-                outcome.member_id = Some(member.member_id.clone());
-                outcome.member_name = Some(member.name.clone());
-                outcome.activity_id = Some(activity.activity_id.clone());
-                outcome.activity_title = Some(activity.title.clone());
-                let check_in = CheckIn {
-                    record: record.clone(),
-                    member_name: member.name.clone(),
-                };
-                if let Err(e) = self.store.record_check_in(&check_in) {
-                    self.emit(storage_error(&e, outcome));
-                    return;
+                let stored =
+                    self.store_check_in(presented, method, &member, &activity, kiosk_now, staff);
+                match stored {
+                    Ok(record_id) => {
+                        self.nudge_sync();
+                        Outcome::Accepted {
+                            standing: self.standing(&offline, &member.member_id, &activity),
+                            member: who(member),
+                            activity: place(&activity),
+                            record_id,
+                            method,
+                            timing: timing(arrived),
+                        }
+                    }
+                    Err(e) => storage_error(
+                        &e,
+                        Some(method),
+                        Some(who(member)),
+                        Some(place(&activity)),
+                        timing(arrived),
+                    ),
                 }
-                outcome.outcome = OutcomeKind::Accepted;
-                outcome.record_id = Some(record.record_id);
-                outcome.points = Some(self.points(&offline, &member.member_id, &activity));
-                outcome.cap = Some(offline.policy.annual_cap);
-                self.nudge_sync();
             }
-        }
-        outcome.latency_ms = arrived.elapsed().as_secs_f64() * 1000.0;
+        };
         self.emit(outcome);
     }
 
-    /// The server's count for this year plus check-ins it has not seen.
-    /// The member's points for `activity`'s year; a local database that
-    /// cannot say what waits to upload counts nothing of it.
-    fn points(&self, offline: &OfflineData, member: &MemberId, activity: &Activity) -> u32 {
+    fn decide(
+        &self,
+        presented: &Presented<'_>,
+        now: DateTime<Utc>,
+        offline: &OfflineData,
+    ) -> Result<Decision> {
+        let mut lookup_error = None;
+        let decision = decide(presented, now, offline, &self.choice, |member, activity| {
+            self.store
+                .first_check_in(member, activity)
+                .unwrap_or_else(|e| {
+                    lookup_error = Some(e);
+                    None
+                })
+        });
+        lookup_error.map_or(Ok(decision), Err)
+    }
+
+    /// Stores an accepted check-in durably; nothing is said before this.
+    fn store_check_in(
+        &mut self,
+        presented: &Presented<'_>,
+        method: Method,
+        member: &RosterEntry,
+        activity: &Activity,
+        kiosk_now: DateTime<Utc>,
+        staff: Option<&str>,
+    ) -> Result<Uuid> {
+        let card = match presented {
+            Presented::Card(text) => Some((*text).to_owned()),
+            Presented::Member(_) => None,
+        };
+        let record = AttendanceRecord {
+            record_id: Uuid::now_v7(),
+            member_id: member.member_id.clone(),
+            activity_id: activity.activity_id.clone(),
+            // The kiosk's own clock: the server corrects it by the
+            // offset it measures on upload.
+            scanned_at: kiosk_now,
+            method,
+            card,
+            entered_by: staff.map(str::to_owned),
+        };
+        let record_id = record.record_id;
+        self.store.record_check_in(&CheckIn {
+            member_name: member.name.clone(),
+            record,
+        })?;
+        Ok(record_id)
+    }
+
+    /// One calm "already checked in" a minute per member, not one per
+    /// wave of the card.
+    fn told_recently(&mut self, member: &MemberId) -> bool {
+        let now = self.clock.instant();
+        self.told_already
+            .retain(|_, at| now.saturating_duration_since(*at) < ALREADY_QUIET);
+        self.told_already.insert(member.clone(), now).is_some()
+    }
+
+    /// The member's points for `activity`'s year: the server's count plus
+    /// check-ins it has not seen; a local database that cannot say what
+    /// waits to upload counts nothing of it.
+    fn standing(&self, offline: &OfflineData, member: &MemberId, activity: &Activity) -> Standing {
         let unsynced = self.store.unsynced_activities(member).unwrap_or_default();
-        standing::points(offline, member, activity, &unsynced)
+        Standing {
+            points: standing::points(offline, member, activity, &unsynced),
+            cap: offline.policy.annual_cap,
+        }
     }
 
     fn nudge_sync(&self) {
@@ -499,24 +584,45 @@ impl ScanWorker {
         match self.outcomes.try_send(outcome) {
             Ok(()) | Err(TrySendError::Disconnected(_)) => {}
             Err(TrySendError::Full(dropped)) => {
-                tracing::warn!(outcome = ?dropped.outcome, "nobody is reading outcomes; one was dropped (it is stored)");
+                tracing::warn!(outcome = ?dropped.kind(), "nobody is reading outcomes; one was dropped (it is stored)");
             }
         }
         self.changed();
     }
 }
 
-fn storage_error(error: &Error, mut outcome: Outcome) -> Outcome {
+fn who(member: RosterEntry) -> Who {
+    Who {
+        member_id: member.member_id,
+        member_name: member.name,
+    }
+}
+
+fn place(activity: &Activity) -> Where {
+    Where {
+        activity_id: activity.activity_id.clone(),
+        activity_title: activity.title.clone(),
+    }
+}
+
+fn storage_error(
+    error: &Error,
+    method: Option<Method>,
+    member: Option<Who>,
+    activity: Option<Where>,
+    timing: Timing,
+) -> Outcome {
     tracing::error!(%error, "could not store a check-in");
-    outcome.outcome = OutcomeKind::Error;
-    outcome.reason = Some(
-        if error.is_disk_full() {
-            "storage_full"
-        } else {
-            "storage_error"
-        }
-        .into(),
-    );
-    outcome.record_id = None;
-    outcome
+    let reason = if error.is_disk_full() {
+        KioskReason::StorageFull
+    } else {
+        KioskReason::StorageError
+    };
+    Outcome::Error {
+        reason: reason.into(),
+        method,
+        member,
+        activity,
+        timing,
+    }
 }

@@ -136,6 +136,7 @@ mod tests {
                 scanned_at: Utc::now(),
                 method: Method::Manual,
                 card: None,
+                entered_by: None,
             },
             member_name: name.into(),
             server_status: None,

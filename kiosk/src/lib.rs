@@ -10,6 +10,7 @@ pub mod scan;
 pub use error::{Error, Result};
 pub mod app;
 pub mod camera;
+pub mod clock;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod engine;

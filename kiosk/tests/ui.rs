@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use baodao_kiosk::app::sound::Sounds;
 use baodao_kiosk::app::{KioskApp, Screen, fonts, i18n};
+use baodao_kiosk::clock::{ManualClock, SharedClock};
 use baodao_kiosk::engine::{Command, Engine, Setup};
 use baodao_kiosk::outcome::OutcomeKind;
 use baodao_shared::card::CardSigner;
@@ -22,7 +23,11 @@ const PIN: &str = "246810";
 
 fn fixture() -> Fixture {
     let hash = baodao_kiosk::app::pin::hash(PIN).unwrap();
-    Fixture::with_settings(6, &format!("staff_pin_hash = \"{hash}\""))
+    // A personal PIN: staff mode knows who unlocked it.
+    Fixture::with_settings(
+        6,
+        &format!("[[staff]]\nname = \"王芳\"\npin_hash = \"{hash}\""),
+    )
 }
 
 fn harness(fixture: &Fixture) -> Harness<'static, KioskApp> {
@@ -30,7 +35,17 @@ fn harness(fixture: &Fixture) -> Harness<'static, KioskApp> {
 }
 
 fn harness_sized(fixture: &Fixture, size: egui::Vec2) -> Harness<'static, KioskApp> {
-    let engine = Engine::start(Setup::new(fixture.config.clone())).unwrap();
+    harness_at(fixture, size, baodao_kiosk::clock::system())
+}
+
+fn harness_at(
+    fixture: &Fixture,
+    size: egui::Vec2,
+    clock: SharedClock,
+) -> Harness<'static, KioskApp> {
+    let mut setup = Setup::new(fixture.config.clone());
+    setup.clock = clock;
+    let engine = Engine::start(setup).unwrap();
     let app = KioskApp::new(engine, Sounds::off());
     Harness::builder()
         .with_size(size)
@@ -65,15 +80,30 @@ fn unlock(harness: &mut Harness<'static, KioskApp>) {
         harness.get_by_label(&digit.to_string()).click();
         harness.run_steps(1);
     }
-    harness.get_by_label("进入").click();
-    harness.run_steps(2);
+    submit_pin(harness);
     assert!(matches!(harness.state().screen, Screen::Staff(_)));
+    harness.get_by_label("当前工作人员：王芳");
+}
+
+/// Presses "unlock" and steps the UI until the PIN check, which runs on
+/// its own thread, has answered.
+fn submit_pin(harness: &mut Harness<'static, KioskApp>) {
+    harness.get_by_label("进入").click();
+    harness.run_steps(1);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while harness.state().staff.pin_checking.is_some() {
+        assert!(Instant::now() < deadline, "the PIN check never answered");
+        std::thread::yield_now();
+        harness.run_steps(1);
+    }
+    harness.run_steps(1);
 }
 
 #[test]
 fn a_valid_scan_shows_the_name_and_points_then_a_repeat_says_already() {
     let fixture = fixture();
-    let mut harness = harness(&fixture);
+    let clock = ManualClock::at(chrono::Utc::now());
+    let mut harness = harness_at(&fixture, egui::vec2(1280.0, 800.0), clock.clone());
     harness.run_steps(2);
     harness.get_by_label("请出示党员服务卡");
     // The community by the name the office registered, not its id.
@@ -83,12 +113,13 @@ fn a_valid_scan_shows_the_name_and_points_then_a_repeat_says_already() {
     harness.get_by_label("歐陽曉嵐");
     harness.get_by_label("本年度积分 1/12");
 
-    std::thread::sleep(Duration::from_millis(1600));
+    // Past the debounce: the same card again is a second presentation.
+    clock.advance(Duration::from_millis(1600));
     scan(&mut harness, &fixture.card(2));
     wait_for(&mut harness, "您已签到");
     harness.get_by_label_contains("首次签到时间");
     assert_eq!(
-        harness.state().last_outcome.as_ref().unwrap().outcome,
+        harness.state().last_outcome.as_ref().unwrap().kind(),
         OutcomeKind::Duplicate
     );
 }
@@ -150,8 +181,7 @@ fn the_staff_pin_locks_out_after_five_wrong_tries() {
             harness.get_by_label("9").click();
             harness.run_steps(1);
         }
-        harness.get_by_label("进入").click();
-        harness.run_steps(2);
+        submit_pin(&mut harness);
         if attempt < 5 {
             harness.get_by_label_contains("密码错误");
         }
@@ -162,8 +192,7 @@ fn the_staff_pin_locks_out_after_five_wrong_tries() {
         harness.get_by_label(&digit.to_string()).click();
         harness.run_steps(1);
     }
-    harness.get_by_label("进入").click();
-    harness.run_steps(2);
+    submit_pin(&mut harness);
     assert!(matches!(harness.state().screen, Screen::Pin { .. }));
 }
 
@@ -240,6 +269,11 @@ fn every_string_in_all_three_languages_renders_with_the_bundled_font() {
     harness.run_steps(2);
     harness.get_by_label("簽到成功");
     harness.get_by_label("Already checked in");
+    // Every reason, the server's included, in all three languages.
+    harness.get_by_label("未在本社区登记，请找工作人员");
+    harness.get_by_label("未在本社區登記，請找工作人員");
+    harness.get_by_label("Not registered at this community: please see staff");
+    harness.get_by_label("同一時段已在其他社區簽到");
 }
 
 #[test]

@@ -16,6 +16,8 @@ pub const LATEST_YEAR: i32 = 2100;
 pub const MAX_REASON_CHARS: usize = 500;
 /// Longest name, title or organisation kept.
 pub const MAX_NAME_CHARS: usize = 200;
+/// Longest name of a staff member on a kiosk (a PIN entry's name).
+pub const MAX_STAFF_CHARS: usize = 64;
 
 /// `at`, when it lies in the years this system deals with.
 pub fn check_time(what: &'static str, at: DateTime<Utc>) -> Result<DateTime<Utc>, Error> {

@@ -63,6 +63,20 @@ pub enum CardRefusal {
 }
 
 impl CardRefusal {
+    /// The word the kiosk and the server both use for this refusal.
+    pub fn reason(&self) -> crate::protocol::Reason {
+        use crate::protocol::Reason;
+        match self {
+            Self::NotBaodao => Reason::NotBaodaoCard,
+            Self::Malformed => Reason::CardMalformed,
+            Self::UnknownKey(_) => Reason::CardUnknownKey,
+            Self::BadSignature => Reason::BadCardSignature,
+            Self::Expired(_) => Reason::CardExpired,
+            Self::Revoked(_) => Reason::CardRevoked,
+            Self::Replaced { .. } => Reason::CardReplaced,
+        }
+    }
+
     /// The card behind the refusal, when its signature verified.
     pub fn card(&self) -> Option<&Card> {
         match self {

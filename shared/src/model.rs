@@ -93,6 +93,10 @@ pub struct AttendanceRecord {
     /// The card payload that was read, for `qr` and `keyboard` check-ins.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card: Option<String>,
+    /// For a check-in staff entered by hand: who did it, by the name of
+    /// the PIN they unlocked the kiosk with (at most 64 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entered_by: Option<String>,
 }
 
 /// A staff correction: the record does not count.
@@ -104,4 +108,8 @@ pub struct Void {
     /// In the kiosk's clock.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voided_at: Option<DateTime<Utc>>,
+    /// Who voided it, by the name of the PIN they unlocked the kiosk with
+    /// (at most 64 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voided_by: Option<String>,
 }

@@ -76,6 +76,16 @@ pub enum RecordStatus {
 }
 
 impl RecordStatus {
+    /// Every status, `Unknown` (a newer server's) included.
+    pub const ALL: [Self; 6] = [
+        Self::Accepted,
+        Self::AlreadyReceived,
+        Self::Repeat,
+        Self::Held,
+        Self::Rejected,
+        Self::Unknown,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             Self::Accepted => "accepted",
@@ -94,16 +104,10 @@ impl RecordStatus {
     }
 
     pub fn from_code(code: &str) -> Self {
-        [
-            Self::Accepted,
-            Self::AlreadyReceived,
-            Self::Repeat,
-            Self::Held,
-            Self::Rejected,
-        ]
-        .into_iter()
-        .find(|s| s.code() == code)
-        .unwrap_or(Self::Unknown)
+        Self::ALL
+            .into_iter()
+            .find(|s| s.code() == code)
+            .unwrap_or(Self::Unknown)
     }
 }
 

@@ -101,6 +101,7 @@ fn make_data(signer: &CardSigner, members: usize, activities: usize, batch: usiz
                 scanned_at: now,
                 method: Method::Qr,
                 card: Some(card.clone()),
+                entered_by: None,
             });
         }
     }

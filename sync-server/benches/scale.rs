@@ -117,6 +117,7 @@ fn load(signer: &CardSigner, members: usize, per_kiosk: usize) -> Load {
                                 scanned_at: now,
                                 method: Method::Qr,
                                 card: Some(cards[m].clone()),
+                                entered_by: None,
                             }
                         })
                         .collect();

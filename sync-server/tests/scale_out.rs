@@ -93,11 +93,13 @@ async fn migrate_moves_every_kind_of_row_and_is_safe_to_run_again() {
                         record_id: voided.record_id,
                         reason: "登記錯了".into(),
                         voided_at: None,
+                        voided_by: None,
                     },
                     Void {
                         record_id: uuid::Uuid::now_v7(),
                         reason: "記錄未到".into(),
                         voided_at: None,
+                        voided_by: None,
                     },
                 ],
             ),

@@ -360,6 +360,7 @@ pub fn record(
             Method::Manual
         },
         card: card.map(str::to_owned),
+        entered_by: None,
     }
 }
 

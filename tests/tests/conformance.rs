@@ -341,6 +341,7 @@ async fn voids_remove_points_once_and_only_in_their_community(backend: Backend) 
         record_id: r.record_id,
         reason: "掃錯人".into(),
         voided_at: Some(Utc::now()),
+        voided_by: None,
     };
     let foreign = server
         .post_batch(&other, &batch(vec![], vec![void.clone()]))

@@ -119,6 +119,7 @@ async fn check_points(backend: Backend, case: Case) -> Result<(), TestCaseError>
             record_id: r.record_id,
             reason: "登記錯了".into(),
             voided_at: None,
+            voided_by: None,
         })
         .collect();
     let voided: HashSet<_> = voids.iter().map(|v| v.record_id).collect();

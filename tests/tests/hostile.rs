@@ -187,6 +187,7 @@ async fn a_void_from_another_community_never_erases_a_record() {
         record_id: r.record_id,
         reason: "erase".into(),
         voided_at: None,
+        voided_by: None,
     };
     let early = server
         .post_batch(&c02, &batch(vec![], vec![void.clone()]))

@@ -12,7 +12,7 @@ use baodao_kiosk::engine::{Command, Engine, Setup};
 use baodao_kiosk::outcome::{Outcome, OutcomeKind};
 use baodao_kiosk::store::Store;
 use baodao_shared::protocol::{Reason, RecordStatus};
-use baodao_tests::{TestServer, open_now};
+use baodao_tests::{Backend, TestServer, open_now};
 use chrono::NaiveDate;
 
 fn config(dir: &Path, server: &str, token: &str) -> Config {
@@ -132,16 +132,19 @@ async fn ten_thousand_check_ins_offline_then_exact_points() {
                 let command = if (i + a) % 10 == 0 {
                     Command::Typed(cards[i].clone())
                 } else {
-                    Command::Manual(member.parse().unwrap())
+                    Command::Manual {
+                        member: member.parse().unwrap(),
+                        staff: None,
+                    }
                 };
                 let outcome = send(&offline, &command);
-                assert_eq!(outcome.outcome, OutcomeKind::Accepted, "{outcome:?}");
+                assert_eq!(outcome.kind(), OutcomeKind::Accepted, "{outcome:?}");
                 last = Some(outcome);
             }
         }
         // The last member's 13th check-in shows the capped total offline.
         let last = last.unwrap();
-        assert_eq!((last.points, last.cap), (Some(12), Some(12)));
+        assert_eq!(last.standing().map(|s| (s.points, s.cap)), Some((12, 12)));
         let status = offline.sync_status();
         assert!(!status.online && status.last_error.is_some(), "{status:?}");
         drop(offline);
@@ -237,7 +240,14 @@ async fn answers_lost_mid_batch_are_retried_without_double_counting() {
         let kiosk = engine(config(&path, "http://127.0.0.1:9", &token2));
         for m in &members2 {
             assert_eq!(
-                send(&kiosk, &Command::Manual(m.parse().unwrap())).outcome,
+                send(
+                    &kiosk,
+                    &Command::Manual {
+                        member: m.parse().unwrap(),
+                        staff: None
+                    }
+                )
+                .kind(),
                 OutcomeKind::Accepted
             );
         }
@@ -313,7 +323,7 @@ async fn records_the_office_refuses_are_kept_with_their_reasons() {
             "A1".parse().unwrap()
         ))));
         assert_eq!(
-            send(&kiosk, &Command::Typed(card)).outcome,
+            send(&kiosk, &Command::Typed(card)).kind(),
             OutcomeKind::Accepted,
             "the kiosk did not know yet"
         );
@@ -321,7 +331,14 @@ async fn records_the_office_refuses_are_kept_with_their_reasons() {
             "A2".parse().unwrap()
         ))));
         assert_eq!(
-            send(&kiosk, &Command::Manual("M002".parse().unwrap())).outcome,
+            send(
+                &kiosk,
+                &Command::Manual {
+                    member: "M002".parse().unwrap(),
+                    staff: None
+                }
+            )
+            .kind(),
             OutcomeKind::Accepted
         );
         drop(kiosk);
@@ -391,19 +408,29 @@ async fn a_void_reason_of_501_characters_never_blocks_the_outbox() {
         assert!(kiosk.send(Command::SetActivity(ActivityChoice::Fixed(
             "A1".parse().unwrap()
         ))));
-        let first = send(&kiosk, &Command::Manual("M001".parse().unwrap()));
-        let record_id = first.record_id.unwrap();
+        let first = send(
+            &kiosk,
+            &Command::Manual {
+                member: "M001".parse().unwrap(),
+                staff: None,
+            },
+        );
+        let record_id = first.record_id().unwrap();
         // Today's kiosk refuses a reason the server would not keep ...
         let refused = send(
             &kiosk,
             &Command::Void {
                 record_id,
                 reason: "字".repeat(501),
+                staff: None,
             },
         );
         assert_eq!(
-            (refused.outcome, refused.reason.as_deref()),
-            (OutcomeKind::Rejected, Some("invalid_reason"))
+            (refused.kind(), refused.reason()),
+            (
+                OutcomeKind::Rejected,
+                Some(baodao_shared::protocol::Reason::InvalidReason.into())
+            )
         );
         drop(kiosk);
         // ... and one already in an older kiosk's outbox is answered by
@@ -417,8 +444,14 @@ async fn a_void_reason_of_501_characters_never_blocks_the_outbox() {
         assert!(kiosk.send(Command::SetActivity(ActivityChoice::Fixed(
             "A1".parse().unwrap()
         ))));
-        let later = send(&kiosk, &Command::Manual("M002".parse().unwrap()));
-        assert_eq!(later.outcome, OutcomeKind::Accepted);
+        let later = send(
+            &kiosk,
+            &Command::Manual {
+                member: "M002".parse().unwrap(),
+                staff: None,
+            },
+        );
+        assert_eq!(later.kind(), OutcomeKind::Accepted);
         drop(kiosk);
         let kiosk = sync_all(&path, &url, &token);
         drop(kiosk);
@@ -500,4 +533,76 @@ async fn a_config_naming_another_community_says_so() {
     })
     .await
     .unwrap();
+}
+
+/// A manual check-in and a void made by named staff reach the office's
+/// audit with the staff member's name and the kiosk's.
+async fn staff_names_reach_the_audit(backend: Backend) {
+    let server = std::sync::Arc::new(TestServer::start_on(backend, |_| {}).await.unwrap());
+    let token = server.open_activity(1..=2).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (path, url) = (dir.path().to_owned(), server.url(""));
+    let (server2, token2) = (server.clone(), token.clone());
+    tokio::task::spawn_blocking(move || {
+        first_sync(&path, &server2, &token2, 2);
+        let kiosk = engine(config(&path, "http://127.0.0.1:9", &token2));
+        assert!(kiosk.send(Command::SetActivity(ActivityChoice::Fixed(
+            "A1".parse().unwrap()
+        ))));
+        let manual = |member: &str, staff: &str| {
+            send(
+                &kiosk,
+                &Command::Manual {
+                    member: member.parse().unwrap(),
+                    staff: Some(staff.into()),
+                },
+            )
+        };
+        assert_eq!(manual("M001", "王芳").kind(), OutcomeKind::Accepted);
+        let wrong = manual("M002", "王芳").record_id().unwrap();
+        let voided = send(
+            &kiosk,
+            &Command::Void {
+                record_id: wrong,
+                reason: "點錯人".into(),
+                staff: Some("李強".into()),
+            },
+        );
+        assert_eq!(voided.kind(), OutcomeKind::Voided);
+        drop(kiosk);
+        drop(sync_all(&path, &url, &token2));
+    })
+    .await
+    .unwrap();
+    let audit = server.office.store().audit_log(100).await.unwrap();
+    let by = |action: &str| -> Vec<(String, String)> {
+        audit
+            .iter()
+            .filter(|e| e.action == action)
+            .map(|e| (e.actor.clone(), e.after.clone().unwrap_or_default()))
+            .collect()
+    };
+    let mut manual = by("kiosk.manual_check_in");
+    manual.sort();
+    assert_eq!(manual.len(), 2, "{audit:?}");
+    assert!(
+        manual
+            .iter()
+            .all(|(actor, _)| actor.starts_with("王芳 (kiosk "))
+    );
+    assert_eq!(manual[0].1, "M001 @ A1: accepted");
+    let voids = by("kiosk.void");
+    assert_eq!(voids.len(), 1, "{audit:?}");
+    assert!(voids[0].0.starts_with("李強 (kiosk "), "{voids:?}");
+    assert_eq!(voids[0].1, "voided: 點錯人");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_names_reach_the_audit_on_sqlite() {
+    staff_names_reach_the_audit(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_names_reach_the_audit_on_postgres() {
+    staff_names_reach_the_audit(Backend::Postgres).await;
 }

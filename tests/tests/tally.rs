@@ -104,6 +104,7 @@ async fn the_tally_follows_every_change(backend: Backend) {
         record_id: id,
         reason: "掃錯人".into(),
         voided_at: Some(Utc::now()),
+        voided_by: None,
     };
     server
         .post_batch(&kiosk, &batch(vec![], vec![void(records[0].record_id)]))

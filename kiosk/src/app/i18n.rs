@@ -1,7 +1,10 @@
 //! Every string the kiosk shows, in Simplified Chinese, Traditional Chinese
 //! and English. One catalogue, switchable at run time.
 
+use baodao_shared::protocol::{self, RecordStatus};
+
 use crate::config::Language;
+use crate::outcome::{KioskReason, Reason};
 
 /// Declares the strings of the interface and the list of them all, so the
 /// list cannot fall behind the enum.
@@ -44,6 +47,8 @@ texts!(
     LockedOut,
     NoPinConfigured,
     Unlock,
+    Checking,
+    SignedIn,
     Cancel,
     Back,
     Attendance,
@@ -55,6 +60,7 @@ texts!(
     Void,
     VoidReason,
     Voided,
+    VoidedTitle,
     SyncNow,
     ExportCsv,
     ExportTo,
@@ -83,12 +89,7 @@ texts!(
 
 /// One string in the kiosk's language.
 pub fn t(language: Language, text: Text) -> &'static str {
-    let [simplified, traditional, english] = entry(text);
-    match language {
-        Language::ZhHans => simplified,
-        Language::ZhHant => traditional,
-        Language::En => english,
-    }
+    pick(language, entry(text))
 }
 
 // The catalogue is a table: one line a string, however many strings.
@@ -144,6 +145,8 @@ fn entry(text: Text) -> [&'static str; 3] {
             "No staff PIN is configured",
         ],
         Unlock => ["进入", "進入", "Unlock"],
+        Checking => ["正在验证…", "正在驗證…", "Checking…"],
+        SignedIn => ["当前工作人员", "當前工作人員", "Signed in"],
         Cancel => ["取消", "取消", "Cancel"],
         Back => ["返回签到", "返回簽到", "Back to check-in"],
         Attendance => ["签到记录", "簽到記錄", "Attendance"],
@@ -159,6 +162,7 @@ fn entry(text: Text) -> [&'static str; 3] {
         Void => ["作废", "作廢", "Void"],
         VoidReason => ["作废原因", "作廢原因", "Reason for voiding"],
         Voided => ["已作废", "已作廢", "voided"],
+        VoidedTitle => ["签到已作废", "簽到已作廢", "Check-in voided"],
         SyncNow => ["立即同步", "立即同步", "Sync now"],
         ExportCsv => ["导出CSV", "導出CSV", "Export CSV"],
         ExportTo => ["导出到", "導出到", "Export to"],
@@ -202,224 +206,217 @@ fn entry(text: Text) -> [&'static str; 3] {
     }
 }
 
-/// A refusal or server reason, in plain words.
-// A table: one arm a reason, however many there are.
-#[allow(clippy::too_many_lines)]
-pub fn reason(language: Language, code: &str) -> &'static str {
-    let [simplified, traditional, english] = match code {
-        "not_baodao_card" => [
-            "这不是党员服务卡",
-            "這不是黨員服務卡",
-            "This is not a Baodao member card",
-        ],
-        "damaged_card" => [
-            "卡片无法完整读取，请重试",
-            "卡片無法完整讀取，請重試",
-            "The card did not read whole; try again",
-        ],
-        "forged_card" => [
-            "卡片验证失败（疑似伪造）",
-            "卡片驗證失敗（疑似偽造）",
-            "This card is not genuine",
-        ],
-        "unknown_key" => [
-            "卡片暂无法识别，请联系工作人员",
-            "卡片暫無法識別，請聯繫工作人員",
-            "This card is not recognised yet",
-        ],
-        "expired_card" => ["卡片已过期", "卡片已過期", "This card has expired"],
-        "revoked_card" => [
-            "卡片已挂失或停用",
-            "卡片已掛失或停用",
-            "This card was cancelled",
-        ],
-        "replaced_card" => [
-            "卡片已换新，请使用新卡",
-            "卡片已換新，請使用新卡",
-            "This card was replaced; use your new card",
-        ],
-        "member_inactive" => [
-            "党员身份已停用，请联系工作人员",
-            "黨員身分已停用，請聯繫工作人員",
-            "Membership inactive, see staff",
-        ],
-        "unknown_member" => [
-            "未找到该党员（名单尚未同步）",
-            "未找到該黨員（名單尚未同步）",
-            "Member not found (roster not synced yet)",
-        ],
-        "no_activity" => [
-            "当前没有进行中的活动",
-            "當前沒有進行中的活動",
-            "No activity is open now",
-        ],
-        "storage_full" => [
-            "存储空间已满，未签到",
-            "存儲空間已滿，未簽到",
-            "Storage full: not checked in",
-        ],
-        "storage_error" => [
-            "保存失败，未签到",
-            "保存失敗，未簽到",
-            "Could not save: not checked in",
-        ],
-        "unknown_or_voided_record" => [
-            "记录不存在或已作废",
-            "記錄不存在或已作廢",
-            "No such check-in, or already voided",
-        ],
-        "unknown_activity" => ["活动不存在", "活動不存在", "Unknown activity"],
-        "invalid_reason" => [
-            "作废原因须为1至500字",
-            "作廢原因須為1至500字",
-            "A reason of 1 to 500 characters is needed",
-        ],
-        "malformed_record" => ["记录格式错误", "記錄格式錯誤", "Malformed record"],
-        "invalid_time" => ["时间无效", "時間無效", "Invalid time"],
-        "record_id_conflict" => [
-            "记录编号冲突",
-            "記錄編號衝突",
-            "Record id already used elsewhere",
-        ],
-        "scanned_in_future" => [
-            "签到时间晚于服务器时间",
-            "簽到時間晚於伺服器時間",
-            "Scan time is in the server's future",
-        ],
-        "clock_untrusted" => [
-            "本机时钟偏差过大",
-            "本機時鐘偏差過大",
-            "This kiosk's clock is too far off",
-        ],
-        "manual_after_activity" => [
-            "活动结束后补登，待审核",
-            "活動結束後補登，待審核",
-            "Entered by hand after the activity",
-        ],
-        "manual_for_other_community" => [
-            "非本社区党员的手工签到",
-            "非本社區黨員的手工簽到",
-            "Manual check-in of another community's member",
-        ],
-        "manual_limit" => [
-            "手工签到超过上限",
-            "手工簽到超過上限",
-            "More manual check-ins than allowed",
-        ],
-        "attended_elsewhere" => [
-            "同一时段已在其他社区签到",
-            "同一時段已在其他社區簽到",
-            "Checked in at another community at the same time",
-        ],
-        "other_community" => [
-            "非本社区活动",
-            "非本社區活動",
-            "Activity of another community",
-        ],
-        "card_missing" => ["缺少卡片数据", "缺少卡片數據", "Card data missing"],
-        "card_malformed" => ["卡片损坏", "卡片損壞", "Damaged card"],
-        "card_unknown_key" => ["卡片密钥未知", "卡片密鑰未知", "Unknown card key"],
-        "bad_card_signature" => ["卡片验证失败", "卡片驗證失敗", "Card signature invalid"],
-        "card_of_another_member" => ["卡片与人员不符", "卡片與人員不符", "Card of another member"],
-        "card_expired" => ["卡片已过期", "卡片已過期", "Card expired"],
-        "card_revoked" => ["卡片已停用", "卡片已停用", "Card cancelled"],
-        "card_replaced" => ["卡片已换新", "卡片已換新", "Card replaced"],
-        "outside_activity_window" => [
-            "签到时间不在活动时段内",
-            "簽到時間不在活動時段內",
-            "Outside the activity's time",
-        ],
-        "accepted" => ["中心已确认", "中心已確認", "confirmed by the office"],
-        "repeat" => [
-            "中心已确认（重复）",
-            "中心已確認（重複）",
-            "confirmed (repeat)",
-        ],
-        "held" => ["待中心审核", "待中心審核", "held for review"],
-        "rejected" => ["被中心退回", "被中心退回", "refused by the office"],
-        _ => ["无法签到", "無法簽到", "Cannot check in"],
-    };
+/// A reason, the kiosk's or the server's, in words a member (or staff) can
+/// act on. Matched exhaustively: a new reason does not compile until it
+/// has its words here.
+pub fn reason(language: Language, reason: Reason) -> &'static str {
+    pick(
+        language,
+        match reason {
+            Reason::Shared(shared) => shared_reason(shared),
+            Reason::Kiosk(kiosk) => kiosk_reason(kiosk),
+        },
+    )
+}
+
+/// What the office said of a synced check-in.
+pub fn status(language: Language, status: RecordStatus) -> &'static str {
+    pick(
+        language,
+        match status {
+            RecordStatus::Accepted => ["中心已确认", "中心已確認", "confirmed by the office"],
+            RecordStatus::AlreadyReceived => ["中心已收到", "中心已收到", "already received"],
+            RecordStatus::Repeat => [
+                "中心已确认（重复）",
+                "中心已確認（重複）",
+                "confirmed (repeat)",
+            ],
+            RecordStatus::Held => ["待中心审核", "待中心審核", "held for review"],
+            RecordStatus::Rejected => ["被中心退回", "被中心退回", "refused by the office"],
+            RecordStatus::Unknown => ["中心回复未知", "中心回覆未知", "unknown answer"],
+        },
+    )
+}
+
+fn pick(language: Language, [simplified, traditional, english]: [&'static str; 3]) -> &'static str {
     match language {
         Language::ZhHans => simplified,
         Language::ZhHant => traditional,
         Language::En => english,
+    }
+}
+
+fn kiosk_reason(reason: KioskReason) -> [&'static str; 3] {
+    match reason {
+        KioskReason::NotRegisteredHere => [
+            "未在本社区登记，请找工作人员",
+            "未在本社區登記，請找工作人員",
+            "Not registered at this community: please see staff",
+        ],
+        KioskReason::NoActivity => [
+            "当前没有进行中的活动",
+            "當前沒有進行中的活動",
+            "No activity is open now",
+        ],
+        KioskReason::StorageFull => [
+            "存储空间已满，未签到",
+            "存儲空間已滿，未簽到",
+            "Storage full: not checked in",
+        ],
+        KioskReason::StorageError => [
+            "保存失败，未签到",
+            "保存失敗，未簽到",
+            "Could not save: not checked in",
+        ],
+        KioskReason::UnknownOrVoidedRecord => [
+            "记录不存在或已作废",
+            "記錄不存在或已作廢",
+            "No such check-in, or already voided",
+        ],
+    }
+}
+
+// A table: one arm a reason, however many there are.
+#[allow(clippy::too_many_lines)]
+fn shared_reason(reason: protocol::Reason) -> [&'static str; 3] {
+    use protocol::Reason as R;
+    match reason {
+        R::NotBaodaoCard => [
+            "这不是党员服务卡",
+            "這不是黨員服務卡",
+            "This is not a Baodao member card",
+        ],
+        R::CardMalformed => [
+            "卡片无法完整读取，请重试",
+            "卡片無法完整讀取，請重試",
+            "The card did not read whole; try again",
+        ],
+        R::BadCardSignature => [
+            "卡片验证失败（疑似伪造）",
+            "卡片驗證失敗（疑似偽造）",
+            "This card is not genuine",
+        ],
+        R::CardUnknownKey => [
+            "卡片暂无法识别，请联系工作人员",
+            "卡片暫無法識別，請聯繫工作人員",
+            "This card is not recognised yet",
+        ],
+        R::CardExpired => ["卡片已过期", "卡片已過期", "This card has expired"],
+        R::CardRevoked => [
+            "卡片已挂失或停用",
+            "卡片已掛失或停用",
+            "This card was cancelled",
+        ],
+        R::CardReplaced => [
+            "卡片已换新，请使用新卡",
+            "卡片已換新，請使用新卡",
+            "This card was replaced; use your new card",
+        ],
+        R::MemberInactive => [
+            "党员身份已停用，请联系工作人员",
+            "黨員身分已停用，請聯繫工作人員",
+            "Membership inactive, see staff",
+        ],
+        R::UnknownMember => [
+            "中心没有该党员的记录",
+            "中心沒有該黨員的記錄",
+            "The office does not know this member",
+        ],
+        R::UnknownActivity => ["活动不存在", "活動不存在", "Unknown activity"],
+        R::InvalidReason => [
+            "作废原因须为1至500字",
+            "作廢原因須為1至500字",
+            "A reason of 1 to 500 characters is needed",
+        ],
+        R::MalformedRecord => ["记录格式错误", "記錄格式錯誤", "Malformed record"],
+        R::InvalidTime => ["时间无效", "時間無效", "Invalid time"],
+        R::RecordIdConflict => [
+            "记录编号冲突",
+            "記錄編號衝突",
+            "Record id already used elsewhere",
+        ],
+        R::ScannedInFuture => [
+            "签到时间晚于服务器时间",
+            "簽到時間晚於伺服器時間",
+            "Scan time is in the server's future",
+        ],
+        R::ClockUntrusted => [
+            "本机时钟偏差过大",
+            "本機時鐘偏差過大",
+            "This kiosk's clock is too far off",
+        ],
+        R::ManualAfterActivity => [
+            "活动结束后补登，待审核",
+            "活動結束後補登，待審核",
+            "Entered by hand after the activity",
+        ],
+        R::ManualForOtherCommunity => [
+            "非本社区党员的手工签到",
+            "非本社區黨員的手工簽到",
+            "Manual check-in of another community's member",
+        ],
+        R::ManualLimit => [
+            "手工签到超过上限",
+            "手工簽到超過上限",
+            "More manual check-ins than allowed",
+        ],
+        R::AttendedElsewhere => [
+            "同一时段已在其他社区签到",
+            "同一時段已在其他社區簽到",
+            "Checked in at another community at the same time",
+        ],
+        R::OtherCommunity => [
+            "非本社区活动",
+            "非本社區活動",
+            "Activity of another community",
+        ],
+        R::CardMissing => ["缺少卡片数据", "缺少卡片數據", "Card data missing"],
+        R::CardOfAnotherMember => ["卡片与人员不符", "卡片與人員不符", "Card of another member"],
+        R::OutsideActivityWindow => [
+            "签到时间不在活动时段内",
+            "簽到時間不在活動時段內",
+            "Outside the activity's time",
+        ],
+        R::ActivityCancelled => ["活动已取消", "活動已取消", "The activity was cancelled"],
+        R::Unknown => ["无法签到", "無法簽到", "Cannot check in"],
     }
 }
 
 /// An activity kind's name.
 pub fn kind(language: Language, kind: baodao_shared::ActivityKind) -> &'static str {
-    let [simplified, traditional, english] = kind.names();
-    match language {
-        Language::ZhHans => simplified,
-        Language::ZhHant => traditional,
-        Language::En => english,
-    }
+    pick(language, kind.names())
 }
 
-/// Every string of the catalogue, for the font test.
+/// Every string of the catalogue in every language, for the font test.
 pub fn all_strings() -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Text::ALL.iter().flat_map(|t| entry(*t)).collect();
-    for code in [
-        "not_baodao_card",
-        "damaged_card",
-        "forged_card",
-        "unknown_key",
-        "expired_card",
-        "revoked_card",
-        "replaced_card",
-        "unknown_member",
-        "member_inactive",
-        "no_activity",
-        "storage_full",
-        "outside_activity_window",
-        "accepted",
-        "repeat",
-        "held",
-        "rejected",
-    ] {
-        for language in [
-            crate::config::Language::ZhHans,
-            crate::config::Language::ZhHant,
-            crate::config::Language::En,
-        ] {
-            out.push(reason(language, code));
-        }
+    for language in LANGUAGES {
+        out.extend(Reason::all().map(|r| reason(language, r)));
+        out.extend(RecordStatus::ALL.iter().map(|s| status(language, *s)));
     }
     out
 }
 
+pub const LANGUAGES: [Language; 3] = [Language::ZhHans, Language::ZhHant, Language::En];
+
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use super::*;
 
     #[test]
-    fn every_code_the_kiosk_shows_has_its_own_words() {
-        let fallback = reason(Language::En, "no such code");
-        for code in [
-            "not_baodao_card",
-            "damaged_card",
-            "forged_card",
-            "unknown_key",
-            "expired_card",
-            "revoked_card",
-            "replaced_card",
-            "unknown_member",
-            "member_inactive",
-            "no_activity",
-            "storage_full",
-            "storage_error",
-            "accepted",
-            "repeat",
-            "held",
-            "rejected",
-            "card_revoked",
-            "other_community",
-            "outside_activity_window",
-        ] {
-            assert_ne!(reason(Language::En, code), fallback, "{code}");
+    fn every_reason_has_its_own_words_in_every_language() {
+        for language in LANGUAGES {
+            let words: HashSet<&str> = Reason::all().map(|r| reason(language, r)).collect();
+            // Two reasons that read the same would leave staff guessing.
+            assert_eq!(words.len(), Reason::all().count(), "{language:?}");
+            assert!(words.iter().all(|w| !w.is_empty()));
         }
-        for text in all_strings() {
-            assert!(!text.is_empty());
-        }
+        let statuses: HashSet<&str> = RecordStatus::ALL
+            .iter()
+            .map(|s| status(Language::En, *s))
+            .collect();
+        assert_eq!(statuses.len(), RecordStatus::ALL.len());
     }
 }

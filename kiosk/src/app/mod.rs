@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::config::{ActivityChoice, Language};
 use crate::engine::{Command, Engine};
-use crate::outcome::{Outcome, OutcomeKind};
+use crate::outcome::Outcome;
 use crate::store::{CheckInRow, Store};
 use pin::{PinCheck, PinGate};
 use sound::Sounds;
@@ -100,6 +100,10 @@ pub struct StaffState {
     pub all_today: bool,
     /// An export running on its own thread.
     pub exporting: Option<std::sync::mpsc::Receiver<crate::Result<(usize, std::path::PathBuf)>>>,
+    /// A PIN being checked on its own thread.
+    pub pin_checking: Option<std::sync::mpsc::Receiver<(PinGate, PinCheck)>>,
+    /// Who unlocked staff mode: recorded with their manual check-ins and voids.
+    pub signed_in: Option<String>,
 }
 
 pub struct KioskApp {
@@ -185,18 +189,20 @@ impl KioskApp {
 
     fn receive(&mut self) {
         self.poll_export();
+        self.poll_pin();
         while let Ok(outcome) = self.engine.outcomes.try_recv() {
-            self.sounds.play(outcome.outcome);
+            self.sounds.play(outcome.kind());
             if let Screen::Staff(_) = self.screen {
                 self.staff.message = Some(self.describe(&outcome));
                 self.staff.loaded_at = None;
             } else {
                 // Frame arrival to decision, then decision to this frame.
-                let shown_ms = outcome.latency_ms
-                    + (Utc::now() - outcome.at)
+                let timing = outcome.timing();
+                let shown_ms = timing.latency_ms
+                    + (self.engine.clock().now() - timing.at)
                         .to_std()
                         .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
-                tracing::debug!(target: "baodao_kiosk::latency", overlay_ms = shown_ms, outcome = ?outcome.outcome, "overlay shown");
+                tracing::debug!(target: "baodao_kiosk::latency", overlay_ms = shown_ms, outcome = ?outcome.kind(), "overlay shown");
                 self.overlay = Some(Overlay {
                     outcome: outcome.clone(),
                     since: Instant::now(),
@@ -334,20 +340,22 @@ impl KioskApp {
     }
 
     fn describe(&self, outcome: &Outcome) -> String {
-        let name = outcome.member_name.clone().unwrap_or_default();
-        match outcome.outcome {
-            OutcomeKind::Accepted => {
-                format!("{name}: {}", i18n::t(self.language, i18n::Text::CheckedIn))
+        let language = self.language;
+        let name = outcome.member_name().unwrap_or_default();
+        match outcome {
+            Outcome::Accepted { .. } => {
+                format!("{name}: {}", i18n::t(language, i18n::Text::CheckedIn))
             }
-            OutcomeKind::Duplicate => format!(
-                "{name}: {}",
-                i18n::t(self.language, i18n::Text::AlreadyCheckedIn)
-            ),
-            OutcomeKind::Voided => i18n::t(self.language, i18n::Text::Voided).to_owned(),
-            OutcomeKind::Rejected | OutcomeKind::Error => format!(
-                "{name} {}",
-                i18n::reason(self.language, outcome.reason.as_deref().unwrap_or_default())
-            ),
+            Outcome::Duplicate { .. } => {
+                format!(
+                    "{name}: {}",
+                    i18n::t(language, i18n::Text::AlreadyCheckedIn)
+                )
+            }
+            Outcome::Voided { .. } => i18n::t(language, i18n::Text::Voided).to_owned(),
+            Outcome::Rejected { reason, .. } | Outcome::Error { reason, .. } => {
+                format!("{name} {}", i18n::reason(language, *reason))
+            }
         }
     }
 
@@ -374,53 +382,22 @@ impl KioskApp {
                     entry.pop();
                 }
             }
-            Action::PinSubmit => {
-                let Screen::Pin { entry, .. } = &self.screen else {
-                    return;
-                };
-                let hash = self.engine.config().staff_pin_hash.clone();
-                let result = self.pin_gate.check(entry, hash.as_deref(), Utc::now());
-                if let Some(Err(e)) = self.store.as_ref().map(|s| s.save_pin_gate(&self.pin_gate)) {
-                    tracing::warn!(error = %e, "cannot save the PIN lockout");
-                }
-                let language = self.language;
-                let message = |text| Some(i18n::t(language, text).to_owned());
-                self.screen = match result {
-                    PinCheck::Unlocked => {
-                        self.staff.loaded_at = None;
-                        Screen::Staff(StaffTab::Attendance)
-                    }
-                    PinCheck::Wrong { attempts_left } => Screen::Pin {
-                        entry: String::new(),
-                        message: Some(format!(
-                            "{} ({attempts_left})",
-                            i18n::t(language, i18n::Text::WrongPin)
-                        )),
-                    },
-                    PinCheck::Locked { for_secs } => Screen::Pin {
-                        entry: String::new(),
-                        message: Some(format!(
-                            "{} ({for_secs} s)",
-                            i18n::t(language, i18n::Text::LockedOut)
-                        )),
-                    },
-                    PinCheck::NotConfigured => Screen::Pin {
-                        entry: String::new(),
-                        message: message(i18n::Text::NoPinConfigured),
-                    },
-                };
-            }
+            Action::PinSubmit => self.check_pin(),
             Action::CloseStaff => {
                 self.screen = Screen::Scan;
                 self.staff.voiding = None;
                 self.staff.message = None;
+                self.staff.signed_in = None;
             }
             Action::Tab(tab) => {
                 self.screen = Screen::Staff(tab);
                 self.staff.loaded_at = None;
             }
             Action::ManualCheckIn(member) => {
-                self.engine.send(Command::Manual(member));
+                self.engine.send(Command::Manual {
+                    member,
+                    staff: self.staff.signed_in.clone(),
+                });
             }
             Action::StartVoid(record_id) => {
                 self.staff.voiding = Some(record_id);
@@ -429,7 +406,11 @@ impl KioskApp {
             Action::ConfirmVoid => {
                 if let Some(record_id) = self.staff.voiding.take() {
                     let reason = self.staff.void_reason.trim().to_owned();
-                    self.engine.send(Command::Void { record_id, reason });
+                    self.engine.send(Command::Void {
+                        record_id,
+                        reason,
+                        staff: self.staff.signed_in.clone(),
+                    });
                     self.staff.loaded_at = None;
                 }
             }
@@ -450,6 +431,80 @@ impl KioskApp {
             Action::Export => self.export(),
             Action::DismissOverlay => self.overlay = None,
         }
+    }
+
+    /// Checks the PIN on its own thread: argon2 takes tens of milliseconds
+    /// a staff member, too long for a frame.
+    fn check_pin(&mut self) {
+        let Screen::Pin { entry, message } = &mut self.screen else {
+            return;
+        };
+        if self.staff.pin_checking.is_some() {
+            return;
+        }
+        let pin = std::mem::take(entry);
+        *message = Some(i18n::t(self.language, i18n::Text::Checking).to_owned());
+        let pins = self.engine.config().staff_pins();
+        let mut gate = self.pin_gate.clone();
+        let now = self.engine.clock().now();
+        let database = self.engine.database().to_owned();
+        let (done_tx, done) = std::sync::mpsc::sync_channel(1);
+        let spawned = std::thread::Builder::new()
+            .name("baodao-pin".into())
+            .spawn(move || {
+                let result = gate.check(&pin, &pins, now);
+                if let Err(e) = Store::open(&database).and_then(|s| s.save_pin_gate(&gate)) {
+                    tracing::warn!(error = %e, "cannot save the PIN lockout");
+                }
+                let _ = done_tx.send((gate, result));
+            });
+        match spawned {
+            Ok(_) => self.staff.pin_checking = Some(done),
+            Err(e) => tracing::error!(error = %e, "cannot start the PIN check"),
+        }
+    }
+
+    fn poll_pin(&mut self) {
+        let Some(done) = &self.staff.pin_checking else {
+            return;
+        };
+        let Ok((gate, result)) = done.try_recv() else {
+            return;
+        };
+        self.staff.pin_checking = None;
+        self.pin_gate = gate;
+        if !matches!(self.screen, Screen::Pin { .. }) {
+            // Cancelled meanwhile.
+            return;
+        }
+        let language = self.language;
+        let message = |text| Some(i18n::t(language, text).to_owned());
+        self.screen = match result {
+            PinCheck::Unlocked { staff } => {
+                tracing::info!(%staff, "staff mode unlocked");
+                self.staff.signed_in = Some(staff);
+                self.staff.loaded_at = None;
+                Screen::Staff(StaffTab::Attendance)
+            }
+            PinCheck::Wrong { attempts_left } => Screen::Pin {
+                entry: String::new(),
+                message: Some(format!(
+                    "{} ({attempts_left})",
+                    i18n::t(language, i18n::Text::WrongPin)
+                )),
+            },
+            PinCheck::Locked { for_secs } => Screen::Pin {
+                entry: String::new(),
+                message: Some(format!(
+                    "{} ({for_secs} s)",
+                    i18n::t(language, i18n::Text::LockedOut)
+                )),
+            },
+            PinCheck::NotConfigured => Screen::Pin {
+                entry: String::new(),
+                message: message(i18n::Text::NoPinConfigured),
+            },
+        };
     }
 
     /// Writes the attendance list to the chosen path (a USB stick) as CSV,

@@ -7,7 +7,9 @@ use super::i18n::{Text, reason, t};
 use super::scan_ui::area;
 use super::{Action, OVERLAY_SECS, Overlay};
 use crate::config::Language;
-use crate::outcome::OutcomeKind;
+use chrono::{DateTime, Utc};
+
+use crate::outcome::{Outcome, Standing, Where};
 
 const GREEN: Color32 = Color32::from_rgb(0x1b, 0x5e, 0x20);
 const AMBER: Color32 = Color32::from_rgb(0x8d, 0x5a, 0x00);
@@ -30,13 +32,12 @@ pub fn ui(
     let outcome = &overlay.outcome;
     let full = ui.max_rect();
     let unit = (full.height() / 60.0).max(8.0);
-    let (color, icon, title) = match outcome.outcome {
-        OutcomeKind::Accepted => (GREEN, Icon::Check, t(language, Text::CheckedIn)),
-        OutcomeKind::Duplicate | OutcomeKind::Voided => {
-            (AMBER, Icon::Info, t(language, Text::AlreadyCheckedIn))
-        }
-        OutcomeKind::Rejected => (CRIMSON, Icon::Cross, t(language, Text::Refused)),
-        OutcomeKind::Error => (CRIMSON, Icon::Cross, t(language, Text::Storage)),
+    let (color, icon, title) = match outcome {
+        Outcome::Accepted { .. } => (GREEN, Icon::Check, t(language, Text::CheckedIn)),
+        Outcome::Duplicate { .. } => (AMBER, Icon::Info, t(language, Text::AlreadyCheckedIn)),
+        Outcome::Voided { .. } => (AMBER, Icon::Info, t(language, Text::VoidedTitle)),
+        Outcome::Rejected { .. } => (CRIMSON, Icon::Cross, t(language, Text::Refused)),
+        Outcome::Error { .. } => (CRIMSON, Icon::Cross, t(language, Text::Storage)),
     };
     let painter = ui.painter().clone();
     painter.rect_filled(full, CornerRadius::ZERO, color);
@@ -55,7 +56,7 @@ pub fn ui(
                 .color(Color32::WHITE),
         );
         ui.add_space(unit * 1.5);
-        if let Some(name) = &outcome.member_name {
+        if let Some(name) = outcome.member_name() {
             ui.label(
                 RichText::new(name)
                     .size(unit * 7.0)
@@ -64,41 +65,27 @@ pub fn ui(
             );
         }
         ui.add_space(unit * 1.5);
-        match outcome.outcome {
-            OutcomeKind::Accepted | OutcomeKind::Duplicate => {
-                if let (Some(points), Some(cap)) = (outcome.points, outcome.cap) {
-                    ui.label(
-                        RichText::new(format!(
-                            "{} {points}/{cap}",
-                            t(language, Text::PointsThisYear)
-                        ))
-                        .size(unit * 3.6)
-                        .color(Color32::WHITE),
-                    );
-                }
-                if let Some(first) = outcome.first_scanned_at {
-                    ui.label(
-                        RichText::new(format!(
-                            "{} {}",
-                            t(language, Text::FirstCheckedInAt),
-                            first.with_timezone(&zone).format("%H:%M")
-                        ))
-                        .size(unit * 2.6)
-                        .color(Color32::WHITE),
-                    );
-                }
-                if let Some(title) = &outcome.activity_title {
-                    ui.label(
-                        RichText::new(title)
-                            .size(unit * 2.2)
-                            .color(Color32::from_white_alpha(220)),
-                    );
-                }
-            }
-            OutcomeKind::Rejected | OutcomeKind::Error => {
-                let code = outcome.reason.as_deref().unwrap_or_default();
+        match outcome {
+            Outcome::Accepted {
+                standing, activity, ..
+            } => standing_lines(ui, language, unit, *standing, None, activity, zone),
+            Outcome::Duplicate {
+                standing,
+                activity,
+                first_scanned_at,
+                ..
+            } => standing_lines(
+                ui,
+                language,
+                unit,
+                *standing,
+                Some(*first_scanned_at),
+                activity,
+                zone,
+            ),
+            Outcome::Rejected { reason: why, .. } | Outcome::Error { reason: why, .. } => {
                 ui.label(
-                    RichText::new(reason(language, code))
+                    RichText::new(reason(language, *why))
                         .size(unit * 3.6)
                         .strong()
                         .color(Color32::WHITE),
@@ -110,7 +97,7 @@ pub fn ui(
                         .color(Color32::from_white_alpha(220)),
                 );
             }
-            OutcomeKind::Voided => {}
+            Outcome::Voided { .. } => {}
         }
     });
 
@@ -127,6 +114,44 @@ pub fn ui(
     {
         actions.push(Action::DismissOverlay);
     }
+}
+
+/// Points this year, the first check-in's time for a repeat, the activity.
+fn standing_lines(
+    ui: &mut egui::Ui,
+    language: Language,
+    unit: f32,
+    standing: Standing,
+    first: Option<DateTime<Utc>>,
+    activity: &Where,
+    zone: chrono_tz::Tz,
+) {
+    ui.label(
+        RichText::new(format!(
+            "{} {}/{}",
+            t(language, Text::PointsThisYear),
+            standing.points,
+            standing.cap
+        ))
+        .size(unit * 3.6)
+        .color(Color32::WHITE),
+    );
+    if let Some(first) = first {
+        ui.label(
+            RichText::new(format!(
+                "{} {}",
+                t(language, Text::FirstCheckedInAt),
+                first.with_timezone(&zone).format("%H:%M")
+            ))
+            .size(unit * 2.6)
+            .color(Color32::WHITE),
+        );
+    }
+    ui.label(
+        RichText::new(&activity.activity_title)
+            .size(unit * 2.2)
+            .color(Color32::from_white_alpha(220)),
+    );
 }
 
 fn draw_icon(painter: &egui::Painter, icon: Icon, centre: egui::Pos2, radius: f32) {

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
+use crate::config::StaffPin;
+
 /// Wrong PINs in a row before the lockout.
 pub const ATTEMPTS: u32 = 5;
 /// The first lockout; each further one doubles, up to an hour.
@@ -17,11 +19,18 @@ pub const FIRST_LOCKOUT: Duration = Duration::from_mins(1);
 /// lockout is years at the door.
 pub const MIN_PIN_DIGITS: usize = 6;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PinCheck {
-    Unlocked,
-    Wrong { attempts_left: u32 },
-    Locked { for_secs: u64 },
+    /// Unlocked by the PIN of the staff member named.
+    Unlocked {
+        staff: String,
+    },
+    Wrong {
+        attempts_left: u32,
+    },
+    Locked {
+        for_secs: u64,
+    },
     NotConfigured,
 }
 
@@ -34,21 +43,25 @@ pub struct PinGate {
 }
 
 impl PinGate {
-    pub fn check(&mut self, pin: &str, hash: Option<&str>, now: DateTime<Utc>) -> PinCheck {
+    /// Checks `pin` against every staff member's; argon2 makes each try
+    /// cost tens of milliseconds, so this runs off the UI thread.
+    pub fn check(&mut self, pin: &str, pins: &[StaffPin], now: DateTime<Utc>) -> PinCheck {
         if let Some(until) = self.locked_until.filter(|until| *until > now) {
             let left = until.signed_duration_since(now).num_seconds();
             return PinCheck::Locked {
                 for_secs: u64::try_from(left).unwrap_or(1).max(1),
             };
         }
-        let Some(hash) = hash else {
+        if pins.is_empty() {
             return PinCheck::NotConfigured;
-        };
-        if verify(pin, hash) {
+        }
+        if let Some(staff) = pins.iter().find(|p| verify(pin, &p.pin_hash)) {
             self.failures = 0;
             self.lockouts = 0;
             self.locked_until = None;
-            return PinCheck::Unlocked;
+            return PinCheck::Unlocked {
+                staff: staff.name.clone(),
+            };
         }
         self.failures = self.failures.saturating_add(1);
         if self.failures >= ATTEMPTS {
@@ -103,21 +116,32 @@ mod tests {
 
     #[test]
     fn locks_after_five_wrong_pins_and_unlocks_with_the_right_one() {
-        let hash = hash("246810").unwrap();
+        let pins = [
+            StaffPin {
+                name: "王芳".into(),
+                pin_hash: hash("246810").unwrap(),
+            },
+            StaffPin {
+                name: "李強".into(),
+                pin_hash: hash("135790").unwrap(),
+            },
+        ];
+        let unlocked = |name: &str| PinCheck::Unlocked { staff: name.into() };
         let mut gate = PinGate::default();
         let t0 = Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap();
         let secs = |s| t0 + chrono::Duration::seconds(s);
-        assert_eq!(gate.check("246810", Some(&hash), t0), PinCheck::Unlocked);
+        assert_eq!(gate.check("246810", &pins, t0), unlocked("王芳"));
+        assert_eq!(gate.check("135790", &pins, t0), unlocked("李強"));
         for left in (1..ATTEMPTS).rev() {
             assert_eq!(
-                gate.check("000000", Some(&hash), t0),
+                gate.check("000000", &pins, t0),
                 PinCheck::Wrong {
                     attempts_left: left
                 }
             );
         }
         assert_eq!(
-            gate.check("000000", Some(&hash), t0),
+            gate.check("000000", &pins, t0),
             PinCheck::Locked { for_secs: 60 }
         );
         // A restart reads the same state back: the lockout holds.
@@ -125,16 +149,17 @@ mod tests {
         let mut gate: PinGate = serde_json::from_str(&stored).unwrap();
         // Even the right PIN waits out the lockout.
         assert!(matches!(
-            gate.check("246810", Some(&hash), secs(30)),
+            gate.check("246810", &pins, secs(30)),
             PinCheck::Locked { .. }
         ));
+        assert_eq!(gate.check("246810", &pins, secs(61)), unlocked("王芳"));
+        assert_eq!(gate.check("1", &[], secs(61)), PinCheck::NotConfigured);
+        let broken = [StaffPin {
+            name: "x".into(),
+            pin_hash: "not a hash".into(),
+        }];
         assert_eq!(
-            gate.check("246810", Some(&hash), secs(61)),
-            PinCheck::Unlocked
-        );
-        assert_eq!(gate.check("1", None, secs(61)), PinCheck::NotConfigured);
-        assert_eq!(
-            gate.check("1", Some("not a hash"), secs(61)),
+            gate.check("1", &broken, secs(61)),
             PinCheck::Wrong { attempts_left: 4 }
         );
     }

@@ -2,10 +2,11 @@
 
 use egui::{Align, Color32, CornerRadius, Layout, RichText, vec2};
 
-use super::i18n::{Text, reason, t};
+use super::i18n::{Text, reason, status, t};
 use super::scan_ui::{INK, MUTED, PAPER, RED, status_badges};
 use super::{Action, KioskApp, StaffTab};
 use crate::config::{ActivityChoice, CameraSpec, Language};
+use crate::outcome::Reason;
 
 fn unit(ui: &egui::Ui) -> f32 {
     (ui.max_rect().height() / 60.0).max(8.0)
@@ -174,6 +175,13 @@ pub fn ui(ui: &mut egui::Ui, app: &mut KioskApp, tab: StaffTab, actions: &mut Ve
                     {
                         actions.push(Action::CloseStaff);
                     }
+                    if let Some(who) = &app.staff.signed_in {
+                        ui.label(
+                            RichText::new(format!("{}：{who}", t(language, Text::SignedIn)))
+                                .size(unit * 1.8)
+                                .color(MUTED),
+                        );
+                    }
                 });
             });
             if let Some(message) = &app.staff.message {
@@ -293,11 +301,11 @@ fn row_status(language: Language, row: &crate::store::CheckInRow) -> String {
     }
     match (row.server_status, row.server_reason) {
         (None, _) => t(language, Text::NotYetSynced).to_owned(),
-        (Some(status), None) => reason(language, status.code()).to_owned(),
-        (Some(status), Some(why)) => format!(
+        (Some(said), None) => status(language, said).to_owned(),
+        (Some(said), Some(why)) => format!(
             "{}: {}",
-            reason(language, status.code()),
-            reason(language, why.code())
+            status(language, said),
+            reason(language, Reason::Shared(why))
         ),
     }
 }

@@ -1,71 +1,19 @@
 //! Whether a scanned card (or a member picked by staff) checks in, and to
 //! which activity.
 
-use baodao_shared::card::{self, CardRefusal};
+use baodao_shared::card;
+use baodao_shared::protocol::Reason as Shared;
 use baodao_shared::protocol::RosterEntry;
 use baodao_shared::{Activity, ActivityId, MemberId};
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
 
 use super::offline::OfflineData;
 use crate::config::ActivityChoice;
+use crate::outcome::{KioskReason, Reason};
 
 /// How long before its start and after its end an activity takes
 /// check-ins when the server does not say (an older server).
 pub const OPEN_GRACE_MINUTES: u32 = 30;
-
-/// Why a check-in was refused, in words a member can act on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Refusal {
-    /// Some other QR code: a payment code, a web link.
-    NotBaodaoCard,
-    /// A Baodao card that did not read whole.
-    DamagedCard,
-    /// The signature does not verify: a forgery or a tampered card.
-    ForgedCard,
-    /// Signed by a key this kiosk does not know (yet).
-    UnknownKey,
-    ExpiredCard,
-    RevokedCard,
-    /// The member has a newer card.
-    ReplacedCard,
-    /// Not in this kiosk's roster (maybe not synced yet).
-    UnknownMember,
-    /// The office made the membership inactive.
-    InactiveMember,
-    /// No activity is open at this community now.
-    NoActivity,
-}
-
-impl Refusal {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::NotBaodaoCard => "not_baodao_card",
-            Self::DamagedCard => "damaged_card",
-            Self::ForgedCard => "forged_card",
-            Self::UnknownKey => "unknown_key",
-            Self::ExpiredCard => "expired_card",
-            Self::RevokedCard => "revoked_card",
-            Self::ReplacedCard => "replaced_card",
-            Self::UnknownMember => "unknown_member",
-            Self::InactiveMember => "member_inactive",
-            Self::NoActivity => "no_activity",
-        }
-    }
-
-    fn from_card(refusal: &CardRefusal) -> Self {
-        match refusal {
-            CardRefusal::NotBaodao => Self::NotBaodaoCard,
-            CardRefusal::Malformed => Self::DamagedCard,
-            CardRefusal::UnknownKey(_) => Self::UnknownKey,
-            CardRefusal::BadSignature => Self::ForgedCard,
-            CardRefusal::Expired(_) => Self::ExpiredCard,
-            CardRefusal::Revoked(_) => Self::RevokedCard,
-            CardRefusal::Replaced { .. } => Self::ReplacedCard,
-        }
-    }
-}
 
 /// Who is checking in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,7 +36,7 @@ pub enum Decision {
         first_at: DateTime<Utc>,
     },
     Refused {
-        refusal: Refusal,
+        reason: Reason,
         /// The member, when the card names one the roster knows.
         member: Option<RosterEntry>,
     },
@@ -141,7 +89,7 @@ pub fn decide(
                         .and_then(|c| data.roster.get(&c.member_id))
                         .cloned();
                     return Decision::Refused {
-                        refusal: Refusal::from_card(&refusal),
+                        reason: refusal.reason().into(),
                         member,
                     };
                 }
@@ -164,20 +112,20 @@ pub fn decide(
         },
         (None, None) => {
             return Decision::Refused {
-                refusal: Refusal::UnknownMember,
+                reason: KioskReason::NotRegisteredHere.into(),
                 member: None,
             };
         }
     };
     if member.inactive {
         return Decision::Refused {
-            refusal: Refusal::InactiveMember,
+            reason: Shared::MemberInactive.into(),
             member: Some(member),
         };
     }
     let Some(activity) = pick_activity(data, now, choice).cloned() else {
         return Decision::Refused {
-            refusal: Refusal::NoActivity,
+            reason: KioskReason::NoActivity.into(),
             member: Some(member),
         };
     };
@@ -241,9 +189,9 @@ mod tests {
             .unwrap()
     }
 
-    fn refusal(decision: &Decision) -> Option<Refusal> {
+    fn refusal(decision: &Decision) -> Option<Reason> {
         match decision {
-            Decision::Refused { refusal, .. } => Some(*refusal),
+            Decision::Refused { reason, .. } => Some(*reason),
             _ => None,
         }
     }
@@ -276,7 +224,7 @@ mod tests {
             &ActivityChoice::Auto,
             |_, _| None,
         );
-        assert_eq!(refusal(&d), Some(Refusal::RevokedCard));
+        assert_eq!(refusal(&d), Some(Shared::CardRevoked.into()));
         let m3: MemberId = "M3".parse().unwrap();
         let d = decide(
             &Presented::Member(&m3),
@@ -285,7 +233,7 @@ mod tests {
             &ActivityChoice::Auto,
             |_, _| None,
         );
-        assert_eq!(refusal(&d), Some(Refusal::UnknownMember));
+        assert_eq!(refusal(&d), Some(KioskReason::NotRegisteredHere.into()));
         // A member the office made inactive: refused, named, sent to staff.
         let mut inactive = data.clone();
         inactive
@@ -300,7 +248,7 @@ mod tests {
             &ActivityChoice::Auto,
             |_, _| None,
         );
-        assert_eq!(refusal(&d), Some(Refusal::InactiveMember));
+        assert_eq!(refusal(&d), Some(Shared::MemberInactive.into()));
     }
 
     #[test]
@@ -313,15 +261,12 @@ mod tests {
         let past = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
         let good = card(&signer, "M1", 1, later);
         let cases = [
-            (
-                "https://u.wechat.com/abc".to_owned(),
-                Refusal::NotBaodaoCard,
-            ),
-            (good[..40].to_owned(), Refusal::DamagedCard),
-            (card(&forger, "M1", 1, later), Refusal::ForgedCard),
-            (card(&stranger, "M1", 1, later), Refusal::UnknownKey),
-            (card(&signer, "M1", 1, past), Refusal::ExpiredCard),
-            (card(&signer, "M2", 2, later), Refusal::ReplacedCard),
+            ("https://u.wechat.com/abc".to_owned(), Shared::NotBaodaoCard),
+            (good[..40].to_owned(), Shared::CardMalformed),
+            (card(&forger, "M1", 1, later), Shared::BadCardSignature),
+            (card(&stranger, "M1", 1, later), Shared::CardUnknownKey),
+            (card(&signer, "M1", 1, past), Shared::CardExpired),
+            (card(&signer, "M2", 2, later), Shared::CardReplaced),
         ];
         for (text, expected) in cases {
             let d = decide(
@@ -331,7 +276,7 @@ mod tests {
                 &ActivityChoice::Auto,
                 |_, _| None,
             );
-            assert_eq!(refusal(&d), Some(expected), "{text}");
+            assert_eq!(refusal(&d), Some(expected.into()), "{text}");
         }
         let mut revoked = data.clone();
         revoked.revoked.insert(1);
@@ -342,7 +287,7 @@ mod tests {
             &ActivityChoice::Auto,
             |_, _| None,
         );
-        assert_eq!(refusal(&d), Some(Refusal::RevokedCard));
+        assert_eq!(refusal(&d), Some(Shared::CardRevoked.into()));
 
         let tomorrow = now() + Duration::days(1);
         let d = decide(
@@ -352,7 +297,7 @@ mod tests {
             &ActivityChoice::Auto,
             |_, _| None,
         );
-        assert_eq!(refusal(&d), Some(Refusal::NoActivity));
+        assert_eq!(refusal(&d), Some(KioskReason::NoActivity.into()));
         if let Decision::Refused { member, .. } = d {
             assert_eq!(
                 member.unwrap().member_id.as_str(),

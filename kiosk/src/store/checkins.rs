@@ -51,6 +51,7 @@ fn row_to_check_in(r: &rusqlite::Row<'_>) -> rusqlite::Result<CheckInRow> {
             scanned_at: from_ms(r.get(3)?)?,
             method: method(&r.get::<_, String>(4)?),
             card: r.get(5)?,
+            entered_by: r.get(10)?,
         },
         member_name: r.get(6)?,
         server_status: r
@@ -65,15 +66,16 @@ fn row_to_check_in(r: &rusqlite::Row<'_>) -> rusqlite::Result<CheckInRow> {
 
 const CHECK_IN_COLUMNS: &str =
     "c.record_id, c.member_id, c.activity_id, c.scanned_at, c.method, c.card,
-     c.member_name, c.server_status, c.server_reason, v.reason";
+     c.member_name, c.server_status, c.server_reason, v.reason, c.entered_by";
 
 impl Store {
     /// Stores a check-in; when this returns, it is on disk.
     pub fn record_check_in(&mut self, check_in: &CheckIn) -> Result<()> {
         let r = &check_in.record;
         self.conn.execute(
-            "INSERT INTO checkins (record_id, member_id, member_name, activity_id, scanned_at, method, card)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO checkins (record_id, member_id, member_name, activity_id, scanned_at, method, card,
+                 entered_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 r.record_id.as_bytes().as_slice(),
                 r.member_id.as_str(),
@@ -81,7 +83,8 @@ impl Store {
                 r.activity_id.as_str(),
                 r.scanned_at.timestamp_millis(),
                 r.method.code(),
-                r.card
+                r.card,
+                r.entered_by
             ],
         )?;
         Ok(())
@@ -104,9 +107,15 @@ impl Store {
         Ok(ms.map(from_ms).transpose()?)
     }
 
-    /// Voids a check-in; `false` when there is no such check-in or it was
-    /// voided already.
-    pub fn void(&mut self, record_id: Uuid, reason: &str, at: DateTime<Utc>) -> Result<bool> {
+    /// Voids a check-in as `by` (a staff member); `false` when there is no
+    /// such check-in or it was voided already.
+    pub fn void(
+        &mut self,
+        record_id: Uuid,
+        reason: &str,
+        at: DateTime<Utc>,
+        by: Option<&str>,
+    ) -> Result<bool> {
         let tx = self.conn.transaction()?;
         let exists = tx
             .query_row(
@@ -118,8 +127,9 @@ impl Store {
             .is_some();
         let inserted = exists
             && tx.execute(
-                "INSERT INTO voids (record_id, reason, voided_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-                params![record_id.as_bytes().as_slice(), reason, at.timestamp_millis()],
+                "INSERT INTO voids (record_id, reason, voided_at, voided_by) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO NOTHING",
+                params![record_id.as_bytes().as_slice(), reason, at.timestamp_millis(), by],
             )? == 1;
         tx.commit()?;
         Ok(inserted)
@@ -139,7 +149,8 @@ impl Store {
 
     pub fn pending_voids(&self, limit: usize) -> Result<Vec<Void>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT record_id, reason, voided_at FROM voids WHERE server_status IS NULL ORDER BY voided_at LIMIT ?1",
+            "SELECT record_id, reason, voided_at, voided_by FROM voids WHERE server_status IS NULL
+             ORDER BY voided_at LIMIT ?1",
         )?;
         let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
             let id: Vec<u8> = r.get(0)?;
@@ -153,6 +164,7 @@ impl Store {
                 })?,
                 reason: r.get(1)?,
                 voided_at: Some(from_ms(r.get(2)?)?),
+                voided_by: r.get(3)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

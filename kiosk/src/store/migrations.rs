@@ -7,9 +7,8 @@ use rusqlite_migration::{M, MigrationDefinitionError, Migrations};
 
 use crate::error::{Error, Result};
 
-const MIGRATIONS: &[M<'static>] = &[
-    M::up(
-        r"
+/// The first schema: what every kiosk database started as.
+const V1: &str = r"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 CREATE TABLE roster (
@@ -66,12 +65,21 @@ CREATE TABLE sync_log (
     level   TEXT NOT NULL,
     message TEXT NOT NULL
 );
-",
-    ),
+";
+
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(V1),
     M::up(
         r"
 -- Members the office made inactive: refused at the kiosk.
 ALTER TABLE roster ADD COLUMN inactive INTEGER NOT NULL DEFAULT 0;
+",
+    ),
+    M::up(
+        r"
+-- Which staff member entered a check-in by hand, or voided one.
+ALTER TABLE checkins ADD COLUMN entered_by TEXT;
+ALTER TABLE voids ADD COLUMN voided_by TEXT;
 ",
     ),
 ];
@@ -104,15 +112,13 @@ mod tests {
     fn a_database_at_the_old_runners_version_carries_on_and_a_newer_one_is_refused() {
         let mut conn = Connection::open_in_memory().unwrap();
         // What the hand-written runner left: the first migration, version 1.
-        let first = r"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE roster (member_id TEXT PRIMARY KEY, name TEXT NOT NULL, organization TEXT NOT NULL, community TEXT NOT NULL, card_serial INTEGER);";
-        conn.execute_batch(first).unwrap();
+        conn.execute_batch(V1).unwrap();
         conn.pragma_update(None, "user_version", 1).unwrap();
         run(&mut conn).unwrap();
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 2);
+        assert_eq!(version, i64::try_from(MIGRATIONS.len()).unwrap());
         conn.execute(
             "INSERT INTO roster (member_id, name, organization, community, inactive) VALUES ('M1', '張偉', '局', 'C01', 1)",
             [],

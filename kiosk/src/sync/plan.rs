@@ -47,6 +47,7 @@ mod tests {
             scanned_at: Utc::now(),
             method: Method::Manual,
             card: None,
+            entered_by: None,
         }
     }
 
@@ -55,6 +56,7 @@ mod tests {
             record_id: Uuid::from_bytes([n; 16]),
             reason: "wrong person".into(),
             voided_at: None,
+            voided_by: None,
         }
     }
 

@@ -110,6 +110,13 @@ pub fn decide<L: Lookup>(
         .scanned_at
         .checked_add_signed(arrival.offset)
         .unwrap_or(record.scanned_at);
+    if let Err(reason) = super::staff::check_name(record.entered_by.as_deref()) {
+        return Ok(Verdict {
+            status: RecordStatus::Rejected,
+            reason: Some(reason),
+            corrected_at,
+        });
+    }
     let decoded = match (record.card.as_deref(), decoded) {
         (Some(text), _) if text.chars().count() > MAX_CARD_CHARS => {
             Some(Err(CardRefusal::Malformed))
@@ -260,6 +267,7 @@ mod tests {
             scanned_at: at(1, 30),
             method,
             card,
+            entered_by: None,
         }
     }
 

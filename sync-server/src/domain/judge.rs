@@ -78,7 +78,7 @@ pub fn judge(facts: &Facts<'_>) -> (RecordStatus, Option<Reason>) {
                 CardRefusal::Revoked(_) | CardRefusal::Replaced { .. } => Held,
                 _ => Rejected,
             };
-            return (status, Some(card_reason(refusal)));
+            return (status, Some(refusal.reason()));
         }
     }
     if !facts.clock_trusted {
@@ -111,18 +111,6 @@ pub fn judge(facts: &Facts<'_>) -> (RecordStatus, Option<Reason>) {
     (Accepted, None)
 }
 
-pub fn card_reason(refusal: &CardRefusal) -> Reason {
-    match refusal {
-        CardRefusal::NotBaodao => Reason::NotBaodaoCard,
-        CardRefusal::Malformed => Reason::CardMalformed,
-        CardRefusal::UnknownKey(_) => Reason::CardUnknownKey,
-        CardRefusal::BadSignature => Reason::BadCardSignature,
-        CardRefusal::Expired(_) => Reason::CardExpired,
-        CardRefusal::Revoked(_) => Reason::CardRevoked,
-        CardRefusal::Replaced { .. } => Reason::CardReplaced,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use baodao_shared::Method;
@@ -149,6 +137,7 @@ mod tests {
             scanned_at: Utc.with_ymd_and_hms(2026, 11, 30, 1, 30, 0).unwrap(),
             method,
             card: None,
+            entered_by: None,
         }
     }
 

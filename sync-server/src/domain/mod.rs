@@ -8,6 +8,7 @@ pub mod password;
 pub mod report;
 pub mod schedule;
 pub mod session;
+pub mod staff;
 pub mod token;
 pub mod upload;
 pub mod void;

@@ -16,6 +16,7 @@ pub fn check(void: &Void) -> Result<&str, Reason> {
     {
         return Err(Reason::InvalidTime);
     }
+    super::staff::check_name(void.voided_by.as_deref())?;
     Ok(reason)
 }
 
@@ -75,6 +76,7 @@ mod tests {
             record_id: Uuid::nil(),
             reason: reason.into(),
             voided_at: at,
+            voided_by: None,
         }
     }
 

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::admin::row_to_activity;
 use super::{XID, from_ms, to_ms};
 use crate::domain::ingest::{self, Lookup, MAX_CARD_CHARS, MemberFacts, Verdict};
+use crate::domain::staff::{self, StaffEntry};
 use crate::domain::upload::{Item, Upload};
 use crate::domain::void::{self as domain_void, record_receipt};
 use crate::error::Result;
@@ -51,6 +52,18 @@ pub(super) async fn ingest(
         }
     }
     note_visitors(&tx, community, &facts.visitors).await?;
+    let answered: HashMap<Uuid, &RecordReceipt> =
+        records.iter().map(|r| (r.record_id, r)).collect();
+    for record in valid
+        .iter()
+        .filter(|r| r.entered_by.is_some() && inserted.contains(&r.record_id))
+    {
+        if let Some(entry) = answered.get(&record.record_id).and_then(|receipt| {
+            staff::manual_check_in(kiosk_id, record, receipt.status, receipt.reason)
+        }) {
+            audit_staff(&tx, intake, &entry).await?;
+        }
+    }
 
     let mut voids = Vec::with_capacity(upload.voids.len());
     for item in &upload.voids {
@@ -655,5 +668,28 @@ async fn apply_void(
         ],
     )
     .await?;
+    if inserted == 1
+        && let Some(entry) = staff::void(intake.kiosk.kiosk_id.as_str(), void, reason)
+    {
+        audit_staff(tx, intake, &entry).await?;
+    }
     Ok(domain_void::done(void.record_id, inserted == 1))
+}
+
+/// What a kiosk's staff did, in the office's audit, with the batch.
+async fn audit_staff(tx: &Transaction<'_>, intake: &Intake, entry: &StaffEntry) -> Result<()> {
+    execute(
+        tx,
+        "INSERT INTO audit (at, actor, action, subject, before_value, after_value, note)
+         VALUES ($1, $2, $3, $4, NULL, $5, '')",
+        &[
+            &to_ms(intake.received_at),
+            &entry.actor,
+            &entry.action,
+            &entry.subject,
+            &entry.after,
+        ],
+    )
+    .await?;
+    Ok(())
 }

@@ -11,6 +11,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{Store, activities, cards, next_seq, to_ms};
 use crate::domain::ingest::{self, Arrival, Lookup, MAX_CARD_CHARS, MemberFacts, Verdict};
+use crate::domain::staff::{self, StaffEntry};
 use crate::domain::upload::{Item, Upload};
 use crate::domain::void::{self as domain_void, record_receipt};
 use crate::error::Result;
@@ -263,6 +264,9 @@ impl BatchTx<'_, '_> {
         {
             self.note_visit(member.handle)?;
         }
+        if let Some(entry) = staff::manual_check_in(self.kiosk_id(), record, status, reason) {
+            self.audit(&entry)?;
+        }
         Ok(record_receipt(record.record_id, status, reason))
     }
 
@@ -296,7 +300,29 @@ impl BatchTx<'_, '_> {
                 to_ms(self.intake.received_at),
                 self.seq
             ])?;
+        if inserted == 1
+            && let Some(entry) = staff::void(self.kiosk_id(), void, reason)
+        {
+            self.audit(&entry)?;
+        }
         Ok(domain_void::done(void.record_id, inserted == 1))
+    }
+
+    /// What a kiosk's staff did, in the office's audit, with the batch.
+    fn audit(&self, entry: &StaffEntry) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO audit (at, actor, action, subject, before_value, after_value, note)
+                 VALUES (?1, ?2, ?3, ?4, NULL, ?5, '')",
+            )?
+            .execute(params![
+                to_ms(self.intake.received_at),
+                entry.actor,
+                entry.action,
+                entry.subject,
+                entry.after
+            ])?;
+        Ok(())
     }
 }
 
