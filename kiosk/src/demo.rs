@@ -21,6 +21,8 @@ static MEMBERS: &str = include_str!("../../assets/demo/members.csv");
 
 /// The staff PIN of the demo, shown on screen and in the log.
 pub const DEMO_PIN: &str = "246810";
+/// Who the demo's PIN belongs to.
+pub const DEMO_STAFF: &str = "王芳";
 
 pub struct Demo {
     pub config: Config,
@@ -50,7 +52,7 @@ pub fn start(dir: &Path, camera: Option<CameraSpec>) -> Result<Demo> {
     std::fs::write(
         &config_path,
         format!(
-            "server_url = \"http://{server}\"\ntoken = \"{}\"\ncommunity = \"C01\"\ndata_dir = \"{}\"\ncamera = \"synthetic\"\nstaff_pin_hash = \"{pin_hash}\"\nsync_interval_secs = 5\n",
+            "server_url = \"http://{server}\"\ntoken = \"{}\"\ncommunity = \"C01\"\ndata_dir = \"{}\"\ncamera = \"synthetic\"\nsync_interval_secs = 5\n\n# The demo's staff member: her manual check-ins and voids carry her name.\n[[staff]]\nname = \"{DEMO_STAFF}\"\npin_hash = \"{pin_hash}\"\n",
             registration.token,
             dir.join("kiosk").display()
         ),

@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::camera::{self, CameraStatus, Frame, Supervisor};
 use crate::clock::SharedClock;
 use crate::config::{ActivityChoice, Config};
+use crate::desk::Desk;
 use crate::domain::checkin::{Decision, Presented, decide, pick_activity};
 use crate::domain::offline::OfflineData;
 use crate::domain::standing;
@@ -98,6 +99,7 @@ pub struct Engine {
     config: Config,
     camera_spec: Arc<std::sync::Mutex<crate::config::CameraSpec>>,
     clock: SharedClock,
+    desk: Desk,
 }
 
 /// The latest frame, for the live preview.
@@ -175,7 +177,9 @@ impl Engine {
                 .spawn(move || worker.run(&frames, &command_rx, &stop))
                 .map_err(Error::io("starting the scan thread"))?
         };
+        let desk = Desk::start(database.clone())?;
         Ok(Self {
+            desk,
             outcomes,
             commands,
             camera: Some(camera),
@@ -244,6 +248,11 @@ impl Engine {
                 .read()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         )
+    }
+
+    /// Where staff mode's questions are answered, off the window's thread.
+    pub fn desk(&self) -> &Desk {
+        &self.desk
     }
 
     /// The time the core goes by.

@@ -13,6 +13,7 @@ pub mod camera;
 pub mod clock;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod desk;
 pub mod engine;
 pub mod export;
 pub mod files;

@@ -91,7 +91,7 @@ fn submit_pin(harness: &mut Harness<'static, KioskApp>) {
     harness.get_by_label("进入").click();
     harness.run_steps(1);
     let deadline = Instant::now() + Duration::from_secs(30);
-    while harness.state().staff.pin_checking.is_some() {
+    while harness.state().staff.waiting.pin {
         assert!(Instant::now() < deadline, "the PIN check never answered");
         std::thread::yield_now();
         harness.run_steps(1);
@@ -423,4 +423,28 @@ fn manual_check_in_finds_members_by_pinyin_initials_and_id_digits() {
     harness.run_steps(2);
     harness.get_by_label("#1");
     harness.get_by_label("#5");
+}
+
+#[test]
+fn every_staff_tab_names_its_fields_for_a_screen_reader() {
+    use baodao_kiosk::app::StaffTab;
+    let fixture = fixture();
+    for tab in [
+        StaffTab::Attendance,
+        StaffTab::Manual,
+        StaffTab::Sync,
+        StaffTab::Settings,
+    ] {
+        let engine = Engine::start(Setup::new(fixture.config.clone())).unwrap();
+        let mut app = KioskApp::new(engine, Sounds::off());
+        app.screen = Screen::Staff(tab);
+        app.staff.member_search = "zw".into();
+        // kittest checks, as it builds, that every widget has an
+        // accessible name (a text field without its label fails).
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(1280.0, 800.0))
+            .with_context_setup(fonts::install)
+            .build_ui_state(|ui, app: &mut KioskApp| app.show(ui), app);
+        harness.run_steps(2);
+    }
 }

@@ -346,8 +346,12 @@ async fn records_the_office_refuses_are_kept_with_their_reasons() {
         let kiosk = sync_all(&path, &url, &token2);
         assert_eq!(kiosk.sync_status().refused, 2);
         // More syncs later: still there.
+        let before = kiosk.sync_status().last_success;
         kiosk.sync_now();
-        std::thread::sleep(Duration::from_millis(1500));
+        wait_for(30, "another sync", || {
+            kiosk.sync_status().last_success != before
+        });
+        assert_eq!(kiosk.sync_status().refused, 2);
         drop(kiosk);
         let store = Store::open(&path.join("data/kiosk.sqlite")).unwrap();
         let mut rows: Vec<_> = store

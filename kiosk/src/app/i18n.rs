@@ -79,6 +79,7 @@ texts!(
     SeeStaff,
     Storage,
     Delete,
+    Clear,
     ConfirmVoid,
     Simulated,
     NoCamera,
@@ -185,6 +186,7 @@ fn entry(text: Text) -> [&'static str; 3] {
             "Could not save: not checked in",
         ],
         Delete => ["删除", "刪除", "Delete"],
+        Clear => ["清空", "清空", "Clear"],
         ConfirmVoid => ["确认作废", "確認作廢", "Confirm void"],
         Simulated => [
             "模拟摄像头（演示）",

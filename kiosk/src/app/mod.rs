@@ -5,6 +5,7 @@
 
 pub mod fonts;
 pub mod i18n;
+mod keyboard_ui;
 mod overlay_ui;
 pub mod pin;
 mod scan_ui;
@@ -14,15 +15,16 @@ mod staff_ui;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use baodao_shared::{ActivityId, MemberId};
+use baodao_shared::MemberId;
 use chrono::Utc;
 use uuid::Uuid;
 
 use crate::config::{ActivityChoice, Language};
+use crate::desk::{Answer, Ask, ListKey};
 use crate::engine::{Command, Engine};
 use crate::outcome::Outcome;
-use crate::store::{CheckInRow, Store};
-use pin::{PinCheck, PinGate};
+use crate::store::CheckInRow;
+use pin::PinCheck;
 use sound::Sounds;
 
 /// How long a result stays on screen unless a new scan replaces it.
@@ -87,7 +89,7 @@ pub struct StaffState {
     pub search: String,
     pub member_search: String,
     pub rows: Vec<CheckInRow>,
-    pub loaded_for: Option<(String, Option<ActivityId>)>,
+    pub loaded_for: Option<ListKey>,
     pub loaded_at: Option<Instant>,
     pub voiding: Option<Uuid>,
     pub void_reason: String,
@@ -98,12 +100,21 @@ pub struct StaffState {
     pub cameras: Vec<(u32, String)>,
     /// The attendance list shows all of today rather than the current activity.
     pub all_today: bool,
-    /// An export running on its own thread.
-    pub exporting: Option<std::sync::mpsc::Receiver<crate::Result<(usize, std::path::PathBuf)>>>,
-    /// A PIN being checked on its own thread.
-    pub pin_checking: Option<std::sync::mpsc::Receiver<(PinGate, PinCheck)>>,
+    /// The last manual search: its query, the roster it searched (by
+    /// address) and the members found, in id order.
+    pub found: Option<(String, usize, Vec<MemberId>)>,
+    /// What the desk is working on for staff mode.
+    pub waiting: Waiting,
     /// Who unlocked staff mode: recorded with their manual check-ins and voids.
     pub signed_in: Option<String>,
+}
+
+/// Questions asked of the desk and not answered yet: one of each at a time.
+#[derive(Debug, Default)]
+pub struct Waiting {
+    pub export: bool,
+    pub pin: bool,
+    pub list: bool,
 }
 
 pub struct KioskApp {
@@ -113,14 +124,12 @@ pub struct KioskApp {
     pub overlay: Option<Overlay>,
     pub staff: StaffState,
     pub activity: ActivityChoice,
-    pin_gate: PinGate,
     sounds: Sounds,
     /// Characters a keyboard-wedge scanner typed on the scan screen.
     scanner: String,
     last_touch: Instant,
     last_pointer_move: Instant,
     preview: Option<(u64, egui::TextureHandle)>,
-    store: Option<Store>,
     /// The latest outcome seen, for tests and staff messages.
     pub last_outcome: Option<Outcome>,
     /// When the process started, to log the time to the first frame shown.
@@ -130,9 +139,6 @@ pub struct KioskApp {
 impl KioskApp {
     pub fn new(engine: Engine, sounds: Sounds) -> Self {
         let config = engine.config().clone();
-        let store = Store::open(&config.database_path())
-            .map_err(|e| tracing::warn!(error = %e, "staff lists unavailable"))
-            .ok();
         Self {
             language: config.language,
             activity: config.activity.clone(),
@@ -143,16 +149,11 @@ impl KioskApp {
                 export_path: default_export_path(&config.export_dir),
                 ..StaffState::default()
             },
-            pin_gate: store
-                .as_ref()
-                .and_then(|s| s.pin_gate().ok())
-                .unwrap_or_default(),
             sounds,
             scanner: String::new(),
             last_touch: Instant::now(),
             last_pointer_move: Instant::now(),
             preview: None,
-            store,
             last_outcome: None,
             started: None,
         }
@@ -188,8 +189,9 @@ impl KioskApp {
     }
 
     fn receive(&mut self) {
-        self.poll_export();
-        self.poll_pin();
+        while let Some(answer) = self.engine.desk().answer() {
+            self.answered(answer);
+        }
         while let Ok(outcome) = self.engine.outcomes.try_recv() {
             self.sounds.play(outcome.kind());
             if let Screen::Staff(_) = self.screen {
@@ -294,19 +296,25 @@ impl KioskApp {
         self.preview.as_ref().map(|(_, t)| t)
     }
 
+    /// Asks the desk for the tab's list when the search or activity
+    /// changed or every two seconds; the answer arrives in `answered`.
     fn refresh_staff(&mut self, tab: StaffTab) {
-        let Some(store) = &self.store else { return };
+        if self.staff.waiting.list {
+            return;
+        }
+        let offline = self.engine.offline();
+        let now = self.engine.clock().now();
         let activity = match &self.activity {
             ActivityChoice::Fixed(id) => Some(id.clone()),
             ActivityChoice::Auto => crate::domain::checkin::pick_activity(
-                &self.engine.offline(),
-                Utc::now() + self.engine.offline().clock_offset,
+                &offline,
+                now + offline.clock_offset,
                 &ActivityChoice::Auto,
             )
             .map(|a| a.activity_id.clone()),
         };
-        let zone = self.engine.offline().policy.time_zone;
-        let today = Utc::now()
+        let zone = offline.policy.time_zone;
+        let today = now
             .with_timezone(&zone)
             .date_naive()
             .and_hms_opt(0, 0, 0)
@@ -315,27 +323,60 @@ impl KioskApp {
         let (activity, since) = if self.staff.all_today {
             (None, today)
         } else {
-            (activity, Some(Utc::now() - chrono::Duration::hours(24)))
+            (activity, Some(now - chrono::Duration::hours(24)))
         };
-        let key = (self.staff.search.clone(), activity.clone());
+        let key = (self.staff.search.clone(), activity);
         let stale = self
             .staff
             .loaded_at
             .is_none_or(|at| at.elapsed() > Duration::from_secs(2));
-        if self.staff.loaded_for.as_ref() != Some(&key) || stale {
-            self.staff.rows = match tab {
-                StaffTab::Attendance => store
-                    .check_ins(activity.as_ref(), since, &self.staff.search, 200)
-                    .unwrap_or_default(),
-                _ => Vec::new(),
-            };
-            // Only the sync tab shows what the office refused.
-            self.staff.refused = match tab {
-                StaffTab::Sync => store.refused_check_ins(500).unwrap_or_default(),
-                _ => Vec::new(),
-            };
+        if self.staff.loaded_for.as_ref() == Some(&key) && !stale {
+            return;
+        }
+        // Only the attendance tab lists check-ins; only the sync tab shows
+        // what the office refused.
+        let ask = match tab {
+            StaffTab::Attendance => Ask::CheckIns {
+                key: key.clone(),
+                since,
+            },
+            StaffTab::Sync => Ask::Refused,
+            StaffTab::Manual | StaffTab::Settings => return,
+        };
+        if self.engine.desk().ask(ask) {
+            self.staff.waiting.list = true;
             self.staff.loaded_for = Some(key);
             self.staff.loaded_at = Some(Instant::now());
+        }
+    }
+
+    /// What the desk answered.
+    fn answered(&mut self, answer: Answer) {
+        match answer {
+            Answer::CheckIns { key, rows } => {
+                self.staff.waiting.list = false;
+                // An answer to an older search is not shown.
+                if self.staff.loaded_for.as_ref() == Some(&key) {
+                    self.staff.rows = rows;
+                }
+            }
+            Answer::Refused(rows) => {
+                self.staff.waiting.list = false;
+                self.staff.refused = rows;
+            }
+            Answer::Pin(check) => self.pin_checked(check),
+            Answer::Cameras(cameras) => self.staff.cameras = cameras,
+            Answer::Exported(result) => {
+                self.staff.waiting.export = false;
+                self.staff.message = Some(match result {
+                    Ok((n, path)) => format!(
+                        "{} {n} → {}",
+                        i18n::t(self.language, i18n::Text::Exported),
+                        path.display()
+                    ),
+                    Err(e) => e.to_string(),
+                });
+            }
         }
     }
 
@@ -422,7 +463,9 @@ impl KioskApp {
             }
             Action::SetLanguage(language) => self.language = language,
             Action::SetCamera(spec) => self.engine.switch_camera(spec),
-            Action::FindCameras => self.staff.cameras = find_cameras(),
+            Action::FindCameras => {
+                self.engine.desk().ask(Ask::Cameras);
+            }
             Action::ShowToday(all) => {
                 self.staff.all_today = all;
                 self.staff.loaded_at = None;
@@ -433,46 +476,26 @@ impl KioskApp {
         }
     }
 
-    /// Checks the PIN on its own thread: argon2 takes tens of milliseconds
+    /// Asks the desk to check the PIN: argon2 takes tens of milliseconds
     /// a staff member, too long for a frame.
     fn check_pin(&mut self) {
         let Screen::Pin { entry, message } = &mut self.screen else {
             return;
         };
-        if self.staff.pin_checking.is_some() {
+        if self.staff.waiting.pin {
             return;
         }
-        let pin = std::mem::take(entry);
+        let ask = Ask::Pin {
+            pin: std::mem::take(entry),
+            pins: self.engine.config().staff_pins(),
+            now: self.engine.clock().now(),
+        };
         *message = Some(i18n::t(self.language, i18n::Text::Checking).to_owned());
-        let pins = self.engine.config().staff_pins();
-        let mut gate = self.pin_gate.clone();
-        let now = self.engine.clock().now();
-        let database = self.engine.database().to_owned();
-        let (done_tx, done) = std::sync::mpsc::sync_channel(1);
-        let spawned = std::thread::Builder::new()
-            .name("baodao-pin".into())
-            .spawn(move || {
-                let result = gate.check(&pin, &pins, now);
-                if let Err(e) = Store::open(&database).and_then(|s| s.save_pin_gate(&gate)) {
-                    tracing::warn!(error = %e, "cannot save the PIN lockout");
-                }
-                let _ = done_tx.send((gate, result));
-            });
-        match spawned {
-            Ok(_) => self.staff.pin_checking = Some(done),
-            Err(e) => tracing::error!(error = %e, "cannot start the PIN check"),
-        }
+        self.staff.waiting.pin = self.engine.desk().ask(ask);
     }
 
-    fn poll_pin(&mut self) {
-        let Some(done) = &self.staff.pin_checking else {
-            return;
-        };
-        let Ok((gate, result)) = done.try_recv() else {
-            return;
-        };
-        self.staff.pin_checking = None;
-        self.pin_gate = gate;
+    fn pin_checked(&mut self, result: PinCheck) {
+        self.staff.waiting.pin = false;
         if !matches!(self.screen, Screen::Pin { .. }) {
             // Cancelled meanwhile.
             return;
@@ -522,36 +545,9 @@ impl KioskApp {
                 return;
             }
         };
-        let database = self.engine.database().to_owned();
-        let (done_tx, done) = std::sync::mpsc::sync_channel(1);
-        let spawned = std::thread::Builder::new()
-            .name("baodao-export".into())
-            .spawn(move || {
-                let result = Store::open(&database)
-                    .and_then(|store| store.check_ins(None, None, "", usize::MAX))
-                    .and_then(|rows| crate::export::write_csv(&path, &rows));
-                let _ = done_tx.send(result.map(|n| (n, path)));
-            });
-        match spawned {
-            Ok(_) => self.staff.exporting = Some(done),
-            Err(e) => self.staff.message = Some(format!("export: {e}")),
+        if !self.staff.waiting.export {
+            self.staff.waiting.export = self.engine.desk().ask(Ask::Export(path));
         }
-    }
-
-    fn poll_export(&mut self) {
-        let Some(done) = &self.staff.exporting else {
-            return;
-        };
-        let Ok(result) = done.try_recv() else { return };
-        self.staff.exporting = None;
-        self.staff.message = Some(match result {
-            Ok((n, path)) => format!(
-                "{} {n} → {}",
-                i18n::t(self.language, i18n::Text::Exported),
-                path.display()
-            ),
-            Err(e) => e.to_string(),
-        });
     }
 }
 
@@ -559,19 +555,6 @@ impl eframe::App for KioskApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.show(ui);
     }
-}
-
-/// The cameras present, for staff to choose from.
-fn find_cameras() -> Vec<(u32, String)> {
-    #[cfg(feature = "camera")]
-    {
-        crate::camera::device::list().unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "cannot list cameras");
-            Vec::new()
-        })
-    }
-    #[cfg(not(feature = "camera"))]
-    Vec::new()
 }
 
 fn default_export_path(export_dir: &std::path::Path) -> String {

@@ -1,6 +1,5 @@
 //! The scan screen: what a member sees at the door.
 
-use chrono::Utc;
 use egui::{
     Align, Align2, Color32, CornerRadius, FontId, Layout, Rect, RichText, Stroke, UiBuilder, Vec2,
     pos2, vec2,
@@ -33,7 +32,7 @@ pub fn ui(ui: &mut egui::Ui, app: &KioskApp, actions: &mut Vec<Action>) {
     ui.painter().rect_filled(full, CornerRadius::ZERO, PAPER);
     let unit = (full.height() / 60.0).max(8.0);
     let offline = app.engine.offline();
-    let now = Utc::now() + offline.clock_offset;
+    let now = app.engine.clock().now() + offline.clock_offset;
     let activity = pick_activity(&offline, now, &app.activity).cloned();
 
     let bar = Rect::from_min_size(full.min, vec2(full.width(), unit * 7.0));
@@ -70,7 +69,8 @@ fn top_bar(
     let language = app.language;
     ui.painter().rect_filled(bar, CornerRadius::ZERO, RED);
     let offline = app.engine.offline();
-    let local = (Utc::now() + offline.clock_offset).with_timezone(&offline.policy.time_zone);
+    let local =
+        (app.engine.clock().now() + offline.clock_offset).with_timezone(&offline.policy.time_zone);
     let title = activity.map_or_else(
         || t(language, Text::NoActivityNow).to_owned(),
         |a| a.title.clone(),

@@ -3,6 +3,7 @@
 use egui::{Align, Color32, CornerRadius, Layout, RichText, vec2};
 
 use super::i18n::{Text, reason, status, t};
+use super::keyboard_ui::keyboard;
 use super::scan_ui::{INK, MUTED, PAPER, RED, status_badges};
 use super::{Action, KioskApp, StaffTab};
 use crate::config::{ActivityChoice, CameraSpec, Language};
@@ -221,17 +222,20 @@ fn attendance(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Ve
         }
     });
     ui.horizontal(|ui| {
-        ui.label(RichText::new(t(language, Text::Search)).size(unit * 1.8));
-        ui.add(field(ui, &mut app.staff.search, unit));
+        // Labelled, so a screen reader (and kittest) names the field.
+        let label = ui.label(RichText::new(t(language, Text::Search)).size(unit * 1.8));
+        ui.add(field(ui, &mut app.staff.search, unit))
+            .labelled_by(label.id);
     });
     if let Some(record_id) = app.staff.voiding {
         ui.horizontal(|ui| {
-            ui.label(RichText::new(t(language, Text::VoidReason)).size(unit * 1.8));
+            let label = ui.label(RichText::new(t(language, Text::VoidReason)).size(unit * 1.8));
             ui.add(
                 // No more than the server keeps: a longer one would be refused.
                 field(ui, &mut app.staff.void_reason, unit)
                     .char_limit(baodao_shared::bounds::MAX_REASON_CHARS),
-            );
+            )
+            .labelled_by(label.id);
             let ready = !app.staff.void_reason.trim().is_empty();
             if ui
                 .add_enabled(
@@ -313,22 +317,48 @@ fn row_status(language: Language, row: &crate::store::CheckInRow) -> String {
 fn manual(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Vec<Action>) {
     let language = app.language;
     ui.horizontal(|ui| {
-        ui.label(RichText::new(t(language, Text::Search)).size(unit * 1.8));
-        ui.add(field(ui, &mut app.staff.member_search, unit));
+        let label = ui.label(RichText::new(t(language, Text::Search)).size(unit * 1.8));
+        ui.add(field(ui, &mut app.staff.member_search, unit))
+            .labelled_by(label.id);
     });
+    keyboard(
+        ui,
+        &mut app.staff.member_search,
+        unit,
+        t(language, Text::Delete),
+        t(language, Text::Clear),
+    );
     let query = app.staff.member_search.trim().to_lowercase();
     if query.is_empty() {
         return;
     }
     let offline = app.engine.offline();
     // By name, id digits or pinyin (`zw` finds 張偉): staff without a
-    // Chinese keyboard find a member too.
-    let mut matches: Vec<_> = offline
-        .roster
-        .values()
-        .filter(|m| baodao_shared::search::matches(&query, &m.name, m.member_id.as_str()))
+    // Chinese keyboard find a member too. Searched again only when the
+    // query or the roster changed, not every frame.
+    let roster = std::sync::Arc::as_ptr(&offline) as usize;
+    if app
+        .staff
+        .found
+        .as_ref()
+        .is_none_or(|(q, r, _)| *q != query || *r != roster)
+    {
+        let mut ids: Vec<_> = offline
+            .roster
+            .values()
+            .filter(|m| baodao_shared::search::matches(&query, &m.name, m.member_id.as_str()))
+            .map(|m| m.member_id.clone())
+            .collect();
+        ids.sort();
+        app.staff.found = Some((query, roster, ids));
+    }
+    let matches: Vec<_> = app
+        .staff
+        .found
+        .iter()
+        .flat_map(|(_, _, ids)| ids)
+        .filter_map(|id| offline.roster.get(id))
         .collect();
-    matches.sort_by(|a, b| a.member_id.cmp(&b.member_id));
     egui::ScrollArea::vertical().show(ui, |ui| members(ui, language, unit, &matches, actions));
 }
 
@@ -482,16 +512,17 @@ fn settings(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Vec<
     );
     camera_choice(ui, app, unit, actions);
     ui.separator();
-    ui.label(
+    let label = ui.label(
         RichText::new(t(language, Text::ExportTo))
             .size(unit * 2.0)
             .strong(),
     );
     ui.horizontal(|ui| {
-        ui.add(field(ui, &mut app.staff.export_path, unit).desired_width(unit * 40.0));
+        ui.add(field(ui, &mut app.staff.export_path, unit).desired_width(unit * 40.0))
+            .labelled_by(label.id);
         if ui
             .add_enabled(
-                app.staff.exporting.is_none(),
+                !app.staff.waiting.export,
                 egui::Button::new(RichText::new(t(language, Text::ExportCsv)).size(unit * 1.8)),
             )
             .clicked()

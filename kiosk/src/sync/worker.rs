@@ -172,13 +172,20 @@ fn run(
             };
             runtime.block_on(round(client, store, offline, &setup.community))
         })();
-        let counts = store
-            .as_ref()
-            .map(|s| (s.pending_count(), s.refused_count()));
+        let counts = store.as_ref().and_then(counts);
+        // The counts change with the round's result, in the same update: a
+        // reader never sees this round's success with the last round's counts.
+        let counted = |s: &mut SyncStatus| {
+            if let Some((pending, refused)) = counts {
+                s.pending = pending;
+                s.refused = refused;
+            }
+        };
         match result {
             Ok(round) => {
                 failures = 0;
                 update(&|s| {
+                    counted(s);
                     s.online = true;
                     s.last_success = Some(Utc::now());
                     s.last_error = None;
@@ -208,16 +215,11 @@ fn run(
                     let _ = store.log("warn", &message, Utc::now());
                 }
                 update(&|s| {
+                    counted(s);
                     s.online = false;
                     s.last_error = Some(message.clone());
                 });
             }
-        }
-        if let Some((Ok(pending), Ok(refused))) = counts {
-            update(&|s| {
-                s.pending = pending;
-                s.refused = refused;
-            });
         }
         let not_before = Instant::now() + retry_after;
         let until = Instant::now()
@@ -315,4 +317,10 @@ async fn round(
         uploaded,
         clock_offset_ms,
     })
+}
+
+/// What waits to upload and what the office refused, when the database
+/// can say.
+fn counts(store: &Store) -> Option<(u64, u64)> {
+    Some((store.pending_count().ok()?, store.refused_count().ok()?))
 }
