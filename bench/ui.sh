@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-40}
 cargo build --locked --release -p baodao-kiosk --features demo >&2
-bin=target/release/baodao-kiosk
+bin=${CARGO_TARGET_DIR:-target}/release/baodao-kiosk
 if [ -z "${DISPLAY:-}" ]; then
   command -v Xvfb >/dev/null || { echo "needs a display or Xvfb (apt-get install xvfb libgl1-mesa-dri)" >&2; exit 1; }
   Xvfb :97 -screen 0 1280x800x24 >/dev/null 2>&1 &

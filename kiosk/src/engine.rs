@@ -355,11 +355,8 @@ impl ScanWorker {
                 self.present(&Presented::Card(&text), Method::Qr, frame.captured_at, None);
             }
         }
-        // The preview at half the camera rate looks as live and halves the
-        // drawing; outcomes still repaint at once.
-        if frame.seq.is_multiple_of(2) {
-            self.changed();
-        }
+        // No repaint per frame: the window paces its preview itself
+        // (10 fps); outcomes still repaint at once.
     }
 
     fn command(&mut self, command: Command) {

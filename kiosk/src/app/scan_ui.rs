@@ -29,7 +29,8 @@ pub fn area<R>(
 
 pub fn ui(ui: &mut egui::Ui, app: &KioskApp, actions: &mut Vec<Action>) {
     let full = ui.max_rect();
-    ui.painter().rect_filled(full, CornerRadius::ZERO, PAPER);
+    // The paper is the window's clear colour (`KioskApp::clear_color`):
+    // painting it again would shade every pixel twice a frame.
     let unit = (full.height() / 60.0).max(8.0);
     let offline = app.engine.offline();
     let now = app.engine.clock().now() + offline.clock_offset;
@@ -38,7 +39,15 @@ pub fn ui(ui: &mut egui::Ui, app: &KioskApp, actions: &mut Vec<Action>) {
     let bar = Rect::from_min_size(full.min, vec2(full.width(), unit * 7.0));
     top_bar(ui, app, bar, unit, activity.as_ref(), actions);
     let body = Rect::from_min_max(pos2(full.min.x, bar.max.y), full.max).shrink(unit * 2.0);
-    let camera_width = (body.width() * 0.58).min(body.height() * 4.0 / 3.0);
+    // No wider than the camera's own frame on screen: scaled up it shows
+    // nothing more, and every pixel of it is drawn ten times a second.
+    #[allow(clippy::cast_precision_loss)]
+    let native = app.preview_texture().map_or(f32::INFINITY, |t| {
+        t.size()[0] as f32 / ui.ctx().pixels_per_point()
+    });
+    let camera_width = (body.width() * 0.58)
+        .min(body.height() * 4.0 / 3.0)
+        .min(native);
     let camera = Rect::from_min_size(body.min, vec2(camera_width, camera_width * 3.0 / 4.0));
     camera_view(ui, app, camera, unit);
     let side = Rect::from_min_max(pos2(camera.max.x + unit * 3.0, body.min.y), body.max);

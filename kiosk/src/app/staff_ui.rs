@@ -1,10 +1,10 @@
 //! Staff mode, behind the PIN: attendance, manual check-in, sync, settings.
 
-use egui::{Align, Color32, CornerRadius, Layout, RichText, vec2};
+use egui::{Align, Color32, Layout, RichText, vec2};
 
 use super::i18n::{Text, reason, status, t};
 use super::keyboard_ui::keyboard;
-use super::scan_ui::{INK, MUTED, PAPER, RED, status_badges};
+use super::scan_ui::{INK, MUTED, RED, status_badges};
 use super::{Action, KioskApp, StaffTab};
 use crate::config::{ActivityChoice, CameraSpec, Language};
 use crate::outcome::Reason;
@@ -43,8 +43,7 @@ pub fn pin_ui(
     message: Option<&str>,
     actions: &mut Vec<Action>,
 ) {
-    let full = ui.max_rect();
-    ui.painter().rect_filled(full, CornerRadius::ZERO, PAPER);
+    // The paper is the window's clear colour, as on the scan screen.
     let unit = unit(ui);
     ui.vertical_centered(|ui| {
         ui.add_space(unit * 6.0);
@@ -143,8 +142,7 @@ pub fn pin_ui(
 
 pub fn ui(ui: &mut egui::Ui, app: &mut KioskApp, tab: StaffTab, actions: &mut Vec<Action>) {
     let language = app.language;
-    let full = ui.max_rect();
-    ui.painter().rect_filled(full, CornerRadius::ZERO, PAPER);
+    // The paper is the window's clear colour, as on the scan screen.
     let unit = unit(ui);
     egui::Frame::new()
         .inner_margin(egui::Margin::same(16))
