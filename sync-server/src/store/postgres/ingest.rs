@@ -11,14 +11,14 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::{Object, Transaction};
 use uuid::Uuid;
 
-use super::admin::row_to_activity;
+use super::admin::{self, row_to_activity};
 use super::{XID, from_ms, to_ms};
 use crate::domain::ingest::{self, Lookup, MAX_CARD_CHARS, MemberFacts, Verdict};
 use crate::domain::staff::{self, StaffEntry};
 use crate::domain::upload::{Item, Upload};
 use crate::domain::void::{self as domain_void, record_receipt};
 use crate::error::Result;
-use crate::store::{Decoded, Intake};
+use crate::store::{Change, Decoded, Intake};
 
 pub(super) async fn ingest(
     client: &mut Object,
@@ -52,16 +52,20 @@ pub(super) async fn ingest(
         }
     }
     note_visitors(&tx, community, &facts.visitors).await?;
-    let answered: HashMap<Uuid, &RecordReceipt> =
-        records.iter().map(|r| (r.record_id, r)).collect();
-    for record in valid
+    // Most batches name no staff: no receipt lookup for them.
+    let named: Vec<&&AttendanceRecord> = valid
         .iter()
         .filter(|r| r.entered_by.is_some() && inserted.contains(&r.record_id))
-    {
-        if let Some(entry) = answered.get(&record.record_id).and_then(|receipt| {
-            staff::manual_check_in(kiosk_id, record, receipt.status, receipt.reason)
-        }) {
-            audit_staff(&tx, intake, &entry).await?;
+        .collect();
+    if !named.is_empty() {
+        let answered: HashMap<Uuid, &RecordReceipt> =
+            records.iter().map(|r| (r.record_id, r)).collect();
+        for record in named {
+            if let Some(entry) = answered.get(&record.record_id).and_then(|receipt| {
+                staff::manual_check_in(kiosk_id, record, receipt.status, receipt.reason)
+            }) {
+                audit_staff(&tx, intake, &entry).await?;
+            }
         }
     }
 
@@ -678,18 +682,17 @@ async fn apply_void(
 
 /// What a kiosk's staff did, in the office's audit, with the batch.
 async fn audit_staff(tx: &Transaction<'_>, intake: &Intake, entry: &StaffEntry) -> Result<()> {
-    execute(
-        tx,
-        "INSERT INTO audit (at, actor, action, subject, before_value, after_value, note)
-         VALUES ($1, $2, $3, $4, NULL, $5, '')",
-        &[
-            &to_ms(intake.received_at),
-            &entry.actor,
-            &entry.action,
-            &entry.subject,
-            &entry.after,
-        ],
+    let change = Change {
+        actor: entry.actor.clone(),
+        at: intake.received_at,
+        note: String::new(),
+    };
+    admin::audit_change(
+        &**tx,
+        &change,
+        entry.action,
+        &entry.subject,
+        (None, Some(&entry.after)),
     )
-    .await?;
-    Ok(())
+    .await
 }

@@ -9,13 +9,13 @@ use baodao_shared::{Activity, ActivityId, AttendanceRecord, MemberId, Void};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{Store, activities, cards, next_seq, to_ms};
+use super::{Store, activities, audit_change, cards, next_seq, to_ms};
 use crate::domain::ingest::{self, Arrival, Lookup, MAX_CARD_CHARS, MemberFacts, Verdict};
 use crate::domain::staff::{self, StaffEntry};
 use crate::domain::upload::{Item, Upload};
 use crate::domain::void::{self as domain_void, record_receipt};
 use crate::error::Result;
-use crate::store::model::Intake;
+use crate::store::model::{Change, Intake};
 
 impl Store {
     /// Stores a batch and says what happened to each record and void.
@@ -310,19 +310,18 @@ impl BatchTx<'_, '_> {
 
     /// What a kiosk's staff did, in the office's audit, with the batch.
     fn audit(&self, entry: &StaffEntry) -> Result<()> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO audit (at, actor, action, subject, before_value, after_value, note)
-                 VALUES (?1, ?2, ?3, ?4, NULL, ?5, '')",
-            )?
-            .execute(params![
-                to_ms(self.intake.received_at),
-                entry.actor,
-                entry.action,
-                entry.subject,
-                entry.after
-            ])?;
-        Ok(())
+        let change = Change {
+            actor: entry.actor.clone(),
+            at: self.intake.received_at,
+            note: String::new(),
+        };
+        audit_change(
+            self.tx,
+            &change,
+            entry.action,
+            &entry.subject,
+            (None, Some(&entry.after)),
+        )
     }
 }
 
