@@ -437,14 +437,15 @@ impl ScanWorker {
         );
         let kiosk_now = self.clock.now();
         let now = kiosk_now + offline.clock_offset;
-        let timing = |arrived: Instant| Timing {
+        // Taken when the outcome is made: the durable write counts.
+        let timing = || Timing {
             at: kiosk_now,
             latency_ms: arrived.elapsed().as_secs_f64() * 1000.0,
         };
         let decision = match self.decide(presented, now, &offline) {
             Ok(decision) => decision,
             Err(e) => {
-                let outcome = storage_error(&e, Some(method), None, None, timing(arrived));
+                let outcome = storage_error(&e, Some(method), None, None, timing());
                 self.emit(outcome);
                 return;
             }
@@ -456,7 +457,7 @@ impl ScanWorker {
                 member: member.map(who),
                 activity: pick_activity(&offline, now, &self.choice).map(place),
                 record_id: None,
-                timing: timing(arrived),
+                timing: timing(),
             },
             Decision::Already {
                 member,
@@ -472,7 +473,7 @@ impl ScanWorker {
                     activity: place(&activity),
                     method,
                     first_scanned_at: first_at,
-                    timing: timing(arrived),
+                    timing: timing(),
                 }
             }
             Decision::CheckIn { member, activity } => {
@@ -487,7 +488,7 @@ impl ScanWorker {
                             activity: place(&activity),
                             record_id,
                             method,
-                            timing: timing(arrived),
+                            timing: timing(),
                         }
                     }
                     Err(e) => storage_error(
@@ -495,7 +496,7 @@ impl ScanWorker {
                         Some(method),
                         Some(who(member)),
                         Some(place(&activity)),
-                        timing(arrived),
+                        timing(),
                     ),
                 }
             }

@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use crate::config::{ActivityChoice, Language};
 use crate::desk::{Answer, Ask, ListKey};
+use crate::domain::offline::OfflineData;
 use crate::engine::{Command, Engine};
 use crate::outcome::Outcome;
 use crate::store::CheckInRow;
@@ -107,9 +108,10 @@ pub struct StaffState {
     pub cameras: Vec<(u32, String)>,
     /// The attendance list shows all of today rather than the current activity.
     pub all_today: bool,
-    /// The last manual search: its query, the roster it searched (by
-    /// address) and the members found, in id order.
-    pub found: Option<(String, usize, Vec<MemberId>)>,
+    /// The last manual search: its query, the offline data it searched
+    /// (held, so a new snapshot is never mistaken for it) and the members
+    /// found, in id order.
+    pub found: Option<(String, Arc<OfflineData>, Vec<MemberId>)>,
     /// What the desk is working on for staff mode.
     pub waiting: Waiting,
     /// Who unlocked staff mode: recorded with their manual check-ins and voids.

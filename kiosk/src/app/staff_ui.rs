@@ -334,12 +334,11 @@ fn manual(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Vec<Ac
     // By name, id digits or pinyin (`zw` finds 張偉): staff without a
     // Chinese keyboard find a member too. Searched again only when the
     // query or the roster changed, not every frame.
-    let roster = std::sync::Arc::as_ptr(&offline) as usize;
     if app
         .staff
         .found
         .as_ref()
-        .is_none_or(|(q, r, _)| *q != query || *r != roster)
+        .is_none_or(|(q, searched, _)| *q != query || !std::sync::Arc::ptr_eq(searched, &offline))
     {
         let mut ids: Vec<_> = offline
             .roster
@@ -348,7 +347,7 @@ fn manual(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Vec<Ac
             .map(|m| m.member_id.clone())
             .collect();
         ids.sort();
-        app.staff.found = Some((query, roster, ids));
+        app.staff.found = Some((query, std::sync::Arc::clone(&offline), ids));
     }
     let matches: Vec<_> = app
         .staff
