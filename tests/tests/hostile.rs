@@ -414,3 +414,56 @@ async fn a_panic_in_one_request_never_harms_the_next() {
     assert_eq!(receipt.records[0].status, RecordStatus::Accepted);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn staff_names_a_kiosk_sends_are_checked_item_by_item() {
+    let (server, c01, _) = district().await;
+    let named = |member: &str, name: &str| {
+        let mut r = record(member, "A1", Utc::now(), None);
+        r.entered_by = Some(name.to_owned());
+        r
+    };
+    let fine = named("M001", "王芳");
+    let records = vec![
+        fine.clone(),
+        named("M002", &"字".repeat(65)),
+        named("M003", "王\n芳"),
+        named("M004", ""),
+        named("M005", &"x".repeat(100_000)),
+    ];
+    let voids = vec![Void {
+        record_id: fine.record_id,
+        reason: "點錯人".into(),
+        voided_at: None,
+        voided_by: Some("李強\u{0}".into()),
+    }];
+    let receipt = server
+        .post_batch(&c01, &batch(records, voids))
+        .await
+        .unwrap();
+    assert_eq!(receipt.records[0].status, RecordStatus::Accepted);
+    for refused in &receipt.records[1..] {
+        assert_eq!(
+            (refused.status, refused.reason),
+            (RecordStatus::Rejected, Some(Reason::MalformedRecord)),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(
+        (receipt.voids[0].status, receipt.voids[0].reason),
+        (VoidStatus::Rejected, Some(Reason::MalformedRecord))
+    );
+    // Only the good name reached the audit; nothing was voided.
+    let audit = server.office.store().audit_log(100).await.unwrap();
+    let staff: Vec<_> = audit
+        .iter()
+        .filter(|e| e.action.starts_with("kiosk."))
+        .map(|e| (e.action.as_str(), e.actor.as_str()))
+        .collect();
+    assert_eq!(staff.len(), 1, "{staff:?}");
+    assert_eq!(staff[0].0, "kiosk.manual_check_in");
+    assert!(staff[0].1.starts_with("王芳 (kiosk "), "{staff:?}");
+    let year = baodao_shared::Policy::default().year_of(Utc::now());
+    assert_eq!(server.points(&c01, "M001", year).await.unwrap().points, 1);
+    server.stop().await;
+}
