@@ -340,7 +340,7 @@ impl ScanWorker {
             *preview = Some(Arc::clone(&frame));
         }
         let started = Instant::now();
-        let texts = self.decoder.decode(&frame.luma);
+        let texts = self.decoder.scan(&frame.luma);
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         self.stats.frames.fetch_add(1, Ordering::Relaxed);
         self.stats

@@ -80,8 +80,41 @@ impl Rng {
     }
 }
 
+/// Where a card sits in a frame: its centre, rotation and keystone.
+#[derive(Debug, Clone, Copy)]
+pub struct Placement {
+    pub centre: (f32, f32),
+    /// Half the code's side, in pixels.
+    pub half: f32,
+    pub angle_deg: f32,
+    /// The top edge is this fraction wider than the bottom.
+    pub tilt: f32,
+}
+
+impl Placement {
+    /// Back from a frame point to the card: undoes the rotation, then the
+    /// tilt; `(u, v)` from the code's centre, `None` outside the code.
+    #[allow(clippy::many_single_char_names)]
+    pub fn card_point(&self, x: f32, y: f32) -> Option<(f32, f32)> {
+        let (sin, cos) = self.angle_deg.to_radians().sin_cos();
+        let half = self.half;
+        let (dx, dy) = (x - self.centre.0, y - self.centre.1);
+        let (u, v) = (dx * cos + dy * sin, -dx * sin + dy * cos);
+        // A true perspective (straight lines stay straight): the card's top
+        // leans away by `tilt`.
+        let k = self.tilt / 2.0;
+        let denominator = 1.0 - k * v / half;
+        if denominator <= 0.05 {
+            return None;
+        }
+        let v = v / denominator;
+        let u = u * (1.0 + k * v / half);
+        (u.abs() <= half && v.abs() <= half).then_some((u, v))
+    }
+}
+
 /// The QR modules with a four-module quiet zone, as a dark/light grid.
-fn modules(payload: &str) -> Result<(usize, Vec<bool>)> {
+pub fn modules(payload: &str) -> Result<(usize, Vec<bool>)> {
     let code = QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::M)
         .map_err(|e| Error::Internal(format!("cannot encode a QR code: {e}")))?;
     let n = code.width();
@@ -115,7 +148,12 @@ pub fn render(scene: &Scene) -> Result<GrayImage> {
         let (size, grid) = modules(payload)?;
         let (cx, cy) = (scene.centre.0 * w, scene.centre.1 * h);
         let half = scene.code_px as f32 / 2.0;
-        let (sin, cos) = scene.angle_deg.to_radians().sin_cos();
+        let placement = Placement {
+            centre: (cx, cy),
+            half,
+            angle_deg: scene.angle_deg,
+            tilt: scene.tilt,
+        };
         let (dark, light) = if scene.inverted {
             (scene.light, scene.dark)
         } else {
@@ -123,21 +161,9 @@ pub fn render(scene: &Scene) -> Result<GrayImage> {
         };
         for y in 0..scene.height {
             for x in 0..scene.width {
-                // Back from the frame to the card: undo rotation, then tilt.
-                let (dx, dy) = (x as f32 - cx, y as f32 - cy);
-                let (u, v) = (dx * cos + dy * sin, -dx * sin + dy * cos);
-                // A true perspective (straight lines stay straight): the
-                // card's top leans away by `tilt`.
-                let k = scene.tilt / 2.0;
-                let denominator = 1.0 - k * v / half;
-                if denominator <= 0.05 {
+                let Some((u, v)) = placement.card_point(x as f32, y as f32) else {
                     continue;
-                }
-                let v = v / denominator;
-                let u = u * (1.0 + k * v / half);
-                if u.abs() > half || v.abs() > half {
-                    continue;
-                }
+                };
                 let mx = ((u + half) / scene.code_px as f32 * size as f32) as usize;
                 let my = ((v + half) / scene.code_px as f32 * size as f32) as usize;
                 let is_dark = grid
