@@ -557,13 +557,14 @@ async fn cards(command: CardCommand, out: &mut impl Write) -> Result<()> {
                 .issue_card(&member, expires, &file)
                 .await?;
             let replaced = card
+                .issued
                 .replaced
                 .map(|s| format!(", replacing card {s} (now revoked)"))
                 .unwrap_or_default();
             writeln!(
                 out,
                 "card {} for {member}, valid to {}{replaced}: {}",
-                card.serial,
+                card.issued.serial,
                 card.expires_on,
                 file.display()
             )?;

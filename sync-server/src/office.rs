@@ -17,7 +17,8 @@ use crate::error::{Error, Result};
 use crate::import::{read_activities_in, read_communities, read_members_in, read_organizations};
 use crate::settings::Settings;
 use crate::store::{
-    CardWriter, Change, DatabaseUrl, ImportSummary, Registration, ReportFilter, ReportRow, Storage,
+    CardWriter, Change, DatabaseUrl, ImportSummary, IssuedCard, Registration, ReportFilter,
+    ReportRow, Storage,
 };
 
 #[derive(Debug)]
@@ -28,11 +29,11 @@ pub struct Office {
     signer: Mutex<Option<Arc<CardSigner>>>,
 }
 
-/// A card written to disk.
+/// A card issued and made: the store's record of it, its expiry and the
+/// text its QR code carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IssuedCard {
-    pub serial: u32,
-    pub replaced: Option<u32>,
+pub struct PrintedCard {
+    pub issued: IssuedCard,
     pub expires_on: NaiveDate,
     pub payload: String,
 }
@@ -248,7 +249,7 @@ impl Office {
         member_id: &MemberId,
         expires_on: Option<NaiveDate>,
         out: &Path,
-    ) -> Result<IssuedCard> {
+    ) -> Result<PrintedCard> {
         let signer = self.signer().await?;
         let member = self
             .store
@@ -355,7 +356,7 @@ pub async fn issue_cards(
     members: Vec<RosterEntry>,
     expires_on: Option<NaiveDate>,
     write: impl FnOnce(&[CardFace<'_>]) -> Result<()> + Send + 'static,
-) -> Result<Vec<IssuedCard>> {
+) -> Result<Vec<PrintedCard>> {
     let member_ids: Vec<MemberId> = members.iter().map(|m| m.member_id.clone()).collect();
     let members = Arc::new(members);
     let now = Utc::now();
@@ -414,9 +415,8 @@ pub async fn issue_cards(
     Ok(issued
         .into_iter()
         .zip(payloads)
-        .map(|(card, payload)| IssuedCard {
-            serial: card.serial,
-            replaced: card.replaced,
+        .map(|(issued, payload)| PrintedCard {
+            issued,
             expires_on,
             payload,
         })

@@ -281,7 +281,7 @@ async fn migrate_moves_every_kind_of_row_and_is_safe_to_run_again() {
         .issue_card(&"M004".parse().unwrap(), None, &out)
         .await
         .unwrap();
-    assert_eq!(issued.serial, 6);
+    assert_eq!(issued.issued.serial, 6);
 
     // Run again into this database, which has moved on (a kiosk and a card
     // more than SQLite): refused, naming the tables that differ. Into a
@@ -602,7 +602,7 @@ async fn three_instances_twenty_kiosks_two_killed_exact_points() {
         .issue_card(&"M900".parse().unwrap(), None, &dir.path().join("M900.png"))
         .await
         .unwrap();
-    office.revoke_card(lost.serial).await.unwrap();
+    office.revoke_card(lost.issued.serial).await.unwrap();
     let store = office.store();
     let doomed_kiosk = store.authenticate(doomed.clone()).await.unwrap().unwrap();
     assert_eq!(cluster.status(0, &doomed).await, Some(200));
@@ -661,7 +661,7 @@ async fn three_instances_twenty_kiosks_two_killed_exact_points() {
     while let Some(done) = kiosks.join_next().await {
         let revoked = done.unwrap();
         assert!(
-            revoked.contains(&lost.serial),
+            revoked.contains(&lost.issued.serial),
             "every kiosk learnt of the revoked card"
         );
     }

@@ -306,8 +306,8 @@ async fn office_commands_and_ids_under_concurrency(backend: Backend) {
         .issue_card(&"M001".parse().unwrap(), None, &out)
         .await
         .unwrap();
-    assert_eq!(again.replaced, Some(1));
-    let mut serials = HashSet::from([1, again.serial]);
+    assert_eq!(again.issued.replaced, Some(1));
+    let mut serials = HashSet::from([1, again.issued.serial]);
     let office = Arc::new(server.office.store());
     let mut tasks = tokio::task::JoinSet::new();
     for m in ["M002", "M003"] {
@@ -398,8 +398,18 @@ async fn office_commands_and_ids_under_concurrency(backend: Backend) {
     for card in &sheet {
         assert!(serials.insert(card.serial));
     }
-    server.office.revoke_card(again.serial).await.unwrap();
-    assert!(server.office.revoke_card(again.serial).await.is_err());
+    server
+        .office
+        .revoke_card(again.issued.serial)
+        .await
+        .unwrap();
+    assert!(
+        server
+            .office
+            .revoke_card(again.issued.serial)
+            .await
+            .is_err()
+    );
     assert!(
         server
             .office

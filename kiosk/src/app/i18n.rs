@@ -84,6 +84,9 @@ texts!(
     Simulated,
     NoCamera,
     RefreshCameras,
+    FramesRead,
+    MsPerFrame,
+    ReaderFaults,
     TodayAll,
     AutoCamera,
 );
@@ -199,6 +202,9 @@ fn entry(text: Text) -> [&'static str; 3] {
             "No camera (scanner only)",
         ],
         RefreshCameras => ["查找摄像头", "查找攝像頭", "Find cameras"],
+        FramesRead => ["已识别画面", "已識別畫面", "Frames read"],
+        MsPerFrame => ["毫秒/帧", "毫秒/幀", "ms a frame"],
+        ReaderFaults => ["解码器故障", "解碼器故障", "reader faults"],
         TodayAll => ["今天全部", "今天全部", "All of today"],
         AutoCamera => [
             "自动（第一个可用的）",

@@ -1,5 +1,7 @@
 //! Staff mode, behind the PIN: attendance, manual check-in, sync, settings.
 
+use std::sync::atomic::Ordering;
+
 use egui::{Align, Color32, Layout, RichText, vec2};
 
 use super::i18n::{Text, reason, status, t};
@@ -570,4 +572,26 @@ fn camera_choice(ui: &mut egui::Ui, app: &KioskApp, unit: f32, actions: &mut Vec
         other => format!("{other:?}"),
     };
     ui.label(RichText::new(status).size(unit * 1.4).color(MUTED));
+    // How decoding goes: a reader that faults or a slow machine shows here
+    // before members notice.
+    let decoding = app.engine.stats();
+    let frames = decoding.frames.load(Ordering::Relaxed);
+    let micros = decoding.decode_micros.load(Ordering::Relaxed);
+    #[allow(clippy::cast_precision_loss)]
+    let ms = if frames == 0 {
+        0.0
+    } else {
+        micros as f64 / frames as f64 / 1000.0
+    };
+    ui.label(
+        RichText::new(format!(
+            "{} {frames} · {ms:.1} {} · {} {}",
+            t(language, Text::FramesRead),
+            t(language, Text::MsPerFrame),
+            t(language, Text::ReaderFaults),
+            decoding.decoder_panics.load(Ordering::Relaxed)
+        ))
+        .size(unit * 1.4)
+        .color(MUTED),
+    );
 }

@@ -178,7 +178,7 @@ async fn print(
     };
     let serials = issued
         .iter()
-        .map(|card| card.serial.to_string())
+        .map(|card| card.issued.serial.to_string())
         .collect::<Vec<_>>()
         .join(",");
     super::audit(
