@@ -127,7 +127,7 @@ fn decoders() -> Vec<(&'static str, Decode)> {
         ),
         (
             RXING,
-            // The settings the pipeline's first stage uses: try harder,
+            // The settings the old pipeline's first stage used: try harder,
             // inverted codes too.
             Box::new(|image: &GrayImage| {
                 let mut hints = rxing::DecodeHints {
