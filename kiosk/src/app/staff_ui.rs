@@ -586,7 +586,7 @@ fn camera_choice(ui: &mut egui::Ui, app: &KioskApp, unit: f32, actions: &mut Vec
     ui.label(
         RichText::new(format!(
             "{} {frames} · {ms:.1} {} · {} {}",
-            t(language, Text::FramesRead),
+            t(language, Text::FramesScanned),
             t(language, Text::MsPerFrame),
             t(language, Text::ReaderFaults),
             decoding.decoder_panics.load(Ordering::Relaxed)
