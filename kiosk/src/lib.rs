@@ -18,6 +18,7 @@ pub mod engine;
 pub mod export;
 pub mod files;
 pub mod headless;
+pub mod memory;
 pub mod outcome;
 pub mod store;
 pub mod sync;

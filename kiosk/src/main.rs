@@ -45,6 +45,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let started = Instant::now();
+    baodao_kiosk::memory::tune();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
