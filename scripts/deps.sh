@@ -10,6 +10,7 @@ packages=(
   postgresql        # the tests' throwaway cluster (scripts/with-postgres.sh)
   chromium chromium-driver  # the console's browser tests (WebDriver)
   poppler-utils     # pdftoppm: the browser tests render printed PDFs
+  systemd           # systemd-analyze: the units are verified as systemd reads them
 )
 if [ "${1:-}" = "ci" ]; then
   # cargo fuzz (libFuzzer is C++), schemathesis' helper script, and the

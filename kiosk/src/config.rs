@@ -48,6 +48,20 @@ impl std::str::FromStr for CameraSpec {
     }
 }
 
+/// As written in the config (and read back by `FromStr`).
+impl std::fmt::Display for CameraSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Auto => f.write_str("auto"),
+            Self::Index(n) => write!(f, "index:{n}"),
+            Self::Name(name) => write!(f, "name:{name}"),
+            Self::Replay(dir) => write!(f, "replay:{}", dir.display()),
+            Self::Synthetic => f.write_str("synthetic"),
+            Self::None => f.write_str("none"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
 pub enum Language {
     #[default]

@@ -70,6 +70,8 @@ pub struct Setup {
     /// The time decisions and records use; the system's unless a test
     /// moves it by hand.
     pub clock: SharedClock,
+    /// systemd's watchdog: the scan thread beats in it.
+    pub watchdog: Option<Arc<crate::watchdog::Watchdog>>,
 }
 
 impl Setup {
@@ -81,6 +83,7 @@ impl Setup {
             camera: None,
             camera_retry: Duration::from_secs(3),
             clock: crate::clock::system(),
+            watchdog: None,
         }
     }
 }
@@ -170,6 +173,7 @@ impl Engine {
                 preview: Arc::clone(&preview),
                 on_change: setup.on_change,
                 clock: Arc::clone(&setup.clock),
+                heartbeat: setup.watchdog.as_ref().map(|w| w.heartbeat("scan")),
             };
             let stop = Arc::clone(&stop);
             std::thread::Builder::new()
@@ -303,6 +307,7 @@ struct ScanWorker {
     preview: Preview,
     on_change: Option<Arc<dyn Fn() + Send + Sync>>,
     clock: SharedClock,
+    heartbeat: Option<crate::watchdog::Heartbeat>,
 }
 
 /// After one "already checked in", more within this time are not shown.
@@ -312,6 +317,10 @@ impl ScanWorker {
     fn run(&mut self, frames: &Inbox<Frame>, commands: &Inbox<Command>, stop: &AtomicBool) {
         let mut camera_gone = false;
         while !stop.load(Ordering::Relaxed) {
+            // At least every 100 ms (the select's default) while it runs.
+            if let Some(heartbeat) = &self.heartbeat {
+                heartbeat.beat();
+            }
             // Staff and scanners first: a command never waits for a frame.
             while let Ok(command) = commands.try_recv() {
                 self.command(command);

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 /// stdin closes or the process is told to stop.
 pub fn run(setup: Setup) -> Result<()> {
     let engine = Engine::start(setup)?;
+    crate::watchdog::ready();
     let stop = Arc::new(AtomicBool::new(false));
 
     let commands = engine.commander();

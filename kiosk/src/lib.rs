@@ -14,6 +14,7 @@ pub mod clock;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod desk;
+pub mod doctor;
 pub mod engine;
 pub mod export;
 pub mod files;
@@ -22,3 +23,4 @@ pub mod memory;
 pub mod outcome;
 pub mod store;
 pub mod sync;
+pub mod watchdog;

@@ -3,6 +3,7 @@
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 use baodao_kiosk::app::{KioskApp, fonts, repaint_callback, sound::Sounds};
@@ -10,13 +11,14 @@ use baodao_kiosk::camera::replay::load_luma;
 use baodao_kiosk::config::{CameraSpec, Config};
 use baodao_kiosk::engine::{Engine, Setup};
 use baodao_kiosk::scan::QrDecoder;
+use baodao_kiosk::watchdog::{self, Watchdog};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(name = "baodao-kiosk", version, about = "Baodao attendance kiosk")]
 struct Cli {
-    /// Settings file.
-    #[arg(long, env = "BAODAO_CONFIG", default_value = baodao_kiosk::config::DEFAULT_CONFIG)]
+    /// Settings file (also after a subcommand: `doctor --config FILE`).
+    #[arg(long, global = true, env = "BAODAO_CONFIG", default_value = baodao_kiosk::config::DEFAULT_CONFIG)]
     config: PathBuf,
     /// Run without a window: one JSON line per scan on stdout.
     #[arg(long)]
@@ -41,6 +43,10 @@ enum Command {
     Decode { files: Vec<PathBuf> },
     /// Read a staff PIN on stdin and print its hash for `staff_pin_hash`.
     HashPin,
+    /// Check this kiosk: config, data dir, disk, font, camera, server, TLS,
+    /// token and clock; one line each, with the fix for each failure.
+    /// Exits non-zero when a check fails.
+    Doctor,
 }
 
 fn main() -> ExitCode {
@@ -73,6 +79,17 @@ fn run(cli: Cli, started: Instant) -> baodao_kiosk::Result<ExitCode> {
         .transpose()?;
     match cli.command {
         Some(Command::Decode { files }) => return Ok(decode(&files)),
+        Some(Command::Doctor) => {
+            let checks = baodao_kiosk::doctor::run(&cli.config);
+            for check in &checks {
+                println!("{check}");
+            }
+            return Ok(if baodao_kiosk::doctor::healthy(&checks) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
+        }
         Some(Command::HashPin) => {
             let mut pin = String::new();
             std::io::stdin()
@@ -106,13 +123,18 @@ fn run(cli: Cli, started: Instant) -> baodao_kiosk::Result<ExitCode> {
     if let Some(camera) = camera {
         config.camera = camera;
     }
+    // Under systemd with `WatchdogSec=`: pings only while the window and the
+    // scan thread both run. The guard lives as long as the kiosk does.
+    let watchdog = Arc::new(Watchdog::default());
+    let _pinging = watchdog::start_from_env(&watchdog)?;
     if cli.headless {
         let mut setup = Setup::new(config);
         setup.demo_cards = demo_cards;
+        setup.watchdog = Some(watchdog);
         baodao_kiosk::headless::run(setup)?;
         return Ok(ExitCode::SUCCESS);
     }
-    window(config, demo_cards, cli.windowed, started)?;
+    window(config, demo_cards, cli.windowed, started, watchdog)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -121,6 +143,7 @@ fn window(
     demo_cards: Option<Vec<String>>,
     windowed: bool,
     started: Instant,
+    watchdog: Arc<Watchdog>,
 ) -> baodao_kiosk::Result<()> {
     let sounds = Sounds::new(config.data_dir.join("sounds"));
     let mut viewport = egui::ViewportBuilder::default()
@@ -141,10 +164,13 @@ fn window(
             let mut setup = Setup::new(config.clone());
             setup.on_change = Some(repaint_callback(&cc.egui_ctx));
             setup.demo_cards = demo_cards;
+            setup.watchdog = Some(Arc::clone(&watchdog));
             let engine = Engine::start(setup)?;
             tracing::info!(startup_ms = started.elapsed().as_millis(), "window ready");
             let mut app = KioskApp::new(engine, sounds);
             app.started = Some(started);
+            app.heartbeat = Some(watchdog.heartbeat("window"));
+            watchdog::ready();
             Ok(Box::new(app))
         }),
     )

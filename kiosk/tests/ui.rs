@@ -448,3 +448,45 @@ fn every_staff_tab_names_its_fields_for_a_screen_reader() {
         harness.run_steps(2);
     }
 }
+
+/// systemd's watchdog sees a blocked window: its heartbeat goes stale while
+/// the scan thread's keeps going, and comes back with the next frame.
+#[test]
+fn a_window_that_stops_drawing_stops_the_watchdog() {
+    use baodao_kiosk::watchdog::Watchdog;
+    use std::sync::Arc;
+    let fixture = fixture();
+    let watchdog = Arc::new(Watchdog::default());
+    let mut setup = Setup::new(fixture.config.clone());
+    setup.watchdog = Some(Arc::clone(&watchdog));
+    let engine = Engine::start(setup).unwrap();
+    let mut app = KioskApp::new(engine, Sounds::off());
+    app.heartbeat = Some(watchdog.heartbeat("window"));
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .with_context_setup(fonts::install)
+        .build_ui_state(|ui, app: &mut KioskApp| app.show(ui), app);
+    let limit = Duration::from_millis(500);
+    harness.run_steps(2);
+    assert_eq!(watchdog.stalled(Instant::now(), limit), None);
+    // The window draws no frame (as if its thread hung): within the limit
+    // the watchdog names it, and only it, since the scan thread still runs.
+    let deadline = Instant::now() + Duration::from_mins(1);
+    let stall = loop {
+        if let Some(stall) = watchdog.stalled(Instant::now(), limit) {
+            break stall;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the stopped window was never seen"
+        );
+        std::thread::yield_now();
+    };
+    assert_eq!(stall.0, "window");
+    harness.run_steps(1);
+    assert_eq!(
+        watchdog.stalled(Instant::now(), limit),
+        None,
+        "drawing again"
+    );
+}

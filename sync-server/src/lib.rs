@@ -134,6 +134,13 @@ pub async fn launch(
     if let Some(tls) = &tls {
         reload_on_sighup(Arc::clone(tls));
     }
+    // The database is open and the port bound: a `Type=notify` unit (and
+    // what is ordered after it) may start now.
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+    let shutdown = async move {
+        shutdown.await;
+        let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
+    };
     serve_tls(listener, state.clone(), tls, shutdown)
         .await
         .map_err(Error::io("serving HTTP"))

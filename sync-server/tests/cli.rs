@@ -10,7 +10,7 @@ use baodao_shared::card::{self, CardKey, Keyring};
 
 mod common;
 #[cfg(unix)]
-use common::{signal, spawn_server};
+use common::{signal, spawn_server, spawn_server_with};
 
 fn run(data_dir: &Path, args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_baodao-sync-server"));
@@ -250,10 +250,20 @@ fn kiosk_tokens_and_the_points_report() {
 }
 
 #[cfg(unix)]
+/// `GET /healthz` over plain TCP: the whole answer, head and body.
+fn healthz(addr: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
 #[test]
 fn serve_answers_and_stops_cleanly_on_sigterm() {
-    use std::io::{Read, Write};
-
     let dir = tempfile::tempdir().unwrap();
     // `serve` never reads the private signing key: a key file it would
     // refuse (others may read it) does not stop it, and stays untouched.
@@ -264,12 +274,7 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
     }
     let (mut child, addr, _log) = spawn_server(dir.path(), "127.0.0.1:0", &[]);
-    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
-        .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
+    let response = healthz(&addr);
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("\"status\":\"ok\""), "{response}");
 
@@ -278,6 +283,39 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
     let status = child.wait().unwrap();
     assert!(status.success(), "exit after SIGTERM: {status}");
     assert_eq!(std::fs::read_to_string(&key).unwrap(), "not even a key");
+}
+
+/// Under systemd (`Type=notify`): READY=1 once the database is open and the
+/// port answers, STOPPING=1 on SIGTERM, to the socket `NOTIFY_SOCKET` names.
+#[test]
+fn serve_tells_systemd_when_it_is_ready_and_when_it_stops() {
+    use std::os::unix::net::UnixDatagram;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notify");
+    let socket = UnixDatagram::bind(&path).unwrap();
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_mins(1)))
+        .unwrap();
+    let notify = path.to_str().unwrap();
+    let (mut child, addr, _log) = spawn_server_with(
+        &dir.path().join("data"),
+        "127.0.0.1:0",
+        &[],
+        &[("NOTIFY_SOCKET", notify)],
+    );
+    let mut buf = [0u8; 256];
+    let mut said = || {
+        let n = socket.recv(&mut buf).unwrap();
+        String::from_utf8_lossy(&buf[..n]).trim().to_owned()
+    };
+    assert_eq!(said(), "READY=1");
+    // Ready means serving: the database answers the health check.
+    let response = healthz(&addr);
+    assert!(response.contains("\"status\":\"ok\""), "{response}");
+    signal(&child.id().to_string(), "-TERM");
+    assert_eq!(said(), "STOPPING=1");
+    assert!(child.wait().unwrap().success());
 }
 
 #[test]

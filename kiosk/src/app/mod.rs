@@ -151,6 +151,8 @@ pub struct KioskApp {
     trimmer: crate::memory::Trimmer,
     /// Staff mode closed: empty the glyph atlas at the next frame.
     redraw_glyphs: bool,
+    /// systemd's watchdog sees each frame drawn.
+    pub heartbeat: Option<crate::watchdog::Heartbeat>,
 }
 
 impl KioskApp {
@@ -176,11 +178,15 @@ impl KioskApp {
             started: None,
             trimmer: crate::memory::Trimmer::default(),
             redraw_glyphs: false,
+            heartbeat: None,
         }
     }
 
     /// Draws one frame and carries out what was asked.
     pub fn show(&mut self, ui: &mut egui::Ui) {
+        if let Some(heartbeat) = &self.heartbeat {
+            heartbeat.beat();
+        }
         self.receive();
         self.watch_input(ui.ctx());
         let mut actions = Vec::new();

@@ -77,6 +77,24 @@ impl SyncClient {
         read(response).await
     }
 
+    /// Asks `/healthz`; the server's clock from its `Date` header, if any.
+    pub async fn health(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+        let response = self
+            .http
+            .get(format!("{}/healthz", self.base))
+            .send()
+            .await
+            .map_err(network)?;
+        let date = response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
+            .map(|d| d.with_timezone(&chrono::Utc));
+        let _: serde_json::Value = read(response).await?;
+        Ok(date)
+    }
+
     pub async fn snapshot(&self, since: Option<(u64, u64)>) -> Result<Snapshot> {
         let query = since
             .map(|(cursor, epoch)| format!("?since={cursor}&epoch={epoch}"))
