@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 
 use crate::camera;
 use crate::config::{CameraSpec, Config};
+use crate::domain::health::{DISK_FULL, DISK_LOW};
 use crate::sync::client::SyncClient;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,16 +162,13 @@ fn data_dir(dir: &Path) -> Check {
     )
 }
 
-/// Free space below which a kiosk warns, then fails: a day of check-ins is
-/// kilobytes, but SQLite needs room to checkpoint and the journal to log.
-const DISK_WARN: u64 = 1 << 30;
-const DISK_FAIL: u64 = 100 << 20;
-
-/// Pure: the verdict on `free` bytes.
+/// Pure: the verdict on `free` bytes: a day of check-ins is kilobytes, but
+/// SQLite needs room to checkpoint and the journal to log. The banner's
+/// lines.
 pub fn disk_status(free: u64) -> Status {
-    if free < DISK_FAIL {
+    if free < DISK_FULL {
         Status::Fail
-    } else if free < DISK_WARN {
+    } else if free < DISK_LOW {
         Status::Warn
     } else {
         Status::Ok
@@ -178,24 +176,18 @@ pub fn disk_status(free: u64) -> Status {
 }
 
 fn disk(dir: &Path) -> Check {
-    // The filesystem the data dir is (or would be) on.
-    let dir = dir
-        .ancestors()
-        .find(|d| d.is_dir())
-        .unwrap_or_else(|| Path::new("/"));
-    let fs = match rustix::fs::statvfs(dir) {
-        Ok(fs) => fs,
+    let free = match crate::files::free_space(dir) {
+        Ok(free) => free,
         Err(e) => {
             return Check::bad(
                 "disk",
                 Status::Fail,
-                format!("{}: {e}", dir.display()),
+                e.to_string(),
                 "see the data dir check",
             );
         }
     };
-    let free = fs.f_bavail.saturating_mul(fs.f_frsize);
-    let detail = format!("{} MiB free under {}", free >> 20, dir.display());
+    let detail = format!("{} MiB free for {}", free >> 20, dir.display());
     match disk_status(free) {
         Status::Ok => Check::ok("disk", detail),
         status => Check::bad(

@@ -50,12 +50,29 @@ pub enum Command {
 }
 
 /// Counters for the staff screen and the benchmark.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ScanStats {
     pub frames: AtomicU64,
     pub decode_micros: AtomicU64,
     pub decoder_panics: AtomicU64,
+    /// Free bytes under the data dir, sampled once a minute; `u64::MAX`
+    /// until known.
+    pub disk_free: AtomicU64,
 }
+
+impl Default for ScanStats {
+    fn default() -> Self {
+        Self {
+            frames: AtomicU64::new(0),
+            decode_micros: AtomicU64::new(0),
+            decoder_panics: AtomicU64::new(0),
+            disk_free: AtomicU64::new(u64::MAX),
+        }
+    }
+}
+
+/// How often the scan thread looks at the disk's free space.
+const DISK_EVERY: Duration = Duration::from_mins(1);
 
 /// How the core is started.
 pub struct Setup {
@@ -103,6 +120,7 @@ pub struct Engine {
     camera_spec: Arc<std::sync::Mutex<crate::config::CameraSpec>>,
     clock: SharedClock,
     desk: Desk,
+    started: chrono::DateTime<chrono::Utc>,
 }
 
 /// The latest frame, for the live preview.
@@ -174,6 +192,8 @@ impl Engine {
                 on_change: setup.on_change,
                 clock: Arc::clone(&setup.clock),
                 heartbeat: setup.watchdog.as_ref().map(|w| w.heartbeat("scan")),
+                data_dir: config.data_dir.clone(),
+                disk_checked: None,
             };
             let stop = Arc::clone(&stop);
             std::thread::Builder::new()
@@ -196,6 +216,7 @@ impl Engine {
             preview,
             config,
             camera_spec,
+            started: setup.clock.now(),
             clock: setup.clock,
         })
     }
@@ -276,6 +297,23 @@ impl Engine {
         &self.config
     }
 
+    /// What the degraded-mode banner names, most pressing first.
+    pub fn problems(&self) -> Vec<crate::domain::health::Problem> {
+        let sync = self.sync_status();
+        let disk_free = self.stats.disk_free.load(Ordering::Relaxed);
+        crate::domain::health::problems(&crate::domain::health::Signals {
+            // `camera = "none"` (a scanner-only kiosk) is a choice, not a fault.
+            camera_failing: self.camera_spec() != crate::config::CameraSpec::None
+                && matches!(self.camera_status(), CameraStatus::Unavailable { .. }),
+            sync_configured: sync.configured,
+            last_sync: sync.last_success,
+            started: self.started,
+            now: self.clock.now(),
+            disk_free: (disk_free != u64::MAX).then_some(disk_free),
+            clock_offset_ms: sync.clock_offset_ms,
+        })
+    }
+
     /// The newest camera frame, if any.
     pub fn preview(&self) -> Option<Arc<Frame>> {
         self.preview.lock().ok().and_then(|p| p.clone())
@@ -308,6 +346,8 @@ struct ScanWorker {
     on_change: Option<Arc<dyn Fn() + Send + Sync>>,
     clock: SharedClock,
     heartbeat: Option<crate::watchdog::Heartbeat>,
+    data_dir: std::path::PathBuf,
+    disk_checked: Option<Instant>,
 }
 
 /// After one "already checked in", more within this time are not shown.
@@ -321,6 +361,7 @@ impl ScanWorker {
             if let Some(heartbeat) = &self.heartbeat {
                 heartbeat.beat();
             }
+            self.watch_disk();
             // Staff and scanners first: a command never waits for a frame.
             while let Ok(command) = commands.try_recv() {
                 self.command(command);
@@ -340,6 +381,22 @@ impl ScanWorker {
                 },
                 default(Duration::from_millis(100)) => {}
             }
+        }
+    }
+
+    /// The banner's disk figure, once a minute: a cheap system call, on
+    /// this thread because it writes to that disk.
+    fn watch_disk(&mut self) {
+        if self
+            .disk_checked
+            .is_some_and(|at| at.elapsed() < DISK_EVERY)
+        {
+            return;
+        }
+        self.disk_checked = Some(Instant::now());
+        match crate::files::free_space(&self.data_dir) {
+            Ok(free) => self.stats.disk_free.store(free, Ordering::Relaxed),
+            Err(e) => tracing::warn!(error = %e, "cannot read the free disk space"),
         }
     }
 

@@ -81,3 +81,15 @@ mod tests {
         assert!(err.contains("chmod 600"), "{err}");
     }
 }
+
+/// Free bytes for the kiosk's user on the filesystem holding `path` (or the
+/// nearest folder above it that exists).
+pub fn free_space(path: &Path) -> Result<u64> {
+    let dir = path
+        .ancestors()
+        .find(|d| d.is_dir())
+        .unwrap_or_else(|| Path::new("/"));
+    let fs = rustix::fs::statvfs(dir)
+        .map_err(|e| Error::io(format!("reading free space under {}", dir.display()))(e.into()))?;
+    Ok(fs.f_bavail.saturating_mul(fs.f_frsize))
+}

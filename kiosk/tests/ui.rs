@@ -490,3 +490,45 @@ fn a_window_that_stops_drawing_stops_the_watchdog() {
         "drawing again"
     );
 }
+
+/// Degraded mode: a camera that cannot be opened, then a sync silent for
+/// over an hour, each named on the scan screen with what to do.
+#[test]
+fn the_banner_names_what_is_wrong_and_what_to_do() {
+    let fixture = fixture();
+    let mut config = fixture.config.clone();
+    config.camera = baodao_kiosk::config::CameraSpec::Replay(fixture.config.data_dir.join("gone"));
+    // Nothing listens there: every sync fails.
+    config.server_url = Some("http://127.0.0.1:9".into());
+    config.token = Some("bdk_test".into());
+    let clock = ManualClock::at(chrono::Utc::now());
+    let mut setup = Setup::new(config);
+    setup.clock = clock.clone();
+    setup.camera_retry = Duration::from_mins(1);
+    let engine = Engine::start(setup).unwrap();
+    let app = KioskApp::new(engine, Sounds::off());
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .with_context_setup(fonts::install)
+        .build_ui_state(|ui, app: &mut KioskApp| app.show(ui), app);
+    wait_for(&mut harness, "摄像头无法使用");
+    assert!(harness.query_by_label_contains("重新插拔摄像头").is_some());
+    assert!(harness.query_by_label_contains("小时未能").is_none());
+    // An hour and a minute later, the office has still heard nothing.
+    clock.advance(Duration::from_mins(61));
+    wait_for(&mut harness, "(+1)");
+    harness.state_mut().language = baodao_kiosk::config::Language::En;
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("The camera is not working")
+            .is_some()
+    );
+    assert_eq!(
+        harness.state().engine.problems(),
+        [
+            baodao_kiosk::domain::health::Problem::Camera,
+            baodao_kiosk::domain::health::Problem::Sync { silent_hours: 1 }
+        ]
+    );
+}

@@ -41,6 +41,14 @@ texts!(
     Never,
     ClockWarning,
     HeldOrRejected,
+    ProblemCamera,
+    FixCamera,
+    ProblemSync,
+    FixSync,
+    ProblemDisk,
+    FixDisk,
+    ProblemClock,
+    FixClock,
     Staff,
     EnterPin,
     WrongPin,
@@ -131,6 +139,46 @@ fn entry(text: Text) -> [&'static str; 3] {
         Never => ["从未", "從未", "never"],
         ClockWarning => ["本机时钟偏差", "本機時鐘偏差", "Clock is off by"],
         HeldOrRejected => ["条被退回", "條被退回", "refused by the office"],
+        ProblemCamera => [
+            "摄像头无法使用：现在不能扫码签到",
+            "攝像頭無法使用：現在不能掃碼簽到",
+            "The camera is not working: cards cannot be scanned",
+        ],
+        FixCamera => [
+            "请工作人员重新插拔摄像头，或在“设置”中选择摄像头；其间可手工签到",
+            "請工作人員重新插拔攝像頭，或在「設置」中選擇攝像頭；其間可手工簽到",
+            "Staff: unplug the camera and plug it in again, or choose one in Settings; check members in by hand meanwhile",
+        ],
+        ProblemSync => [
+            "已有 {n} 小时未能把签到上传到办公室",
+            "已有 {n} 小時未能把簽到上傳到辦公室",
+            "Check-ins have not reached the office for {n} h",
+        ],
+        FixSync => [
+            "记录已安全保存在本机。请检查网线或无线网络；仍不行请联系办公室",
+            "記錄已安全保存在本機。請檢查網線或無線網絡；仍不行請聯繫辦公室",
+            "They are kept safely here. Check the network cable or Wi-Fi; if it persists, call the office",
+        ],
+        ProblemDisk => [
+            "存储空间将满：仅剩 {n} MB",
+            "存儲空間將滿：僅剩 {n} MB",
+            "The disk is nearly full: {n} MB left",
+        ],
+        FixDisk => [
+            "请联系办公室清理本机；空间用尽时将无法保存签到",
+            "請聯繫辦公室清理本機；空間用盡時將無法保存簽到",
+            "Call the office to free space: when it runs out, check-ins cannot be saved",
+        ],
+        ProblemClock => [
+            "本机时钟与办公室相差 {n} 分钟",
+            "本機時鐘與辦公室相差 {n} 分鐘",
+            "This kiosk's clock is {n} min off the office's",
+        ],
+        FixClock => [
+            "签到时间已按办公室时钟校正；请联系办公室开启网络校时",
+            "簽到時間已按辦公室時鐘校正；請聯繫辦公室開啟網絡校時",
+            "Check-in times are corrected to the office's clock; ask the office to turn on network time",
+        ],
         Staff => ["工作人员", "工作人員", "Staff"],
         EnterPin => [
             "请输入工作人员密码",
@@ -406,6 +454,33 @@ pub fn all_strings() -> Vec<&'static str> {
 }
 
 pub const LANGUAGES: [Language; 3] = [Language::ZhHans, Language::ZhHant, Language::En];
+
+/// The degraded-mode banner's two lines for `problem`: what is wrong, and
+/// what to do.
+pub fn problem(
+    language: Language,
+    problem: crate::domain::health::Problem,
+) -> (String, &'static str) {
+    use crate::domain::health::Problem;
+    match problem {
+        Problem::Camera => (
+            t(language, Text::ProblemCamera).to_owned(),
+            t(language, Text::FixCamera),
+        ),
+        Problem::Sync { silent_hours } => (
+            t(language, Text::ProblemSync).replace("{n}", &silent_hours.to_string()),
+            t(language, Text::FixSync),
+        ),
+        Problem::Disk { free_mb } => (
+            t(language, Text::ProblemDisk).replace("{n}", &free_mb.to_string()),
+            t(language, Text::FixDisk),
+        ),
+        Problem::Clock { offset_minutes } => (
+            t(language, Text::ProblemClock).replace("{n}", &format!("{offset_minutes:+}")),
+            t(language, Text::FixClock),
+        ),
+    }
+}
 
 #[cfg(test)]
 mod tests {

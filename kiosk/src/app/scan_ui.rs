@@ -1,8 +1,8 @@
 //! The scan screen: what a member sees at the door.
 
 use egui::{
-    Align, Align2, Color32, CornerRadius, FontId, Layout, Rect, RichText, Stroke, UiBuilder, Vec2,
-    pos2, vec2,
+    Align, Color32, CornerRadius, FontId, Layout, Rect, RichText, Stroke, UiBuilder, Vec2, pos2,
+    vec2,
 };
 
 use super::i18n::{Text, kind, t};
@@ -50,6 +50,14 @@ pub fn ui(ui: &mut egui::Ui, app: &KioskApp, actions: &mut Vec<Action>) {
         .min(native);
     let camera = Rect::from_min_size(body.min, vec2(camera_width, camera_width * 3.0 / 4.0));
     camera_view(ui, app, camera, unit);
+    let problems = app.engine.problems();
+    if let Some(&first) = problems.first() {
+        let below = Rect::from_min_max(
+            pos2(body.min.x, camera.max.y + unit),
+            pos2(camera.max.x, body.max.y),
+        );
+        banner(ui, app.language, first, problems.len() - 1, below, unit);
+    }
     let side = Rect::from_min_max(pos2(camera.max.x + unit * 3.0, body.min.y), body.max);
     side_panel(ui, app, side, unit, activity.as_ref());
 
@@ -126,13 +134,15 @@ fn camera_view(ui: &egui::Ui, app: &KioskApp, camera: Rect, unit: f32) {
             CameraStatus::Unavailable { reason } => reason,
             _ => String::new(),
         };
-        painter.text(
-            camera.center(),
-            Align2::CENTER_CENTER,
+        // Wrapped inside the frame: a device's error can be a long line.
+        let galley = painter.layout(
             format!("{}\n{reason}", t(app.language, Text::CameraOff)),
             FontId::proportional(unit * 2.0),
             Color32::from_gray(200),
+            camera.width() - unit * 4.0,
         );
+        let at = camera.center() - galley.size() / 2.0;
+        painter.galley(at, galley, Color32::from_gray(200));
     }
     let target = Rect::from_center_size(camera.center(), Vec2::splat(camera.height() * 0.62));
     corners(
@@ -274,6 +284,47 @@ pub fn status_badges(app: &KioskApp) -> Vec<(String, bool)> {
         out.push((t(language, Text::NotConfigured).to_owned(), false));
     }
     out
+}
+
+/// Degraded mode: the most pressing problem, what to do about it, and how
+/// many more there are (the badges beside name each).
+fn banner(
+    ui: &mut egui::Ui,
+    language: crate::config::Language,
+    problem: crate::domain::health::Problem,
+    more: usize,
+    rect: Rect,
+    unit: f32,
+) {
+    let (headline, fix) = super::i18n::problem(language, problem);
+    area(ui, rect, Layout::top_down(Align::Min), |ui| {
+        egui::Frame::new()
+            .fill(Color32::from_rgb(0xff, 0xf3, 0xe0))
+            .stroke(Stroke::new(2.0, Color32::from_rgb(0xe6, 0x51, 0x00)))
+            .corner_radius(CornerRadius::same(8))
+            .inner_margin(egui::Margin::same(12))
+            .show(ui, |ui| {
+                ui.set_width(rect.width() - 28.0);
+                let title = if more > 0 {
+                    format!("{headline} (+{more})")
+                } else {
+                    headline
+                };
+                ui.horizontal(|ui| {
+                    // A square, as on the status badges: shape and words,
+                    // not colour alone.
+                    let (mark, _) =
+                        ui.allocate_exact_size(Vec2::splat(unit * 1.6), egui::Sense::hover());
+                    ui.painter().rect_filled(
+                        mark.shrink(unit * 0.15),
+                        CornerRadius::same(2),
+                        Color32::from_rgb(0xe6, 0x51, 0x00),
+                    );
+                    ui.label(RichText::new(title).size(unit * 2.0).strong().color(INK));
+                });
+                ui.label(RichText::new(fix).size(unit * 1.5).color(INK));
+            });
+    });
 }
 
 fn badge(ui: &mut egui::Ui, text: &str, good: bool, unit: f32) {

@@ -2,5 +2,6 @@
 //! a card may check in, what the member's points are now.
 
 pub mod checkin;
+pub mod health;
 pub mod offline;
 pub mod standing;
