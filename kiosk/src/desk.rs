@@ -151,13 +151,8 @@ fn serve(database: &std::path::Path, inbox: &Receiver<Ask>, outbox: &Sender<Answ
 
 /// The cameras present, for staff to choose from.
 fn find_cameras() -> Vec<(u32, String)> {
-    #[cfg(feature = "camera")]
-    {
-        crate::camera::device::list().unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "cannot list cameras");
-            Vec::new()
-        })
-    }
-    #[cfg(not(feature = "camera"))]
-    Vec::new()
+    crate::camera::present().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "cannot list cameras");
+        Vec::new()
+    })
 }

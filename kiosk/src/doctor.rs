@@ -301,22 +301,17 @@ fn camera(spec: &CameraSpec, fps: f32) -> Check {
 }
 
 fn present_cameras() -> String {
-    #[cfg(feature = "camera")]
-    {
-        match camera::device::list() {
-            Ok(list) if list.is_empty() => " (no camera present)".into(),
-            Ok(list) => format!(
-                " (present: {})",
-                list.iter()
-                    .map(|(i, name)| format!("index:{i} {name}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            Err(_) => String::new(),
-        }
+    match camera::present() {
+        Ok(list) if list.is_empty() => " (no camera present)".into(),
+        Ok(list) => format!(
+            " (present: {})",
+            list.iter()
+                .map(|(i, name)| format!("index:{i} {name}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Err(_) => String::new(),
     }
-    #[cfg(not(feature = "camera"))]
-    String::new()
 }
 
 /// Pure: the verdict on the kiosk's clock against the server's.

@@ -53,6 +53,17 @@ pub fn open(spec: &CameraSpec, fps: f32) -> Result<Box<dyn FrameSource>> {
     }
 }
 
+/// The cameras plugged in now, as (index, name); none in a build without
+/// camera support.
+pub fn present() -> Result<Vec<(u32, String)>> {
+    #[cfg(feature = "camera")]
+    {
+        device::list()
+    }
+    #[cfg(not(feature = "camera"))]
+    Ok(Vec::new())
+}
+
 /// Sleeps to keep a source at `fps`, measured from `last`.
 pub(crate) fn pace(last: &mut Option<Instant>, fps: f32) {
     let period = std::time::Duration::from_secs_f32(1.0 / fps.max(0.1));

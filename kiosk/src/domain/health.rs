@@ -13,6 +13,12 @@ pub const DISK_FULL: u64 = 100 << 20;
 /// The kiosk's clock this far from the office's.
 pub const CLOCK_OFF_MS: i64 = 120_000;
 
+/// Whether an offset (office minus kiosk, in ms) is worth a warning: the
+/// status badge and the banner both ask this.
+pub fn clock_off(offset_ms: i64) -> bool {
+    offset_ms.unsigned_abs() > CLOCK_OFF_MS.unsigned_abs()
+}
+
 /// What the kiosk knows of its own state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signals {
@@ -59,10 +65,7 @@ pub fn problems(s: &Signals) -> Vec<Problem> {
             });
         }
     }
-    if let Some(ms) = s
-        .clock_offset_ms
-        .filter(|ms| ms.unsigned_abs() > CLOCK_OFF_MS.unsigned_abs())
-    {
+    if let Some(ms) = s.clock_offset_ms.filter(|&ms| clock_off(ms)) {
         out.push(Problem::Clock {
             offset_minutes: ms / 60_000,
         });

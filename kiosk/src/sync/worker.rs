@@ -20,9 +20,6 @@ use crate::domain::offline::OfflineData;
 use crate::error::{Error, Result};
 use crate::store::Store;
 
-/// A clock further off than this is shown as a warning.
-pub const SKEW_WARNING_SECS: i64 = 120;
-
 /// What the status badges show.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SyncStatus {
@@ -44,7 +41,7 @@ pub struct SyncStatus {
 impl SyncStatus {
     pub fn clock_skewed(&self) -> bool {
         self.clock_offset_ms
-            .is_some_and(|ms| ms.abs() > SKEW_WARNING_SECS * 1000)
+            .is_some_and(crate::domain::health::clock_off)
     }
 }
 
