@@ -7,6 +7,7 @@ pub mod activity;
 pub mod base45;
 pub mod bounds;
 pub mod card;
+pub mod enrol;
 pub mod error;
 pub mod hex;
 pub mod ids;

@@ -17,6 +17,10 @@ pub const PROTOCOL_VERSION: u32 = 1;
 
 pub const BATCHES_PATH: &str = "/api/v1/attendance/batches";
 pub const SNAPSHOT_PATH: &str = "/api/v1/sync/snapshot";
+/// Exchanges an enrolment code for a kiosk's token (no bearer token).
+pub const ENROL_PATH: &str = "/api/v1/kiosks/enrol";
+/// A kiosk says how it is, once a minute, also when idle.
+pub const HEARTBEAT_PATH: &str = "/api/v1/kiosks/heartbeat";
 
 /// One upload from a kiosk's outbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -338,6 +342,158 @@ pub struct PointsQuery {
     /// Defaults to the current year in the policy's time zone.
     #[serde(default)]
     pub year: Option<i32>,
+}
+
+/// Body of `POST /api/v1/kiosks/enrol`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EnrolRequest {
+    /// As typed or scanned (`ABCD-EFGH`, any case, or the QR code's text).
+    pub code: String,
+}
+
+/// A kiosk's credentials, answered once for a good enrolment code. Any
+/// token the kiosk had before stops working.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Enrolment {
+    pub kiosk_id: crate::KioskId,
+    pub name: String,
+    pub community: Community,
+    pub token: String,
+}
+
+impl std::fmt::Debug for Enrolment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Enrolment")
+            .field("kiosk_id", &self.kiosk_id)
+            .field("name", &self.name)
+            .field("community", &self.community)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a kiosk's camera is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CameraHealth {
+    /// Frames arrive.
+    Working,
+    /// Configured but not delivering (unplugged, busy, broken).
+    Failing,
+    /// `camera = "none"`: a scanner-only kiosk.
+    Off,
+    #[serde(other)]
+    Unknown,
+}
+
+impl CameraHealth {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Working => "working",
+            Self::Failing => "failing",
+            Self::Off => "off",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// Body of `POST /api/v1/kiosks/heartbeat`: how a kiosk is, sent once a
+/// minute whether or not anyone checks in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Heartbeat {
+    /// The kiosk's clock when it sent this.
+    pub sent_at: DateTime<Utc>,
+    /// The kiosk program's version (`0.1.0`).
+    pub version: String,
+    pub uptime_secs: u64,
+    /// Check-ins and voids not yet uploaded.
+    pub pending: u64,
+    /// How long the oldest of them has waited.
+    #[serde(default)]
+    pub oldest_pending_secs: Option<u64>,
+    pub camera: CameraHealth,
+    /// The camera's error, when failing.
+    #[serde(default)]
+    pub camera_detail: Option<String>,
+    /// Frames scanned per second since the last heartbeat.
+    pub scan_fps: f32,
+    /// Mean time to look for a code in a frame, in milliseconds.
+    pub decode_ms: f32,
+    /// Panics the decoder caught since the kiosk started.
+    pub decoder_panics: u64,
+    /// Free space under the kiosk's data dir.
+    #[serde(default)]
+    pub disk_free_mb: Option<u64>,
+    /// The last sync error, if the last sync failed.
+    #[serde(default)]
+    pub last_error: Option<String>,
+    /// Server clock minus kiosk clock at the last snapshot.
+    #[serde(default)]
+    pub clock_offset_ms: Option<i64>,
+}
+
+/// Longest version text and error text a heartbeat may carry.
+pub const MAX_VERSION_CHARS: usize = 40;
+pub const MAX_HEARTBEAT_TEXT_CHARS: usize = 500;
+
+impl Heartbeat {
+    /// Every value within what a kiosk can truly report: counts that fit
+    /// any database column, finite rates, offsets under a century.
+    pub fn check(&self) -> Result<(), crate::Error> {
+        const COUNT: u64 = 1 << 53;
+        const CENTURY_MS: i64 = 100 * 366 * 86_400_000;
+        let refuse = |what: &'static str, why: String| Err(crate::Error::OutOfRange { what, why });
+        crate::bounds::check_time("sent_at", self.sent_at)?;
+        crate::bounds::check_text("version", &self.version, MAX_VERSION_CHARS)?;
+        for (what, text) in [
+            ("camera_detail", &self.camera_detail),
+            ("last_error", &self.last_error),
+        ] {
+            if let Some(text) = text
+                && text.chars().count() > MAX_HEARTBEAT_TEXT_CHARS
+            {
+                return refuse(
+                    what,
+                    format!("is longer than {MAX_HEARTBEAT_TEXT_CHARS} characters"),
+                );
+            }
+        }
+        for (what, n) in [
+            ("uptime_secs", self.uptime_secs),
+            ("pending", self.pending),
+            ("oldest_pending_secs", self.oldest_pending_secs.unwrap_or(0)),
+            ("decoder_panics", self.decoder_panics),
+            ("disk_free_mb", self.disk_free_mb.unwrap_or(0)),
+        ] {
+            if n > COUNT {
+                return refuse(what, format!("{n} is larger than {COUNT}"));
+            }
+        }
+        for (what, x, max) in [
+            ("scan_fps", self.scan_fps, 1_000.0),
+            ("decode_ms", self.decode_ms, 1_000_000.0),
+        ] {
+            if !(x.is_finite() && (0.0..=max).contains(&x)) {
+                return refuse(what, format!("{x} is not between 0 and {max}"));
+            }
+        }
+        if let Some(ms) = self.clock_offset_ms
+            && !(-CENTURY_MS..=CENTURY_MS).contains(&ms)
+        {
+            return refuse("clock_offset_ms", format!("{ms} is over a century"));
+        }
+        Ok(())
+    }
+}
+
+/// What the server answers a heartbeat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HeartbeatReceipt {
+    pub received_at: DateTime<Utc>,
 }
 
 /// The one error body of the API.

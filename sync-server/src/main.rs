@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use baodao_shared::{Community, KioskId, MemberId};
+use baodao_sync_server::domain::heartbeat::liveness;
 use baodao_sync_server::store::DatabaseUrl;
 use baodao_sync_server::{Office, Settings, launch, shutdown_signal};
 use chrono::NaiveDate;
@@ -170,10 +171,31 @@ enum KioskCommand {
         #[arg(long)]
         kiosk: String,
     },
-    /// List kiosks, with when each was last seen and its clock offset.
+    /// A one-time enrolment code for a registered kiosk (24 hours, used
+    /// once), the last line printed; a new kiosk exchanges it for its token.
+    EnrolCode {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        kiosk: String,
+        /// Also write the code as a QR image (PNG) to show the kiosk's camera.
+        #[arg(long, value_name = "FILE.png")]
+        qr: Option<PathBuf>,
+    },
+    /// List kiosks: alive or SILENT (no heartbeat for `kiosk_silent_minutes`),
+    /// last seen, and what the latest heartbeat said.
     List {
         #[command(flatten)]
         common: Common,
+    },
+    /// A kiosk's recent heartbeats, newest first.
+    History {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        kiosk: String,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
     },
 }
 
@@ -461,24 +483,111 @@ async fn kiosks(command: KioskCommand, out: &mut impl Write) -> Result<()> {
             office(&common).await?.revoke_kiosk(&kiosk).await?;
             writeln!(out, "revoked kiosk {kiosk}")?;
         }
+        KioskCommand::EnrolCode { common, kiosk, qr } => {
+            let kiosk: KioskId = kiosk.parse()?;
+            let (code, expires_at) = office(&common).await?.enrol_code(&kiosk).await?;
+            if let Some(path) = &qr {
+                let image = baodao_sync_server::card_image::qr_image(&code.qr_text(), 12)?;
+                let png = baodao_sync_server::card_image::png(&image)?;
+                std::fs::write(path, png).with_context(|| format!("writing {}", path.display()))?;
+                writeln!(out, "wrote the code as a QR image to {}", path.display())?;
+            }
+            writeln!(
+                out,
+                "enrolment code for kiosk {kiosk}, good once until {} (type it on the kiosk, or run `baodao-kiosk enroll --code ...`):",
+                expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            )?;
+            writeln!(out, "{code}")?;
+        }
         KioskCommand::List { common } => {
-            for k in office(&common).await?.store().kiosks().await? {
+            let office = office(&common).await?;
+            let silent = office.settings().kiosk_silent_minutes;
+            let now = chrono::Utc::now();
+            for k in office.store().kiosks().await? {
+                let state = liveness(k.revoked, k.last_seen_at, now, silent);
+                let seen = k.last_seen_at.map_or_else(
+                    || "never".to_owned(),
+                    |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                );
+                let clock = k
+                    .last_clock_offset_ms
+                    .map_or_else(|| "-".to_owned(), |ms| format!("{ms} ms"));
+                let health = k
+                    .heartbeat
+                    .as_ref()
+                    .map_or_else(|| "no heartbeat yet".to_owned(), |h| describe(&h.report));
                 writeln!(
                     out,
-                    "{}\t{}\t{}\t{}\tlast seen {}\tclock offset {}",
+                    "{}\t{}\t{}\t{}\tlast seen {seen}\tclock offset {clock}\t{health}",
                     k.kiosk.kiosk_id,
                     k.kiosk.community,
                     k.name,
-                    if k.revoked { "revoked" } else { "active" },
-                    k.last_seen_at
-                        .map_or_else(|| "never".to_owned(), |t| t.to_rfc3339()),
-                    k.last_clock_offset_ms
-                        .map_or_else(|| "-".to_owned(), |ms| format!("{ms} ms")),
+                    state.code(),
+                )?;
+            }
+        }
+        KioskCommand::History {
+            common,
+            kiosk,
+            limit,
+        } => {
+            let kiosk: KioskId = kiosk.parse()?;
+            let entries = office(&common)
+                .await?
+                .store()
+                .heartbeats(kiosk.clone(), limit)
+                .await?;
+            if entries.is_empty() {
+                writeln!(out, "no heartbeat from kiosk {kiosk} in the last two hours")?;
+            }
+            for h in entries {
+                writeln!(
+                    out,
+                    "{}\t{}",
+                    h.received_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    describe(&h.report)
                 )?;
             }
         }
     }
     Ok(())
+}
+
+/// A heartbeat on one line, for `kiosks list` and `kiosks history`.
+fn describe(h: &baodao_shared::protocol::Heartbeat) -> String {
+    let mut parts = vec![
+        format!("v{}", h.version),
+        format!("camera {}", h.camera.code()),
+        format!("{:.1} fps", h.scan_fps),
+        format!("waiting {}", h.pending),
+    ];
+    if let Some(secs) = h.oldest_pending_secs {
+        parts.push(format!("oldest {}", human_secs(secs)));
+    }
+    if let Some(mb) = h.disk_free_mb {
+        parts.push(format!("disk free {mb} MB"));
+    }
+    if h.decoder_panics > 0 {
+        parts.push(format!("decoder panics {}", h.decoder_panics));
+    }
+    parts.push(format!("up {}", human_secs(h.uptime_secs)));
+    if let Some(e) = &h.last_error {
+        parts.push(format!("last error: {e}"));
+    }
+    if let Some(d) = &h.camera_detail {
+        parts.push(format!("camera: {d}"));
+    }
+    parts.join(", ")
+}
+
+fn human_secs(secs: u64) -> String {
+    match secs {
+        s if s < 120 => format!("{s} s"),
+        s if s < 2 * 3600 => format!("{} min", s / 60),
+        s if s < 2 * 86_400 => format!("{} h", s / 3600),
+        s => format!("{} days", s / 86_400),
+    }
 }
 
 async fn keys(command: KeyCommand, out: &mut impl Write) -> Result<()> {

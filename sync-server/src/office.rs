@@ -6,9 +6,10 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use baodao_shared::card::{CardKey, CardSigner, KeyId};
+use baodao_shared::enrol::EnrolCode;
 use baodao_shared::protocol::RosterEntry;
 use baodao_shared::{Community, KioskId, MemberId, bounds};
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 
 use crate::card_image::{CardFace, png, render};
 use crate::domain::office::{OfficeUser, Role};
@@ -185,6 +186,12 @@ impl Office {
         self.store
             .register_kiosk(name.to_owned(), community.clone(), secret, Utc::now())
             .await
+    }
+
+    /// A fresh one-time enrolment code for an active kiosk, and until
+    /// when it is good.
+    pub async fn enrol_code(&self, kiosk_id: &KioskId) -> Result<(EnrolCode, DateTime<Utc>)> {
+        issue_enrol_code(self.store.as_ref(), kiosk_id, Utc::now()).await
     }
 
     /// Adds an office user; the password is stored as an argon2 hash.
@@ -421,4 +428,27 @@ pub async fn issue_cards(
             payload,
         })
         .collect())
+}
+
+/// Makes and stores a one-time enrolment code for an active kiosk; the
+/// code is shown once (the database keeps only its hash). Any earlier
+/// code of the kiosk stays good until used or expired.
+pub async fn issue_enrol_code(
+    store: &dyn Storage,
+    kiosk_id: &KioskId,
+    now: DateTime<Utc>,
+) -> Result<(EnrolCode, DateTime<Utc>)> {
+    let mut bytes = [0u8; baodao_shared::enrol::CODE_LEN];
+    getrandom::fill(&mut bytes).map_err(|e| Error::Internal(format!("no OS randomness: {e}")))?;
+    let code = EnrolCode::from_random(bytes);
+    let expires_at = now + crate::domain::enrolment::CODE_LIFETIME;
+    store
+        .add_enrol_code(
+            kiosk_id.clone(),
+            crate::domain::enrolment::hash_code(&code),
+            now,
+            expires_at,
+        )
+        .await?;
+    Ok((code, expires_at))
 }

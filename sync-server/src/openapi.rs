@@ -10,6 +10,8 @@ use utoipa::{Modify, OpenApi};
     paths(
         crate::routes::v1::batches::post,
         crate::routes::v1::snapshot::get,
+        crate::routes::v1::kiosks::enrol,
+        crate::routes::v1::kiosks::heartbeat,
         crate::routes::v1::points::get,
         crate::routes::v1::office::queue,
         crate::routes::v1::office::decide,

@@ -35,6 +35,9 @@ pub struct Settings {
     pub max_manual_per_activity: u32,
     /// How often a running server reads the card keys again.
     pub key_refresh_secs: u64,
+    /// A kiosk not heard from for longer (its heartbeat comes once a
+    /// minute) is flagged silent in `kiosks list` and the console.
+    pub kiosk_silent_minutes: u32,
     /// Where the data lives; the default is SQLite in the data directory.
     pub database: Option<DatabaseUrl>,
     /// Connections each instance keeps to PostgreSQL.
@@ -103,6 +106,7 @@ impl Settings {
             max_clock_offset_minutes: 24 * 60,
             max_manual_per_activity: 50,
             key_refresh_secs: 5,
+            kiosk_silent_minutes: 10,
             database: None,
             database_pool_size: 16,
         }
@@ -214,6 +218,9 @@ impl Settings {
         if let Some(v) = o.key_refresh_secs {
             self.key_refresh_secs = v;
         }
+        if let Some(v) = o.kiosk_silent_minutes {
+            self.kiosk_silent_minutes = v;
+        }
         if let Some(url) = o.database_url {
             self.database = Some(DatabaseUrl::parse(&url)?);
         }
@@ -291,6 +298,12 @@ impl Settings {
             24 * 3600,
         )?;
         within(
+            "kiosk_silent_minutes",
+            self.kiosk_silent_minutes.into(),
+            2,
+            30 * 24 * 60,
+        )?;
+        within(
             "max_manual_per_activity",
             self.max_manual_per_activity.into(),
             0,
@@ -324,6 +337,7 @@ struct Overrides {
     address_requests_per_minute: Option<u32>,
     behind_proxy: Option<bool>,
     key_refresh_secs: Option<u64>,
+    kiosk_silent_minutes: Option<u32>,
     database_url: Option<String>,
     database_pool_size: Option<usize>,
 }
@@ -385,6 +399,10 @@ impl Overrides {
                 var("BAODAO_ADDRESS_REQUESTS_PER_MINUTE"),
             )?,
             key_refresh_secs: number("BAODAO_KEY_REFRESH_SECS", var("BAODAO_KEY_REFRESH_SECS"))?,
+            kiosk_silent_minutes: number(
+                "BAODAO_KIOSK_SILENT_MINUTES",
+                var("BAODAO_KIOSK_SILENT_MINUTES"),
+            )?,
             database_url: var("BAODAO_DATABASE_URL"),
             database_pool_size: number(
                 "BAODAO_DATABASE_POOL_SIZE",

@@ -186,6 +186,95 @@ fn an_unwritable_card_path_records_nothing() {
 }
 
 #[test]
+fn enrolment_codes_and_silent_kiosks() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for name in ["門口", "禮堂"] {
+        stdout(&run(
+            &data,
+            &["kiosks", "register", "--name", name, "--community", "C01"],
+        ));
+    }
+    let png = dir.path().join("enrol.png");
+    let said = stdout(&run(
+        &data,
+        &[
+            "kiosks",
+            "enrol-code",
+            "--kiosk",
+            "K0001",
+            "--qr",
+            png.to_str().unwrap(),
+        ],
+    ));
+    // The code is the last line, as a person types it; the QR says the same.
+    let code = said.lines().last().unwrap();
+    let parsed = baodao_shared::enrol::EnrolCode::parse(code).unwrap();
+    assert_eq!(code, parsed.to_string(), "{said}");
+    let image = image::open(&png).unwrap().to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(image);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1);
+    assert_eq!(grids[0].decode().unwrap().1, parsed.qr_text());
+    // Two codes are never the same; a revoked or unknown kiosk gets none.
+    let again = stdout(&run(&data, &["kiosks", "enrol-code", "--kiosk", "K0001"]));
+    assert_ne!(again.lines().last().unwrap(), code);
+    stdout(&run(&data, &["kiosks", "revoke", "--kiosk", "K0002"]));
+    for kiosk in ["K0002", "K0009"] {
+        let refused = run(&data, &["kiosks", "enrol-code", "--kiosk", kiosk]);
+        assert!(!refused.status.success());
+        let err = String::from_utf8_lossy(&refused.stderr);
+        assert!(
+            err.contains(&format!("active kiosk {kiosk} not found")),
+            "{err}"
+        );
+    }
+
+    // A kiosk whose last heartbeat is 20 minutes old is SILENT (the limit
+    // is 10 minutes), with what that heartbeat said.
+    let report = serde_json::json!({
+        "sent_at": "2026-01-01T00:00:00Z", "version": "0.1.0", "uptime_secs": 7200,
+        "pending": 4, "oldest_pending_secs": 5400, "camera": "failing",
+        "camera_detail": "/dev/video0 gone", "scan_fps": 0.0, "decode_ms": 0.0,
+        "decoder_panics": 0, "disk_free_mb": 812, "last_error": null, "clock_offset_ms": 0
+    });
+    let then = chrono::Utc::now().timestamp_millis() - 20 * 60_000;
+    let conn = rusqlite::Connection::open(data.join("baodao.sqlite")).unwrap();
+    conn.execute(
+        "INSERT INTO kiosk_heartbeats (kiosk_id, received_at, report) VALUES ('K0001', ?1, ?2)",
+        rusqlite::params![then, report.to_string()],
+    )
+    .unwrap();
+    conn.execute(
+        "UPDATE kiosks SET last_seen_at = ?1 WHERE kiosk_id = 'K0001'",
+        [then],
+    )
+    .unwrap();
+    drop(conn);
+    let listed = stdout(&run(&data, &["kiosks", "list"]));
+    let first = listed.lines().next().unwrap();
+    assert!(first.starts_with("K0001\tC01\t門口\tSILENT\t"), "{listed}");
+    for part in [
+        "camera failing",
+        "waiting 4",
+        "oldest 90 min",
+        "disk free 812 MB",
+        "/dev/video0 gone",
+    ] {
+        assert!(first.contains(part), "{part}: {first}");
+    }
+    assert!(
+        listed.lines().nth(1).unwrap().contains("\trevoked\t"),
+        "{listed}"
+    );
+    let history = stdout(&run(&data, &["kiosks", "history", "--kiosk", "K0001"]));
+    assert_eq!(history.lines().count(), 1, "{history}");
+    assert!(history.contains("camera failing"), "{history}");
+    let none = stdout(&run(&data, &["kiosks", "history", "--kiosk", "K0002"]));
+    assert!(none.contains("no heartbeat"), "{none}");
+}
+
+#[test]
 fn kiosk_tokens_and_the_points_report() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
@@ -210,7 +299,9 @@ fn kiosk_tokens_and_the_points_report() {
     drop(conn);
     let listed = stdout(&run(&data, &["kiosks", "list"]));
     assert!(
-        listed.contains("K0001") && listed.contains("active"),
+        listed.contains("K0001")
+            && listed.contains("\tnever\t")
+            && listed.contains("no heartbeat yet"),
         "{listed}"
     );
     stdout(&run(&data, &["kiosks", "revoke", "--kiosk", "K0001"]));

@@ -378,3 +378,26 @@ pub fn open_now() -> (DateTime<Utc>, DateTime<Utc>) {
     let now = Utc::now();
     (now - Duration::hours(1), now + Duration::hours(2))
 }
+
+/// Logs in to the console as `username`; the session cookie's
+/// `name=value`.
+pub async fn console_session(server: &TestServer, username: &str, password: &str) -> String {
+    let response = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client")
+        .post(server.url("/console/login"))
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await
+        .expect("the console answers");
+    assert_eq!(response.status().as_u16(), 303, "the login succeeds");
+    response.headers()[reqwest::header::SET_COOKIE]
+        .to_str()
+        .expect("a cookie")
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}

@@ -451,6 +451,35 @@ async fn an_office_worker_reviews_and_sees_the_points_change() {
     );
     shots.take(&browser, "audit").await;
 
+    // Kiosks: one alive (its heartbeat just came), one registered and never
+    // heard from; an enrolment code for the second, shown once with its QR.
+    let heartbeat = serde_json::json!({
+        "sent_at": chrono::Utc::now(), "version": "0.1.0", "uptime_secs": 5400,
+        "pending": 2, "oldest_pending_secs": 40, "camera": "working",
+        "scan_fps": 11.2, "decode_ms": 5.8, "decoder_panics": 0,
+        "disk_free_mb": 48213, "clock_offset_ms": -350
+    });
+    let (status, body) = server
+        .post_json(&kiosk, baodao_shared::protocol::HEARTBEAT_PATH, &heartbeat)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    server.register_kiosk("C01").await.unwrap();
+    browser.goto(&server.url("/console/kiosks")).await.unwrap();
+    assert!(text_of(&browser, "#kiosks").await.contains("v0.1.0"));
+    click_then(
+        &browser,
+        "#kiosks tr:nth-child(2) form[action$='/enrol-code'] button",
+        "#enrol-code",
+    )
+    .await;
+    let code = text_of(&browser, "#code").await;
+    baodao_shared::enrol::EnrolCode::parse(&code).unwrap();
+    browser
+        .find(Locator::Css("#enrol-code svg path"))
+        .await
+        .unwrap();
+    shots.take(&browser, "kiosks-enrol").await;
+
     // A roster with one bad row: the error is shown, nothing is written.
     let members_before = server
         .query_one("SELECT COUNT(*) FROM members")

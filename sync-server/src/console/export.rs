@@ -201,19 +201,42 @@ async fn kiosks(state: &AppState, user: &OfficeUser, zone: Tz) -> Result<Table, 
             "revoked",
             "last_seen_at",
             "clock_offset_ms",
+            "version",
+            "camera",
+            "waiting",
+            "oldest_waiting_secs",
+            "disk_free_mb",
+            "last_error",
         ],
         rows: kiosks
             .into_iter()
             .filter(|k| user.may_read(k.kiosk.community.as_str()))
             .map(|k| {
-                vec![
+                let mut row = vec![
                     Cell::text(k.kiosk.kiosk_id.to_string()),
                     Cell::text(k.name),
                     Cell::text(k.kiosk.community.as_str()),
                     yes_no(k.revoked),
                     Cell::optional(k.last_seen_at, |t| Cell::time(t, zone)),
                     Cell::optional(k.last_clock_offset_ms, milliseconds),
-                ]
+                ];
+                let h = k.heartbeat.map(|h| h.report);
+                let h = h.as_ref();
+                row.extend([
+                    Cell::optional(h, |h| Cell::text(h.version.clone())),
+                    Cell::optional(h, |h| Cell::text(h.camera.code())),
+                    // Counts are checked under 2^53 where they enter: exact as f64.
+                    #[allow(clippy::cast_precision_loss)]
+                    Cell::optional(h, |h| Cell::number(h.pending as f64)),
+                    #[allow(clippy::cast_precision_loss)]
+                    Cell::optional(h.and_then(|h| h.oldest_pending_secs), |s| {
+                        Cell::number(s as f64)
+                    }),
+                    #[allow(clippy::cast_precision_loss)]
+                    Cell::optional(h.and_then(|h| h.disk_free_mb), |mb| Cell::number(mb as f64)),
+                    Cell::optional(h.and_then(|h| h.last_error.clone()), Cell::text),
+                ]);
+                row
             })
             .collect(),
     })

@@ -210,7 +210,7 @@ pub const CSS: &str = r#"
 @font-face { font-family: "Baodao CJK"; src: url("/console/assets/cjk.ttf") format("truetype"); }
 :root { --ink: #1d2430; --muted: #5b6677; --line: #d8dde6; --red: #b3261e; --green: #1e6b34; --brand: #a61b1b; }
 * { box-sizing: border-box; }
-body { margin: 0; font: 15px/1.5 system-ui, "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "Baodao CJK", sans-serif; color: var(--ink); background: #f5f6f8; }
+body { margin: 0; font: 15px/1.5 "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "Baodao CJK", system-ui, sans-serif; color: var(--ink); background: #f5f6f8; }
 header { display: flex; align-items: center; gap: 1.2rem; padding: .6rem 1.5rem; background: var(--brand); color: #fff; flex-wrap: wrap; }
 header a, header button { color: #fff; }
 .brand { font-weight: 700; font-size: 1.1rem; margin-right: 1rem; }
@@ -247,6 +247,10 @@ button.primary { background: var(--brand); color: #fff; border-color: var(--bran
 tr.cancelled td { color: var(--muted); text-decoration: line-through; }
 .actions { display: flex; gap: .6rem; align-items: end; margin: .8rem 0; flex-wrap: wrap; }
 .login { max-width: 22rem; margin: 3rem auto; background: #fff; padding: 1.5rem 1.8rem; border: 1px solid var(--line); border-radius: 8px; display: flex; flex-direction: column; gap: .9rem; }
+.enrol { display: flex; gap: 1.5rem; align-items: center; background: #fff; border: 1px solid var(--brand); border-radius: 8px; padding: 1rem 1.4rem; margin-bottom: 1.2rem; flex-wrap: wrap; }
+.enrol h2 { width: 100%; margin: 0; }
+.enrol .code { font: 700 2.6rem/1.1 ui-monospace, monospace; letter-spacing: .12em; margin: 0 0 .6rem; }
+td form { display: inline-block; margin-right: .4rem; }
 svg.histogram rect { fill: var(--brand); }
 svg.histogram text { font-size: 11px; fill: var(--muted); }
 svg.histogram text.count { fill: var(--ink); }

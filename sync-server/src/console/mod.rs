@@ -66,7 +66,12 @@ pub fn routes() -> Router<AppState> {
         .route("/console/kiosks", get(kiosks::get).post(kiosks::post))
         .route("/console/users", get(users::get).post(users::post))
         .route("/console/users/{username}/revoke", post(users::revoke))
+        .route("/console/kiosks/{kiosk_id}", get(kiosks::show))
         .route("/console/kiosks/{kiosk_id}/revoke", post(kiosks::revoke))
+        .route(
+            "/console/kiosks/{kiosk_id}/enrol-code",
+            post(kiosks::enrol_code),
+        )
         .route("/console/cards", post(cards::post))
         .route(
             "/console/activities",

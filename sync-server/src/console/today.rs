@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::{DateTime, Days, TimeDelta, Utc};
+use chrono::{DateTime, Days, Utc};
 use chrono_tz::Tz;
 use maud::html;
 
@@ -16,9 +16,6 @@ use crate::AppState;
 use crate::error::Error;
 use crate::store::model::day_start;
 use crate::store::{ActivityTurnout, KioskInfo, Registry};
-
-/// A kiosk not heard from for this long is flagged.
-const SILENT_AFTER: TimeDelta = TimeDelta::hours(2);
 
 /// The calendar day around `now` in `zone`, as UTC instants.
 pub fn day_range(zone: Tz, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
@@ -72,7 +69,7 @@ fn render(
     let total: u32 = activities.iter().map(|a| a.attended).sum();
     let silent = kiosks
         .iter()
-        .filter(|k| !k.revoked && k.last_seen_at.is_none_or(|at| now - at > SILENT_AFTER))
+        .filter(|k| is_silent(k, now, state.settings.kiosk_silent_minutes))
         .count();
     let body = html! {
         h1 { (lang.t(T::Today)) " · " (now.with_timezone(&zone).format("%Y-%m-%d")) }
@@ -131,7 +128,7 @@ fn render(
                         td.num { @if let Some(ms) = k.last_clock_offset_ms { (seconds(ms)) } }
                         td {
                             @if k.revoked { span.muted { (lang.t(T::Revoked)) } }
-                            @else if k.last_seen_at.is_none_or(|at| now - at > SILENT_AFTER) { span.bad { (lang.t(T::Silent)) } }
+                            @else if is_silent(k, now, state.settings.kiosk_silent_minutes) { span.bad { (lang.t(T::Silent)) } }
                             @else { span.good { (lang.t(T::Fine)) } }
                         }
                     }
@@ -150,6 +147,15 @@ pub fn seconds(ms: i64) -> String {
     let sign = if ms < 0 { '-' } else { '+' };
     let ms = ms.unsigned_abs();
     format!("{sign}{}.{} s", ms / 1000, ms % 1000 / 100)
+}
+
+/// Not revoked, and never heard from or not for longer than the limit.
+fn is_silent(kiosk: &crate::store::KioskInfo, now: DateTime<Utc>, minutes: u32) -> bool {
+    use crate::domain::heartbeat::{Liveness, liveness};
+    matches!(
+        liveness(kiosk.revoked, kiosk.last_seen_at, now, minutes),
+        Liveness::Never | Liveness::Silent
+    )
 }
 
 #[cfg(test)]

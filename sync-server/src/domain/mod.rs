@@ -1,5 +1,7 @@
 //! The server's decisions, as plain functions: no I/O, tested without it.
 
+pub mod enrolment;
+pub mod heartbeat;
 pub mod ingest;
 pub mod judge;
 pub mod membership;

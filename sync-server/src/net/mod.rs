@@ -41,6 +41,11 @@ pub struct Limiters {
     /// Console password attempts per client address: slows a guesser
     /// across accounts, where the per-account lockout cannot.
     login: RateLimiter,
+    /// Enrolment code attempts per client address, and from everywhere
+    /// together (a guesser with many addresses): a code cannot be found
+    /// by trying.
+    enrol: RateLimiter,
+    enrol_all: RateLimiter,
     behind_proxy: bool,
 }
 
@@ -57,6 +62,8 @@ impl Limiters {
                 per_minute: 10,
                 burst: 10,
             }),
+            enrol: RateLimiter::new(ENROL_PER_ADDRESS),
+            enrol_all: RateLimiter::new(ENROL_ALL),
             behind_proxy: net.behind_proxy,
         }
     }
@@ -76,6 +83,13 @@ impl Limiters {
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty());
         forwarded.or(peer)
+    }
+
+    /// `Ok` when `address` may try an enrolment code now; else how long
+    /// to wait.
+    pub fn enrol_attempt(&self, address: Option<&str>, now: Instant) -> Result<(), Duration> {
+        self.enrol_all.check("*", now)?;
+        self.enrol.check(address.unwrap_or("-"), now)
     }
 
     /// `Ok` when `address` may try a password now; else how long to wait.
@@ -106,7 +120,22 @@ pub async fn limit_rate(
     }
 }
 
-fn too_many(wait: Duration) -> Response {
+/// Five tries at once (a volunteer's typos), then one a minute.
+const ENROL_PER_ADDRESS: Rate = Rate {
+    per_minute: 1,
+    burst: 5,
+};
+/// At most 60 codes a minute from everywhere, per instance: with 29⁸
+/// codes, a whole day of guessing at this rate finds a given live code
+/// with odds of 1 in 6 million (and a code lives a day). The price: a
+/// guesser can make genuine enrolments wait their turn.
+const ENROL_ALL: Rate = Rate {
+    per_minute: 60,
+    burst: 60,
+};
+
+/// 429 with `Retry-After`.
+pub fn too_many(wait: Duration) -> Response {
     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     let mut response = Error::BadRequest {
         status: StatusCode::TOO_MANY_REQUESTS,

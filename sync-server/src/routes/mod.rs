@@ -12,7 +12,9 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use baodao_shared::protocol::{BATCHES_PATH, PROTOCOL_HEADER, PROTOCOL_VERSION, SNAPSHOT_PATH};
+use baodao_shared::protocol::{
+    BATCHES_PATH, ENROL_PATH, HEARTBEAT_PATH, PROTOCOL_HEADER, PROTOCOL_VERSION, SNAPSHOT_PATH,
+};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -31,6 +33,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(crate::openapi::get))
         .route(BATCHES_PATH, post(v1::batches::post))
         .route(SNAPSHOT_PATH, get(v1::snapshot::get))
+        .route(ENROL_PATH, post(v1::kiosks::enrol))
+        .route(HEARTBEAT_PATH, post(v1::kiosks::heartbeat))
         .route("/api/v1/members/{member_id}/points", get(v1::points::get))
         .route("/api/v1/office/review", get(v1::office::queue))
         .route(

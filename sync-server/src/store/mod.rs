@@ -23,15 +23,17 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use baodao_shared::card::{Card, CardKey, CardRefusal, KeyId};
-use baodao_shared::protocol::{BatchReceipt, MemberPoints, RosterEntry, Snapshot};
+use baodao_shared::protocol::{
+    BatchReceipt, Enrolment, Heartbeat, MemberPoints, RosterEntry, Snapshot,
+};
 use baodao_shared::{Activity, ActivityId, Community, KioskId, Member, MemberId, Policy};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 pub use dataset::DataSet;
 pub use model::{
-    ActivityTurnout, AuditEntry, CardWriter, Change, CommunityInfo, ImportSummary, Intake,
-    IssuedCard, KeyInfo, Kiosk, KioskInfo, LoginFacts, MemberRecord, Organization,
+    ActivityTurnout, AuditEntry, CardWriter, Change, CommunityInfo, HeartbeatEntry, ImportSummary,
+    Intake, IssuedCard, KeyInfo, Kiosk, KioskInfo, LoginFacts, MemberRecord, Organization,
     PeriodAttendance, Registration, Registry, ReportFilter, ReportRow, ReviewItem, SessionInfo,
 };
 
@@ -151,7 +153,39 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     async fn revoke_kiosk(&self, kiosk_id: KioskId, now: DateTime<Utc>) -> Result<()>;
     /// The kiosk a bearer token belongs to, if registered and not revoked.
     async fn authenticate(&self, token: String) -> Result<Option<Kiosk>>;
+    /// Every kiosk, with its latest heartbeat.
     async fn kiosks(&self) -> Result<Vec<KioskInfo>>;
+    /// Keeps an enrolment code (its hash) for an active kiosk, good until
+    /// `expires_at`.
+    async fn add_enrol_code(
+        &self,
+        kiosk_id: KioskId,
+        code_hash: String,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Exchanges a code for a new token (`secret`'s) of its kiosk, as
+    /// `domain::enrolment::judge` decides, in one transaction: the code is
+    /// used up and the kiosk's previous token stops working. Two kiosks
+    /// racing with one code: one wins, the other hears `enrol_code_used`.
+    async fn redeem_enrol_code(
+        &self,
+        code_hash: String,
+        secret: [u8; 32],
+        now: DateTime<Utc>,
+    ) -> Result<Enrolment>;
+    /// Stores a kiosk's heartbeat (the kiosk is seen at `now`, its clock
+    /// `clock_offset_ms` behind), dropping its heartbeats older than
+    /// `domain::heartbeat::HISTORY`.
+    async fn record_heartbeat(
+        &self,
+        kiosk_id: KioskId,
+        heartbeat: Heartbeat,
+        now: DateTime<Utc>,
+        clock_offset_ms: i64,
+    ) -> Result<()>;
+    /// A kiosk's kept heartbeats, newest first, at most `limit`.
+    async fn heartbeats(&self, kiosk_id: KioskId, limit: u32) -> Result<Vec<HeartbeatEntry>>;
 
     /// Gives the database a new identity: every kiosk's cursor becomes
     /// foreign and its next snapshot is a full one (after a restore or a

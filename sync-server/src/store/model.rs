@@ -33,6 +33,25 @@ pub struct KioskInfo {
     pub revoked: bool,
     pub last_seen_at: Option<DateTime<Utc>>,
     pub last_clock_offset_ms: Option<i64>,
+    /// The latest heartbeat, if the kiosk sent one.
+    pub heartbeat: Option<HeartbeatEntry>,
+}
+
+/// One heartbeat as the server received it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeartbeatEntry {
+    pub received_at: DateTime<Utc>,
+    pub report: baodao_shared::protocol::Heartbeat,
+}
+
+impl HeartbeatEntry {
+    /// From the stored JSON; `None` for a report this version cannot read.
+    pub fn from_stored(received_at: DateTime<Utc>, json: &str) -> Option<Self> {
+        serde_json::from_str(json).ok().map(|report| Self {
+            received_at,
+            report,
+        })
+    }
 }
 
 /// What an import changed.

@@ -1,6 +1,7 @@
 //! API v1.
 
 pub mod batches;
+pub mod kiosks;
 pub mod office;
 pub mod points;
 pub mod snapshot;

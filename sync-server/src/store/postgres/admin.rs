@@ -2,20 +2,23 @@
 //! keys, cards, kiosks.
 
 use baodao_shared::card::{CardKey, KeyId};
-use baodao_shared::protocol::RosterEntry;
+use baodao_shared::protocol::{Enrolment, Heartbeat, RosterEntry};
 use baodao_shared::{Activity, ActivityId, Community, KioskId, Member, MemberId};
 use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::Object;
 use tokio_postgres::Row;
 
 use super::{XID, from_ms, parse, to_ms};
+use crate::domain::enrolment::{CodeState, judge};
+use crate::domain::heartbeat::HISTORY;
 use crate::domain::membership::{self, MemberChange, Membership};
 use crate::domain::office::OfficeUser;
 use crate::domain::schedule::{self, ActivityDetails, Scheduled};
 use crate::domain::token::{format_token, hash_token};
 use crate::error::{Error, Result};
 use crate::store::{
-    CardWriter, Change, ImportSummary, IssuedCard, KeyInfo, Kiosk, KioskInfo, Registration,
+    CardWriter, Change, HeartbeatEntry, ImportSummary, IssuedCard, KeyInfo, Kiosk, KioskInfo,
+    Registration,
 };
 
 pub(super) async fn upsert_members(
@@ -455,13 +458,22 @@ pub(super) async fn authenticate(client: &Object, token: &str) -> Result<Option<
 pub(super) async fn kiosks(client: &Object) -> Result<Vec<KioskInfo>> {
     client
         .query(
-            "SELECT kiosk_id, community, name, revoked_at IS NOT NULL, last_seen_at, last_clock_offset_ms
-             FROM kiosks ORDER BY kiosk_id",
+            "SELECT k.kiosk_id, k.community, k.name, k.revoked_at IS NOT NULL, k.last_seen_at,
+                    k.last_clock_offset_ms, h.received_at, h.report
+             FROM kiosks k
+             LEFT JOIN LATERAL (SELECT received_at, report FROM kiosk_heartbeats
+                                WHERE kiosk_id = k.kiosk_id
+                                ORDER BY received_at DESC LIMIT 1) h ON true
+             ORDER BY k.kiosk_id",
             &[],
         )
         .await?
         .iter()
         .map(|r| {
+            let heartbeat = match (r.get::<_, Option<i64>>(6), r.get::<_, Option<String>>(7)) {
+                (Some(at), Some(json)) => HeartbeatEntry::from_stored(from_ms(at)?, &json),
+                _ => None,
+            };
             Ok(KioskInfo {
                 kiosk: Kiosk {
                     kiosk_id: parse("kiosk_id", r.get(0))?,
@@ -471,9 +483,139 @@ pub(super) async fn kiosks(client: &Object) -> Result<Vec<KioskInfo>> {
                 revoked: r.get(3),
                 last_seen_at: r.get::<_, Option<i64>>(4).map(from_ms).transpose()?,
                 last_clock_offset_ms: r.get(5),
+                heartbeat,
             })
         })
         .collect()
+}
+
+pub(super) async fn add_enrol_code(
+    client: &Object,
+    kiosk_id: &KioskId,
+    code_hash: &str,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<()> {
+    let added = client
+        .execute(
+            "INSERT INTO enrol_codes (code_hash, kiosk_id, created_at, expires_at)
+             SELECT $1, kiosk_id, $3, $4 FROM kiosks WHERE kiosk_id = $2 AND revoked_at IS NULL",
+            &[
+                &code_hash,
+                &kiosk_id.as_str(),
+                &to_ms(now),
+                &to_ms(expires_at),
+            ],
+        )
+        .await?;
+    if added == 0 {
+        return Err(Error::NotFound(format!("active kiosk {kiosk_id}")));
+    }
+    Ok(())
+}
+
+pub(super) async fn redeem_enrol_code(
+    client: &mut Object,
+    code_hash: &str,
+    secret: &[u8; 32],
+    now: DateTime<Utc>,
+) -> Result<Enrolment> {
+    let token = format_token(secret);
+    let tx = client.transaction().await?;
+    // FOR UPDATE: two instances given one code at once take turns, and
+    // the second sees it used.
+    let row = tx
+        .query_opt(
+            "SELECT c.expires_at, c.used_at, k.revoked_at IS NOT NULL, k.kiosk_id, k.name, k.community
+             FROM enrol_codes c JOIN kiosks k ON k.kiosk_id = c.kiosk_id
+             WHERE c.code_hash = $1 FOR UPDATE OF c",
+            &[&code_hash],
+        )
+        .await?;
+    let state = row
+        .as_ref()
+        .map(|r| -> Result<CodeState> {
+            Ok(CodeState {
+                expires_at: from_ms(r.get(0))?,
+                used_at: r.get::<_, Option<i64>>(1).map(from_ms).transpose()?,
+                kiosk_revoked: r.get(2),
+            })
+        })
+        .transpose()?;
+    judge(state.as_ref(), now)?;
+    let Some(row) = row else {
+        return Err(Error::Internal("a judged code without a row".into()));
+    };
+    let kiosk_id: String = row.get(3);
+    tx.execute(
+        "UPDATE enrol_codes SET used_at = $2 WHERE code_hash = $1",
+        &[&code_hash, &to_ms(now)],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE kiosks SET token_hash = $2 WHERE kiosk_id = $1",
+        &[&kiosk_id, &hash_token(&token)],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Enrolment {
+        kiosk_id: parse("kiosk_id", &kiosk_id)?,
+        name: row.get(4),
+        community: parse("community", row.get(5))?,
+        token,
+    })
+}
+
+pub(super) async fn record_heartbeat(
+    client: &mut Object,
+    kiosk_id: &KioskId,
+    heartbeat: &Heartbeat,
+    now: DateTime<Utc>,
+    clock_offset_ms: i64,
+) -> Result<()> {
+    let report = serde_json::to_string(heartbeat)
+        .map_err(|e| Error::Internal(format!("heartbeat as JSON: {e}")))?;
+    let tx = client.transaction().await?;
+    tx.execute(
+        "UPDATE kiosks SET last_seen_at = GREATEST(last_seen_at, $2), last_clock_offset_ms = $3
+         WHERE kiosk_id = $1",
+        &[&kiosk_id.as_str(), &to_ms(now), &clock_offset_ms],
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO kiosk_heartbeats (kiosk_id, received_at, report) VALUES ($1, $2, $3)
+         ON CONFLICT (kiosk_id, received_at) DO UPDATE SET report = excluded.report",
+        &[&kiosk_id.as_str(), &to_ms(now), &report],
+    )
+    .await?;
+    tx.execute(
+        "DELETE FROM kiosk_heartbeats WHERE kiosk_id = $1 AND received_at < $2",
+        &[&kiosk_id.as_str(), &to_ms(now - HISTORY)],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn heartbeats(
+    client: &Object,
+    kiosk_id: &KioskId,
+    limit: u32,
+) -> Result<Vec<HeartbeatEntry>> {
+    let mut entries = Vec::new();
+    for r in client
+        .query(
+            "SELECT received_at, report FROM kiosk_heartbeats WHERE kiosk_id = $1
+             ORDER BY received_at DESC LIMIT $2",
+            &[&kiosk_id.as_str(), &i64::from(limit)],
+        )
+        .await?
+    {
+        if let Some(entry) = HeartbeatEntry::from_stored(from_ms(r.get(0))?, r.get(1)) {
+            entries.push(entry);
+        }
+    }
+    Ok(entries)
 }
 
 /// The audit entry of an import, in its transaction.

@@ -24,7 +24,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use baodao_shared::card::{CardKey, KeyId};
-use baodao_shared::protocol::{BatchReceipt, MemberPoints, RosterEntry, Snapshot};
+use baodao_shared::protocol::{
+    BatchReceipt, Enrolment, Heartbeat, MemberPoints, RosterEntry, Snapshot,
+};
 use baodao_shared::{Activity, ActivityId, Community, KioskId, Member, MemberId, Policy};
 use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -40,9 +42,9 @@ use crate::domain::schedule::ActivityDetails;
 use crate::domain::session::Lockout;
 use crate::store::{
     ActivityTurnout, AuditEntry, CardWriter, Change, CommunityInfo, DataSet, Decoded,
-    ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk, KioskInfo, LoginFacts, MemberRecord,
-    Organization, PeriodAttendance, Registration, Registry, ReportFilter, ReportRow, ReviewItem,
-    SessionInfo, Storage,
+    HeartbeatEntry, ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk, KioskInfo, LoginFacts,
+    MemberRecord, Organization, PeriodAttendance, Registration, Registry, ReportFilter, ReportRow,
+    ReviewItem, SessionInfo, Storage,
 };
 
 refinery::embed_migrations!("migrations/postgres");
@@ -337,6 +339,43 @@ impl Storage for PgStorage {
     async fn kiosks(&self) -> Result<Vec<KioskInfo>> {
         let client = self.client().await?;
         admin::kiosks(&client).await
+    }
+
+    async fn add_enrol_code(
+        &self,
+        kiosk_id: KioskId,
+        code_hash: String,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        let client = self.client().await?;
+        admin::add_enrol_code(&client, &kiosk_id, &code_hash, now, expires_at).await
+    }
+
+    async fn redeem_enrol_code(
+        &self,
+        code_hash: String,
+        secret: [u8; 32],
+        now: DateTime<Utc>,
+    ) -> Result<Enrolment> {
+        let mut client = self.client().await?;
+        admin::redeem_enrol_code(&mut client, &code_hash, &secret, now).await
+    }
+
+    async fn record_heartbeat(
+        &self,
+        kiosk_id: KioskId,
+        heartbeat: Heartbeat,
+        now: DateTime<Utc>,
+        clock_offset_ms: i64,
+    ) -> Result<()> {
+        let mut client = self.client().await?;
+        admin::record_heartbeat(&mut client, &kiosk_id, &heartbeat, now, clock_offset_ms).await
+    }
+
+    async fn heartbeats(&self, kiosk_id: KioskId, limit: u32) -> Result<Vec<HeartbeatEntry>> {
+        let client = self.client().await?;
+        admin::heartbeats(&client, &kiosk_id, limit).await
     }
 
     async fn new_epoch(&self) -> Result<u64> {

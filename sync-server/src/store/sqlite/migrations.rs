@@ -410,6 +410,27 @@ BEGIN
 END;
 ",
     ),
+    M::up(
+        r"
+-- Enrolment codes: a new kiosk exchanges one for its token. Only the
+-- code's hash is kept; each is used once and lasts 24 hours.
+CREATE TABLE enrol_codes (
+    code_hash   TEXT PRIMARY KEY,
+    kiosk_id    TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    used_at     INTEGER
+);
+CREATE INDEX enrol_codes_kiosk ON enrol_codes (kiosk_id);
+-- What each kiosk said of itself once a minute, the last two hours of it.
+CREATE TABLE kiosk_heartbeats (
+    kiosk_id     TEXT NOT NULL,
+    received_at  INTEGER NOT NULL,
+    report       TEXT NOT NULL,
+    PRIMARY KEY (kiosk_id, received_at)
+) WITHOUT ROWID;
+",
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use baodao_shared::card::{CardKey, KeyId};
-use baodao_shared::protocol::{BatchReceipt, MemberPoints, RosterEntry, Snapshot};
+use baodao_shared::protocol::{
+    BatchReceipt, Enrolment, Heartbeat, MemberPoints, RosterEntry, Snapshot,
+};
 use baodao_shared::{Activity, ActivityId, Community, KioskId, Member, MemberId, Policy};
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -21,9 +23,9 @@ use crate::domain::schedule::ActivityDetails;
 use crate::domain::session::Lockout;
 use crate::store::{
     ActivityTurnout, AuditEntry, CardWriter, Change, CommunityInfo, DataSet, Decoded,
-    ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk, KioskInfo, LoginFacts, MemberRecord,
-    Organization, PeriodAttendance, Registration, Registry, ReportFilter, ReportRow, ReviewItem,
-    SessionInfo, Storage,
+    HeartbeatEntry, ImportSummary, Intake, IssuedCard, KeyInfo, Kiosk, KioskInfo, LoginFacts,
+    MemberRecord, Organization, PeriodAttendance, Registration, Registry, ReportFilter, ReportRow,
+    ReviewItem, SessionInfo, Storage,
 };
 
 /// SQLite behind the storage contract.
@@ -199,6 +201,42 @@ impl Storage for SqliteStorage {
 
     async fn kiosks(&self) -> Result<Vec<KioskInfo>> {
         self.with(Store::kiosks).await
+    }
+
+    async fn add_enrol_code(
+        &self,
+        kiosk_id: KioskId,
+        code_hash: String,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.with(move |s| s.add_enrol_code(&kiosk_id, &code_hash, now, expires_at))
+            .await
+    }
+
+    async fn redeem_enrol_code(
+        &self,
+        code_hash: String,
+        secret: [u8; 32],
+        now: DateTime<Utc>,
+    ) -> Result<Enrolment> {
+        self.with(move |s| s.redeem_enrol_code(&code_hash, &secret, now))
+            .await
+    }
+
+    async fn record_heartbeat(
+        &self,
+        kiosk_id: KioskId,
+        heartbeat: Heartbeat,
+        now: DateTime<Utc>,
+        clock_offset_ms: i64,
+    ) -> Result<()> {
+        self.with(move |s| s.record_heartbeat(&kiosk_id, &heartbeat, now, clock_offset_ms))
+            .await
+    }
+
+    async fn heartbeats(&self, kiosk_id: KioskId, limit: u32) -> Result<Vec<HeartbeatEntry>> {
+        self.with(move |s| s.heartbeats(&kiosk_id, limit)).await
     }
 
     async fn new_epoch(&self) -> Result<u64> {
