@@ -212,7 +212,17 @@ impl Config {
             );
         }
 
-        let token = match (f.token, f.token_file) {
+        let data_dir = f
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("/var/lib/baodao-kiosk"));
+        // An enrolled kiosk's token is in its data dir; a token or a
+        // token_file set by hand comes first.
+        let enrolled = crate::enrol::token_path(&data_dir);
+        let token_file = f
+            .token_file
+            .or_else(|| enrolled.exists().then_some(enrolled));
+        let token = match (f.token, token_file) {
             (Some(token), _) => Some(token),
             (None, Some(file)) => {
                 crate::files::check_private(&file)?;
@@ -243,9 +253,7 @@ impl Config {
             server_url,
             token,
             community,
-            data_dir: f
-                .data_dir
-                .unwrap_or_else(|| PathBuf::from("/var/lib/baodao-kiosk")),
+            data_dir,
             camera: f.camera.as_deref().unwrap_or("auto").parse()?,
             language: f.language.as_deref().unwrap_or("zh-Hans").parse()?,
             staff_pin_hash: f.staff_pin_hash,
@@ -323,7 +331,9 @@ fn check_staff(staff: Vec<StaffPin>) -> Result<Vec<StaffPin>> {
 /// HTTPS, or plain HTTP to this machine. Plain HTTP across a network shows
 /// the token and the roster to anyone on the way, and lets them swap the
 /// card keys: only with `allow_insecure_http = true`, for a closed network.
-fn check_server_url(url: &str, allow_insecure_http: bool) -> Result<()> {
+/// Refuses a server URL that is not HTTP(S), or plain HTTP to another
+/// machine unless allowed.
+pub fn check_server_url(url: &str, allow_insecure_http: bool) -> Result<()> {
     let parsed = reqwest::Url::parse(url)
         .map_err(|e| Error::Config(format!("server_url: {url:?} is not a URL: {e}")))?;
     match parsed.scheme() {

@@ -156,6 +156,20 @@ fn data_dir(dir: &Path) -> Check {
             format!("chmod 700 {}", dir.display()),
         );
     }
+    // The kiosk refuses to start with a database or token others can read.
+    for name in ["kiosk.sqlite", "token"] {
+        let file = dir.join(name);
+        if file.exists()
+            && let Err(e) = crate::files::check_private(&file)
+        {
+            return Check::bad(
+                "data dir",
+                Status::Fail,
+                e.to_string(),
+                format!("chmod 600 {}", file.display()),
+            );
+        }
+    }
     Check::ok(
         "data dir",
         format!("{} (mode {mode:o}, writable)", dir.display()),
@@ -327,12 +341,23 @@ pub fn clock_status(offset: chrono::Duration) -> Status {
 }
 
 fn server(config: &Config) -> Vec<Check> {
-    let (Some(url), Some(token)) = (&config.server_url, &config.token) else {
+    let Some(url) = &config.server_url else {
         return vec![Check::bad(
             "server",
             Status::Fail,
-            "no server_url or token: the kiosk works offline and never syncs",
-            "set server_url and token_file in the config (the office gives the token)",
+            "no server_url: the kiosk works offline and never syncs",
+            "set server_url in the config to the office's server",
+        )];
+    };
+    let Some(token) = &config.token else {
+        return vec![Check::bad(
+            "token",
+            Status::Fail,
+            "not enrolled: the kiosk has no token yet",
+            format!(
+                "ask the office for an enrolment code (kiosks enrol-code), then type it on the kiosk's screen or run: baodao-kiosk enroll --code CODE --data-dir {}",
+                config.data_dir.display()
+            ),
         )];
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -406,7 +431,7 @@ async fn ask_server(url: &str, token: &str, ca_file: Option<&Path>) -> Vec<Check
             "token",
             Status::Fail,
             e.to_string(),
-            "the token was revoked or mistyped: ask the office for a new one and put it in token_file",
+            "the token was revoked or replaced: ask the office for an enrolment code and run baodao-kiosk enroll",
         ),
     });
     checks

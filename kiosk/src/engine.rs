@@ -10,7 +10,8 @@ use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use baodao_shared::protocol::{self, RosterEntry};
+use baodao_shared::enrol::EnrolCode;
+use baodao_shared::protocol::{self, CameraHealth, RosterEntry};
 use baodao_shared::{Activity, AttendanceRecord, MemberId, Method, bounds};
 use chrono::{DateTime, Utc};
 use crossbeam_channel::{Receiver as Inbox, Sender as Outbox, bounded, select};
@@ -27,6 +28,7 @@ use crate::error::{Error, Result};
 use crate::outcome::{KioskReason, Outcome, Reason, Standing, Timing, Where, Who};
 use crate::scan::{Debouncer, QrDecoder};
 use crate::store::{CheckIn, Store};
+use crate::sync::heartbeat::{Probe, Vitals};
 use crate::sync::worker::{SharedOffline, SyncSetup};
 use crate::sync::{SyncHandle, SyncStatus};
 
@@ -109,7 +111,9 @@ pub struct Engine {
     pub outcomes: Receiver<Outcome>,
     commands: Outbox<Command>,
     camera: Option<Supervisor>,
-    sync: Option<Arc<SyncHandle>>,
+    sync: SyncSlot,
+    probe: Probe,
+    enrol_seen: EnrolSeen,
     offline: SharedOffline,
     stats: Arc<ScanStats>,
     stop: Arc<AtomicBool>,
@@ -123,6 +127,69 @@ pub struct Engine {
     started: chrono::DateTime<chrono::Utc>,
 }
 
+/// The sync thread, once the kiosk has a token (at start, or after it
+/// enrolled on its enrolment screen).
+type SyncSlot = Arc<std::sync::Mutex<Option<Arc<SyncHandle>>>>;
+
+/// The latest enrolment code the camera saw, for the enrolment screen.
+type EnrolSeen = Arc<std::sync::Mutex<Option<EnrolCode>>>;
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn start_sync(
+    config: &Config,
+    url: &str,
+    token: &str,
+    offline: &SharedOffline,
+    probe: &Probe,
+) -> Result<Arc<SyncHandle>> {
+    Ok(Arc::new(SyncHandle::start(
+        SyncSetup {
+            server_url: url.to_owned(),
+            token: token.to_owned(),
+            database: config.database_path(),
+            community: config.community.clone(),
+            interval: Duration::from_secs(config.sync_interval_secs),
+            ca_file: config.ca_file.clone(),
+            probe: Some(probe.clone()),
+        },
+        Arc::clone(offline),
+    )?))
+}
+
+/// What the heartbeat reads of the scan side: the camera's state and the
+/// scan thread's counters.
+fn probe(
+    camera: &Supervisor,
+    stats: &Arc<ScanStats>,
+    spec: &Arc<std::sync::Mutex<crate::config::CameraSpec>>,
+) -> Probe {
+    let camera_state = camera.status_reader();
+    let (stats, spec) = (Arc::clone(stats), Arc::clone(spec));
+    Probe(Arc::new(move || {
+        let off = *lock(&spec) == crate::config::CameraSpec::None;
+        let (camera, detail) = match camera_state() {
+            _ if off => (CameraHealth::Off, None),
+            CameraStatus::Running { .. } => (CameraHealth::Working, None),
+            CameraStatus::Unavailable { reason } => (CameraHealth::Failing, Some(reason)),
+            CameraStatus::Starting | CameraStatus::Stopped => (CameraHealth::Unknown, None),
+        };
+        let disk = stats.disk_free.load(Ordering::Relaxed);
+        Vitals {
+            camera: Some(camera),
+            camera_detail: detail,
+            frames: stats.frames.load(Ordering::Relaxed),
+            decode_micros: stats.decode_micros.load(Ordering::Relaxed),
+            decoder_panics: stats.decoder_panics.load(Ordering::Relaxed),
+            disk_free_bytes: (disk != u64::MAX).then_some(disk),
+        }
+    }))
+}
+
 /// The latest frame, for the live preview.
 pub type Preview = Arc<std::sync::Mutex<Option<Arc<Frame>>>>;
 
@@ -134,23 +201,6 @@ impl Engine {
         let offline: SharedOffline = Arc::new(RwLock::new(Arc::new(
             store.load_offline(&config.community)?,
         )));
-
-        let sync = if let (Some(url), Some(token)) = (&config.server_url, &config.token) {
-            Some(Arc::new(SyncHandle::start(
-                SyncSetup {
-                    server_url: url.clone(),
-                    token: token.clone(),
-                    database: database.clone(),
-                    community: config.community.clone(),
-                    interval: Duration::from_secs(config.sync_interval_secs),
-                    ca_file: config.ca_file.clone(),
-                },
-                Arc::clone(&offline),
-            )?))
-        } else {
-            tracing::warn!("no server_url or token configured: working offline only");
-            None
-        };
 
         let camera_spec = Arc::new(std::sync::Mutex::new(config.camera.clone()));
         let opener = setup.camera.unwrap_or_else(|| {
@@ -171,10 +221,23 @@ impl Engine {
             })
         });
         let (camera, frames) = Supervisor::start(opener, setup.camera_retry, 2)?;
+        let stats = Arc::new(ScanStats::default());
+        let probe = probe(&camera, &stats, &camera_spec);
+        let sync: SyncSlot = Arc::default();
+        match (&config.server_url, &config.token) {
+            (Some(url), Some(token)) => {
+                let handle = start_sync(&config, url, token, &offline, &probe)?;
+                *lock(&sync) = Some(handle);
+            }
+            (Some(_), None) => {
+                tracing::warn!("no token yet: enrol this kiosk with a code from the office");
+            }
+            _ => tracing::warn!("no server_url configured: working offline only"),
+        }
 
         let (commands, command_rx) = bounded(64);
         let (outcome_tx, outcomes) = sync_channel(256);
-        let stats = Arc::new(ScanStats::default());
+        let enrol_seen: EnrolSeen = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
         let preview: Preview = Arc::default();
         let scan = {
@@ -185,7 +248,8 @@ impl Engine {
                 debouncer: Debouncer::default(),
                 choice: config.activity.clone(),
                 outcomes: outcome_tx,
-                sync: sync.clone(),
+                sync: Arc::clone(&sync),
+                enrol_seen: Arc::clone(&enrol_seen),
                 stats: Arc::clone(&stats),
                 told_already: HashMap::new(),
                 preview: Arc::clone(&preview),
@@ -208,6 +272,8 @@ impl Engine {
             commands,
             camera: Some(camera),
             sync,
+            probe,
+            enrol_seen,
             offline,
             stats,
             stop,
@@ -255,13 +321,41 @@ impl Engine {
     }
 
     pub fn sync_status(&self) -> SyncStatus {
-        self.sync.as_ref().map(|s| s.status()).unwrap_or_default()
+        lock(&self.sync)
+            .as_ref()
+            .map(|s| s.status())
+            .unwrap_or_default()
     }
 
     pub fn sync_now(&self) {
-        if let Some(sync) = &self.sync {
+        if let Some(sync) = lock(&self.sync).as_ref() {
             sync.sync_now();
         }
+    }
+
+    /// A server is configured but the kiosk has no token: the window shows
+    /// the enrolment screen.
+    pub fn needs_enrolment(&self) -> bool {
+        self.config.server_url.is_some() && lock(&self.sync).is_none()
+    }
+
+    /// The enrolment code the camera saw last, once.
+    pub fn take_enrol_code(&self) -> Option<EnrolCode> {
+        lock(&self.enrol_seen).take()
+    }
+
+    /// The kiosk enrolled (its token now in the data dir): starts syncing
+    /// with `token`.
+    pub fn enrolled(&mut self, token: String) -> Result<()> {
+        let url = self
+            .config
+            .server_url
+            .clone()
+            .ok_or_else(|| Error::Config("no server_url to sync with".into()))?;
+        let handle = start_sync(&self.config, &url, &token, &self.offline, &self.probe)?;
+        self.config.token = Some(token);
+        *lock(&self.sync) = Some(handle);
+        Ok(())
     }
 
     /// The offline data decisions use now.
@@ -327,7 +421,8 @@ impl Drop for Engine {
         if let Some(scan) = self.scan.take() {
             let _ = scan.join();
         }
-        drop(self.sync.take());
+        let sync = lock(&self.sync).take();
+        drop(sync);
     }
 }
 
@@ -338,7 +433,8 @@ struct ScanWorker {
     debouncer: Debouncer,
     choice: ActivityChoice,
     outcomes: SyncSender<Outcome>,
-    sync: Option<Arc<SyncHandle>>,
+    sync: SyncSlot,
+    enrol_seen: EnrolSeen,
     stats: Arc<ScanStats>,
     /// When each member was last told "already checked in".
     told_already: HashMap<MemberId, Instant>,
@@ -417,6 +513,15 @@ impl ScanWorker {
             .store(self.decoder.panics(), Ordering::Relaxed);
         let seen = self.clock.instant();
         for text in texts {
+            // The office's enrolment QR is not a card: the enrolment
+            // screen takes it (an enrolled kiosk ignores it).
+            if EnrolCode::is_qr_text(&text) {
+                if let Ok(code) = EnrolCode::parse(&text) {
+                    *lock(&self.enrol_seen) = Some(code);
+                    self.changed();
+                }
+                continue;
+            }
             if self.debouncer.sight(&text, seen) {
                 self.present(&Presented::Card(&text), Method::Qr, frame.captured_at, None);
             }
@@ -642,7 +747,7 @@ impl ScanWorker {
     }
 
     fn nudge_sync(&self) {
-        if let Some(sync) = &self.sync {
+        if let Some(sync) = lock(&self.sync).as_ref() {
             sync.nudge();
         }
     }

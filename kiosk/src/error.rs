@@ -21,6 +21,11 @@ pub enum Error {
     Server(String),
     #[error("network: {0}")]
     Network(String),
+    /// The server refused an enrolment code; `code` is its word for why
+    /// (`enrol_code_unknown`, `enrol_code_used`, `enrol_code_expired`,
+    /// `kiosk_revoked`, `invalid_code`).
+    #[error("enrolment refused: {message}")]
+    Enrol { code: String, message: String },
     #[error("the server is busy: try again in {} s", .0.as_secs().max(1))]
     RateLimited(std::time::Duration),
     #[error(transparent)]

@@ -59,6 +59,39 @@ pub fn ensure_private_file(path: &Path) -> Result<()> {
     }
 }
 
+/// Replaces `path` with `contents`, readable by this user alone, all or
+/// nothing: written to a private temporary file beside it, synced, then
+/// renamed over it (a power cut leaves the old file or the new one).
+pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let temporary = dir.join(format!(
+        ".{}.new",
+        path.file_name()
+            .map_or_else(|| "file".into(), |n| n.to_string_lossy())
+    ));
+    let _ = std::fs::remove_file(&temporary);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let context = || format!("writing {}", path.display());
+    let mut file = options.open(&temporary).map_err(Error::io(context()))?;
+    file.write_all(contents)
+        .and_then(|()| file.sync_all())
+        .map_err(Error::io(context()))?;
+    drop(file);
+    std::fs::rename(&temporary, path).map_err(Error::io(context()))?;
+    // The rename itself survives a power cut once the folder is synced.
+    if let Ok(folder) = std::fs::File::open(dir) {
+        let _ = folder.sync_all();
+    }
+    Ok(())
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
@@ -79,6 +112,22 @@ mod tests {
         std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
         let err = ensure_private_file(&db).unwrap_err().to_string();
         assert!(err.contains("chmod 600"), "{err}");
+    }
+
+    #[test]
+    fn a_private_write_replaces_the_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("token");
+        std::fs::write(&token, "old token, world-readable").unwrap();
+        std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_private(&token, b"bdk_new").unwrap();
+        assert_eq!(std::fs::read(&token).unwrap(), b"bdk_new");
+        assert_eq!(
+            std::fs::metadata(&token).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temporary file left behind");
     }
 }
 

@@ -16,6 +16,7 @@ pub mod demo;
 pub mod desk;
 pub mod doctor;
 pub mod engine;
+pub mod enrol;
 pub mod export;
 pub mod files;
 pub mod headless;

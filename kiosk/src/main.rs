@@ -43,6 +43,22 @@ enum Command {
     Decode { files: Vec<PathBuf> },
     /// Read a staff PIN on stdin and print its hash for `staff_pin_hash`.
     HashPin,
+    /// Enrol this kiosk with a one-time code from the office: fetches its
+    /// token and writes it (0600) into the data dir, where the kiosk finds
+    /// it. Server and data dir default to the config's.
+    Enroll {
+        /// The office's server, e.g. `https://office.example`.
+        #[arg(long)]
+        server: Option<String>,
+        /// The code the office gave (ABCD-EFGH).
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Extra trusted roots (PEM), when the office runs its own CA.
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+    },
     /// Check this kiosk: config, data dir, disk, font, camera, server, TLS,
     /// token and clock; one line each, with the fix for each failure.
     /// Exits non-zero when a check fails.
@@ -89,6 +105,14 @@ fn run(cli: Cli, started: Instant) -> baodao_kiosk::Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             });
+        }
+        Some(Command::Enroll {
+            server,
+            code,
+            data_dir,
+            ca_file,
+        }) => {
+            return enroll(&cli.config, server, &code, data_dir, ca_file);
         }
         Some(Command::HashPin) => {
             let mut pin = String::new();
@@ -138,6 +162,61 @@ fn run(cli: Cli, started: Instant) -> baodao_kiosk::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn enroll(
+    config_path: &std::path::Path,
+    server: Option<String>,
+    code: &str,
+    data_dir: Option<PathBuf>,
+    ca_file: Option<PathBuf>,
+) -> baodao_kiosk::Result<ExitCode> {
+    // The config fills in what the command line leaves out; without one,
+    // both must be given.
+    let config = Config::load(Some(config_path)).ok();
+    if let Some(server) = &server {
+        baodao_kiosk::config::check_server_url(server, false)?;
+    }
+    let server = server
+        .or_else(|| config.as_ref().and_then(|c| c.server_url.clone()))
+        .ok_or_else(|| {
+            baodao_kiosk::Error::Config(format!(
+                "no server: give --server URL (or server_url in {})",
+                config_path.display()
+            ))
+        })?;
+    let data_dir = data_dir
+        .or_else(|| config.as_ref().map(|c| c.data_dir.clone()))
+        .ok_or_else(|| {
+            baodao_kiosk::Error::Config(format!(
+                "no data dir: give --data-dir DIR (or data_dir in {})",
+                config_path.display()
+            ))
+        })?;
+    let ca_file = ca_file.or_else(|| config.as_ref().and_then(|c| c.ca_file.clone()));
+    let code = baodao_shared::enrol::EnrolCode::parse(code)?;
+    let enrolled = baodao_kiosk::enrol::enrol(
+        server.trim_end_matches('/'),
+        ca_file.as_deref(),
+        &data_dir,
+        &code,
+    )?;
+    println!(
+        "enrolled as kiosk {} ({}) of community {}",
+        enrolled.kiosk_id, enrolled.name, enrolled.community
+    );
+    if let Some(config) = &config
+        && config.community != enrolled.community
+    {
+        println!(
+            "warning: {} says community = \"{}\"; set community = \"{}\" there before starting the kiosk",
+            config_path.display(),
+            config.community,
+            enrolled.community
+        );
+    }
+    println!("token written to {}", enrolled.token_file.display());
+    Ok(ExitCode::SUCCESS)
+}
+
 fn window(
     config: Config,
     demo_cards: Option<Vec<String>>,
@@ -145,7 +224,7 @@ fn window(
     started: Instant,
     watchdog: Arc<Watchdog>,
 ) -> baodao_kiosk::Result<()> {
-    let sounds = Sounds::new(config.data_dir.join("sounds"));
+    let sounds = Sounds::installed_or(config.data_dir.join("sounds"));
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("報到 Baodao")
         .with_inner_size([1280.0, 800.0]);

@@ -97,6 +97,20 @@ texts!(
     ReaderFaults,
     TodayAll,
     AutoCamera,
+    EnrolTitle,
+    EnrolHow,
+    EnrolCodeLabel,
+    EnrolButton,
+    Enrolling,
+    EnrolUnknown,
+    EnrolUsed,
+    EnrolExpired,
+    EnrolRevoked,
+    EnrolInvalid,
+    EnrolTooMany,
+    EnrolNoNetwork,
+    EnrolFailed,
+    EnrolledAs,
 );
 
 /// One string in the kiosk's language.
@@ -259,6 +273,56 @@ fn entry(text: Text) -> [&'static str; 3] {
             "自動（第一個可用的）",
             "Automatic (first one found)",
         ],
+        EnrolTitle => ["登记本签到机", "登記本簽到機", "Enrol this kiosk"],
+        EnrolHow => [
+            "请把办公室给的注册二维码对准摄像头，或在右边输入 8 位注册码",
+            "請把辦公室給的註冊二維碼對準攝像頭，或在右邊輸入 8 位註冊碼",
+            "Show the office's enrolment QR code to the camera, or type its 8-character code",
+        ],
+        EnrolCodeLabel => ["注册码", "註冊碼", "Enrolment code"],
+        EnrolButton => ["登记", "登記", "Enrol"],
+        Enrolling => [
+            "正在向办公室登记…",
+            "正在向辦公室登記…",
+            "Enrolling with the office…",
+        ],
+        EnrolUnknown => [
+            "没有这个注册码：请核对办公室给的注册码",
+            "沒有這個註冊碼：請核對辦公室給的註冊碼",
+            "No such code: check it against the office's screen",
+        ],
+        EnrolUsed => [
+            "这个注册码已经用过：每个只能用一次，请向办公室索取新的",
+            "這個註冊碼已經用過：每個只能用一次，請向辦公室索取新的",
+            "This code was used already: each works once; ask the office for a new one",
+        ],
+        EnrolExpired => [
+            "这个注册码已过期（有效 24 小时）：请向办公室索取新的",
+            "這個註冊碼已過期（有效 24 小時）：請向辦公室索取新的",
+            "This code expired (codes last 24 hours): ask the office for a new one",
+        ],
+        EnrolRevoked => [
+            "办公室已停用这台签到机：请联系办公室",
+            "辦公室已停用這台簽到機：請聯繫辦公室",
+            "The office revoked this kiosk: call the office",
+        ],
+        EnrolInvalid => [
+            "注册码是 8 位字母和数字（不含 0、1、I、L、O、U、V）",
+            "註冊碼是 8 位字母和數字（不含 0、1、I、L、O、U、V）",
+            "A code is 8 letters and digits (no 0, 1, I, L, O, U or V)",
+        ],
+        EnrolTooMany => [
+            "尝试次数过多：请 {n} 秒后再试",
+            "嘗試次數過多：請 {n} 秒後再試",
+            "Too many tries: try again in {n} s",
+        ],
+        EnrolNoNetwork => [
+            "无法连接办公室的服务器：请检查网络后再试",
+            "無法連接辦公室的服務器：請檢查網絡後再試",
+            "Cannot reach the office's server: check the network and try again",
+        ],
+        EnrolFailed => ["登记失败", "登記失敗", "Enrolment failed"],
+        EnrolledAs => ["登记成功：本机为", "登記成功：本機為", "Enrolled as"],
     }
 }
 
@@ -479,6 +543,31 @@ pub fn problem(
             t(language, Text::ProblemClock).replace("{n}", &format!("{offset_minutes:+}")),
             t(language, Text::FixClock),
         ),
+    }
+}
+
+/// Why an enrolment failed, in words for whoever stands at the kiosk.
+pub fn enrol_failure(language: Language, error: &crate::Error) -> String {
+    use crate::Error;
+    match error {
+        Error::Enrol { code, .. } => t(
+            language,
+            match code.as_str() {
+                "enrol_code_unknown" => Text::EnrolUnknown,
+                "enrol_code_used" => Text::EnrolUsed,
+                "enrol_code_expired" => Text::EnrolExpired,
+                "kiosk_revoked" => Text::EnrolRevoked,
+                "invalid_code" => Text::EnrolInvalid,
+                _ => Text::EnrolFailed,
+            },
+        )
+        .to_owned(),
+        Error::Domain(_) => t(language, Text::EnrolInvalid).to_owned(),
+        Error::RateLimited(wait) => {
+            t(language, Text::EnrolTooMany).replace("{n}", &wait.as_secs().max(1).to_string())
+        }
+        Error::Network(_) => t(language, Text::EnrolNoNetwork).to_owned(),
+        other => format!("{}: {other}", t(language, Text::EnrolFailed)),
     }
 }
 

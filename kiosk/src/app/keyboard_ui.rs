@@ -11,8 +11,15 @@ const ROWS: [&str; 4] = ["1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm"];
 const MAX_CHARS: usize = 32;
 
 /// Draws the keys under a search field; a key pressed edits `text`.
-/// `delete` and `clear` are the two editing keys' words.
-pub fn keyboard(ui: &mut egui::Ui, text: &mut String, unit: f32, delete: &str, clear: &str) {
+/// `delete` and `clear` are the two editing keys' words; keys for which
+/// `usable` says no are greyed out (an enrolment code has no 0, 1, I, ...).
+pub fn keyboard(
+    ui: &mut egui::Ui,
+    text: &mut String,
+    unit: f32,
+    (delete, clear): (&str, &str),
+    usable: &dyn Fn(char) -> bool,
+) {
     // A fingertip, whatever the screen: at least 48 px each way.
     let key = vec2((unit * 4.4).max(48.0), (unit * 3.8).max(48.0));
     let spacing = ui.spacing().item_spacing.x;
@@ -25,7 +32,8 @@ pub fn keyboard(ui: &mut egui::Ui, text: &mut String, unit: f32, delete: &str, c
                 ui.add_space(key.x * 0.4 * row_index as f32);
                 for c in row.chars() {
                     let pressed = ui
-                        .add(
+                        .add_enabled(
+                            usable(c),
                             egui::Button::new(RichText::new(c.to_string()).size(unit * 2.2))
                                 .min_size(key),
                         )

@@ -3,6 +3,7 @@
 //! out. Nothing here blocks: the engine's threads do the work and report
 //! back over channels.
 
+mod enrol_ui;
 pub mod fonts;
 pub mod i18n;
 mod keyboard_ui;
@@ -48,6 +49,8 @@ const CURSOR_IDLE: Duration = Duration::from_secs(3);
 /// What the screen shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Screen {
+    /// No token yet: scan or type the office's enrolment code.
+    Enrol,
     Scan,
     Pin {
         entry: String,
@@ -85,6 +88,25 @@ pub enum Action {
     SyncNow,
     Export,
     DismissOverlay,
+    /// Exchange the typed (or scanned) enrolment code.
+    SubmitEnrol,
+}
+
+/// The enrolment screen's state.
+#[derive(Debug, Default)]
+pub struct EnrolState {
+    /// The code as typed (or as the camera read it).
+    pub code: String,
+    /// What happened last: (good news, words).
+    pub message: Option<(bool, String)>,
+    /// The exchange on its way, answered on this channel.
+    pending: Option<std::sync::mpsc::Receiver<crate::Result<crate::enrol::Enrolled>>>,
+}
+
+impl EnrolState {
+    pub fn busy(&self) -> bool {
+        self.pending.is_some()
+    }
 }
 
 /// A result on screen.
@@ -135,6 +157,7 @@ pub struct KioskApp {
     pub screen: Screen,
     pub overlay: Option<Overlay>,
     pub staff: StaffState,
+    pub enrol: EnrolState,
     pub activity: ActivityChoice,
     sounds: Sounds,
     /// Characters a keyboard-wedge scanner typed on the scan screen.
@@ -161,8 +184,13 @@ impl KioskApp {
         Self {
             language: config.language,
             activity: config.activity.clone(),
+            screen: if engine.needs_enrolment() {
+                Screen::Enrol
+            } else {
+                Screen::Scan
+            },
             engine,
-            screen: Screen::Scan,
+            enrol: EnrolState::default(),
             overlay: None,
             staff: StaffState {
                 export_path: default_export_path(&config.export_dir),
@@ -191,6 +219,11 @@ impl KioskApp {
         self.watch_input(ui.ctx());
         let mut actions = Vec::new();
         match self.screen.clone() {
+            Screen::Enrol => {
+                self.update_preview(ui.ctx());
+                self.watch_enrolment();
+                enrol_ui::ui(ui, self, &mut actions);
+            }
             Screen::Scan => {
                 self.update_preview(ui.ctx());
                 scan_ui::ui(ui, self, &mut actions);
@@ -287,6 +320,28 @@ impl KioskApp {
             if self.last_pointer_move.elapsed() > CURSOR_IDLE {
                 ctx.set_cursor_icon(egui::CursorIcon::None);
             }
+        } else if self.screen == Screen::Enrol {
+            // A keyboard, when one is plugged in, types the code too.
+            for event in &events {
+                match event {
+                    egui::Event::Text(text) if self.enrol.code.chars().count() < 32 => {
+                        self.enrol.code.push_str(text);
+                    }
+                    egui::Event::Key {
+                        key: egui::Key::Backspace,
+                        pressed: true,
+                        ..
+                    } => {
+                        self.enrol.code.pop();
+                    }
+                    egui::Event::Key {
+                        key: egui::Key::Enter,
+                        pressed: true,
+                        ..
+                    } => self.submit_enrolment(),
+                    _ => {}
+                }
+            }
         } else if self.last_touch.elapsed() > STAFF_IDLE {
             self.close_staff();
         }
@@ -297,7 +352,7 @@ impl KioskApp {
     /// lists, the keyboard) leave the atlas, which would otherwise keep the
     /// window 20 MB larger for as long as it runs.
     fn close_staff(&mut self) {
-        if matches!(self.screen, Screen::Scan) {
+        if matches!(self.screen, Screen::Scan | Screen::Enrol) {
             return;
         }
         self.screen = Screen::Scan;
@@ -522,6 +577,94 @@ impl KioskApp {
             Action::SyncNow => self.engine.sync_now(),
             Action::Export => self.export(),
             Action::DismissOverlay => self.overlay = None,
+            Action::SubmitEnrol => self.submit_enrolment(),
+        }
+    }
+
+    /// A code the camera read fills the field and goes at once; the
+    /// answer of an exchange on its way is taken in.
+    fn watch_enrolment(&mut self) {
+        if let Some(code) = self.engine.take_enrol_code()
+            && !self.enrol.busy()
+        {
+            self.enrol.code = code.to_string();
+            self.submit_enrolment();
+        }
+        let Some(pending) = &self.enrol.pending else {
+            return;
+        };
+        let answer = match pending.try_recv() {
+            Ok(answer) => answer,
+            Err(std::sync::mpsc::TryRecvError::Empty) => return,
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => Err(crate::Error::Internal(
+                "the enrolment thread ended without an answer".into(),
+            )),
+        };
+        self.enrol.pending = None;
+        let language = self.language;
+        match answer.and_then(|enrolled| {
+            let words = format!(
+                "{} {} ({})",
+                i18n::t(language, i18n::Text::EnrolledAs),
+                enrolled.kiosk_id,
+                enrolled.name
+            );
+            self.engine.enrolled(enrolled.token)?;
+            Ok(words)
+        }) {
+            Ok(words) => {
+                tracing::info!("{words}");
+                self.enrol.message = Some((true, words));
+                self.enrol.code.clear();
+                self.screen = Screen::Scan;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "enrolment failed");
+                self.enrol.message = Some((false, i18n::enrol_failure(language, &e)));
+            }
+        }
+    }
+
+    /// Checks the code's shape here (a typo is told at once), then
+    /// exchanges it on its own thread: the network may take seconds.
+    fn submit_enrolment(&mut self) {
+        if self.enrol.busy() {
+            return;
+        }
+        let code = match baodao_shared::enrol::EnrolCode::parse(&self.enrol.code) {
+            Ok(code) => code,
+            Err(e) => {
+                self.enrol.message = Some((
+                    false,
+                    i18n::enrol_failure(self.language, &crate::Error::Domain(e)),
+                ));
+                return;
+            }
+        };
+        let config = self.engine.config().clone();
+        let Some(server) = config.server_url.clone() else {
+            return;
+        };
+        let (answer, pending) = std::sync::mpsc::sync_channel(1);
+        let spawned = std::thread::Builder::new()
+            .name("baodao-enrol".into())
+            .spawn(move || {
+                let result = crate::enrol::enrol(
+                    &server,
+                    config.ca_file.as_deref(),
+                    &config.data_dir,
+                    &code,
+                );
+                let _ = answer.send(result);
+            });
+        match spawned {
+            Ok(_) => {
+                self.enrol.pending = Some(pending);
+                self.enrol.message = None;
+            }
+            Err(e) => {
+                self.enrol.message = Some((false, format!("{e}")));
+            }
         }
     }
 

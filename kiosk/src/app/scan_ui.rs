@@ -123,7 +123,7 @@ fn top_bar(
 }
 
 /// The camera, mirrored, with a frame showing where to hold the card.
-fn camera_view(ui: &egui::Ui, app: &KioskApp, camera: Rect, unit: f32) {
+pub(super) fn camera_view(ui: &egui::Ui, app: &KioskApp, camera: Rect, unit: f32) {
     let painter = ui.painter();
     painter.rect_filled(camera, CornerRadius::same(12), Color32::from_gray(30));
     if let Some(texture) = app.preview_texture() {

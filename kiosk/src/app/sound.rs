@@ -11,6 +11,10 @@ static SUCCESS: &[u8] = include_bytes!("../../../assets/sounds/success.wav");
 static ALREADY: &[u8] = include_bytes!("../../../assets/sounds/already.wav");
 static REFUSED: &[u8] = include_bytes!("../../../assets/sounds/refused.wav");
 
+/// Where the Debian package puts the sounds.
+const INSTALLED: &str = "/usr/share/baodao-kiosk/sounds";
+const NAMES: [&str; 3] = ["success.wav", "already.wav", "refused.wav"];
+
 #[derive(Debug, Clone)]
 pub struct Sounds {
     dir: Option<PathBuf>,
@@ -31,6 +35,20 @@ impl Sounds {
         Self {
             dir: written.then_some(dir),
             warned: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// The sounds the package installed, when they are there; else
+    /// written into `fallback` (a kiosk run from a build).
+    pub fn installed_or(fallback: PathBuf) -> Self {
+        let installed = PathBuf::from(INSTALLED);
+        if NAMES.iter().all(|name| installed.join(name).is_file()) {
+            Self {
+                dir: Some(installed),
+                warned: Arc::new(AtomicBool::new(false)),
+            }
+        } else {
+            Self::new(fallback)
         }
     }
 

@@ -325,8 +325,8 @@ fn manual(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Vec<Ac
         ui,
         &mut app.staff.member_search,
         unit,
-        t(language, Text::Delete),
-        t(language, Text::Clear),
+        (t(language, Text::Delete), t(language, Text::Clear)),
+        &|_| true,
     );
     let query = app.staff.member_search.trim().to_lowercase();
     if query.is_empty() {

@@ -90,25 +90,34 @@ impl Supervisor {
     /// What the camera is doing. A camera that says it runs but has sent
     /// nothing for a while (a driver stuck in a read) is reported as such.
     pub fn status(&self) -> CameraStatus {
-        let stalled = self
-            .shared
-            .last_frame
-            .lock()
-            .ok()
-            .and_then(|last| *last)
-            .is_some_and(|last| last.elapsed() > STALL);
-        let status = self.shared.status.lock().map_or_else(
-            |_| CameraStatus::Unavailable {
-                reason: "status lost".into(),
-            },
-            |s| s.clone(),
-        );
-        match status {
-            CameraStatus::Running { source } if stalled => CameraStatus::Unavailable {
-                reason: format!("{source} stopped sending frames"),
-            },
-            other => other,
-        }
+        status_of(&self.shared)
+    }
+
+    /// Reads the status from another thread (the heartbeat's).
+    pub fn status_reader(&self) -> impl Fn() -> CameraStatus + Send + Sync + 'static {
+        let shared = Arc::clone(&self.shared);
+        move || status_of(&shared)
+    }
+}
+
+fn status_of(shared: &Shared) -> CameraStatus {
+    let stalled = shared
+        .last_frame
+        .lock()
+        .ok()
+        .and_then(|last| *last)
+        .is_some_and(|last| last.elapsed() > STALL);
+    let status = shared.status.lock().map_or_else(
+        |_| CameraStatus::Unavailable {
+            reason: "status lost".into(),
+        },
+        |s| s.clone(),
+    );
+    match status {
+        CameraStatus::Running { source } if stalled => CameraStatus::Unavailable {
+            reason: format!("{source} stopped sending frames"),
+        },
+        other => other,
     }
 }
 

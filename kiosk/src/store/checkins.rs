@@ -181,6 +181,19 @@ impl Store {
         Ok(u64::try_from(n).unwrap_or_default())
     }
 
+    /// When the oldest check-in or void still waiting to upload was made.
+    pub fn oldest_pending_at(&self) -> Result<Option<DateTime<Utc>>> {
+        let ms: Option<i64> = self.conn.query_row(
+            "SELECT MIN(at) FROM (
+                 SELECT scanned_at AS at FROM checkins WHERE server_status IS NULL
+                 UNION ALL
+                 SELECT voided_at FROM voids WHERE server_status IS NULL)",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(ms.map(from_ms).transpose()?)
+    }
+
     /// Check-ins the server held or rejected, for staff to see.
     pub fn refused_count(&self) -> Result<u64> {
         let n: i64 = self.conn.query_row(

@@ -3,9 +3,11 @@
 use std::path::Path;
 use std::time::Duration;
 
+use baodao_shared::enrol::EnrolCode;
 use baodao_shared::protocol::{
-    BATCHES_PATH, BatchReceipt, BatchRequest, ErrorBody, PROTOCOL_HEADER, PROTOCOL_VERSION,
-    SNAPSHOT_PATH, Snapshot,
+    BATCHES_PATH, BatchReceipt, BatchRequest, ENROL_PATH, EnrolRequest, Enrolment, ErrorBody,
+    HEARTBEAT_PATH, Heartbeat, HeartbeatReceipt, PROTOCOL_HEADER, PROTOCOL_VERSION, SNAPSHOT_PATH,
+    Snapshot,
 };
 
 use crate::error::{Error, Result};
@@ -71,6 +73,47 @@ impl SyncClient {
             .bearer_auth(&self.token)
             .header(PROTOCOL_HEADER, PROTOCOL_VERSION)
             .json(batch)
+            .send()
+            .await
+            .map_err(network)?;
+        read(response).await
+    }
+
+    /// Exchanges an enrolment code for this kiosk's token (the client's
+    /// own token is not sent). A refusal is `Error::Enrol` with the
+    /// server's code (`enrol_code_used`, ...).
+    pub async fn enrol(&self, code: &EnrolCode) -> Result<Enrolment> {
+        let response = self
+            .http
+            .post(format!("{}{ENROL_PATH}", self.base))
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION)
+            .json(&EnrolRequest {
+                code: code.as_str().to_owned(),
+            })
+            .send()
+            .await
+            .map_err(network)?;
+        let status = response.status();
+        if status.is_client_error() && status.as_u16() != 429 {
+            let body = body(response).await?;
+            return Err(match serde_json::from_slice::<ErrorBody>(&body) {
+                Ok(body) => Error::Enrol {
+                    code: body.error.code,
+                    message: body.error.message,
+                },
+                Err(_) => Error::Server(format!("HTTP {}: no details", status.as_u16())),
+            });
+        }
+        read(response).await
+    }
+
+    pub async fn heartbeat(&self, heartbeat: &Heartbeat) -> Result<HeartbeatReceipt> {
+        let response = self
+            .http
+            .post(format!("{}{HEARTBEAT_PATH}", self.base))
+            .bearer_auth(&self.token)
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION)
+            .json(heartbeat)
             .send()
             .await
             .map_err(network)?;

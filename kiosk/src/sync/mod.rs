@@ -4,6 +4,7 @@
 
 pub mod backoff;
 pub mod client;
+pub mod heartbeat;
 pub mod plan;
 pub mod worker;
 

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::backoff;
 use super::client::SyncClient;
+use super::heartbeat::{self, Probe, Queue, Vitals};
 use super::plan::{BATCH_RECORDS, next_batch};
 use crate::domain::offline::OfflineData;
 use crate::error::{Error, Result};
@@ -74,6 +75,8 @@ pub struct SyncSetup {
     pub interval: Duration,
     /// Extra trusted roots for the server's certificate.
     pub ca_file: Option<PathBuf>,
+    /// What the heartbeat reads of the scan side.
+    pub probe: Option<Probe>,
 }
 
 impl SyncHandle {
@@ -152,6 +155,8 @@ fn run(
     let mut retry_after = Duration::ZERO;
     let mut store = None;
     let mut client = None;
+    let started = Instant::now();
+    let mut beat = Beat::default();
     while !stop.load(Ordering::Relaxed) {
         let result = (|| -> Result<Round> {
             if store.is_none() {
@@ -218,23 +223,124 @@ fn run(
                 });
             }
         }
-        let not_before = Instant::now() + retry_after;
-        let until = Instant::now()
-            + if failures == 0 {
-                setup.interval
+        let waited = Waiting::after(setup.interval, failures, retry_after);
+        let mut send = |beat: &mut Beat| {
+            if let (Some(client), Some(store)) = (client.as_ref(), store.as_ref()) {
+                beat.send(&runtime, client, store, setup, status, started);
             } else {
-                backoff::delay(failures - 1, backoff::random_jitter()).max(retry_after)
-            };
+                beat.sent_at = Some((Instant::now(), Vitals::default()));
+            }
+        };
+        if !waited.wait(wake, stop, &mut beat, &mut send) {
+            return;
+        }
+    }
+}
+
+/// Between two rounds.
+struct Waiting {
+    until: Instant,
+    /// The server's Retry-After.
+    not_before: Instant,
+    failures: u32,
+}
+
+impl Waiting {
+    /// The next round: after the interval, or the backoff while failing.
+    fn after(interval: Duration, failures: u32, retry_after: Duration) -> Self {
+        let now = Instant::now();
+        Self {
+            until: now
+                + if failures == 0 {
+                    interval
+                } else {
+                    backoff::delay(failures - 1, backoff::random_jitter()).max(retry_after)
+                },
+            not_before: now + retry_after,
+            failures,
+        }
+    }
+
+    /// Waits for the next round, sending heartbeats once a minute
+    /// meanwhile (also while backing off: the office then sees why; never
+    /// against the server's Retry-After). `false` when the thread must end.
+    fn wait(
+        &self,
+        wake: &Receiver<Wake>,
+        stop: &AtomicBool,
+        beat: &mut Beat,
+        send_heartbeat: &mut dyn FnMut(&mut Beat),
+    ) -> bool {
         loop {
-            match wake.recv_timeout(until.saturating_duration_since(Instant::now())) {
-                Ok(Wake::Nudge) if failures > 0 && !stop.load(Ordering::Relaxed) => {}
+            let now = Instant::now();
+            let beat_at = beat.due().unwrap_or(now);
+            if now >= beat_at && now >= self.not_before {
+                send_heartbeat(beat);
+                continue;
+            }
+            let deadline = self.until.min(beat_at.max(self.not_before));
+            match wake.recv_timeout(deadline.saturating_duration_since(now)) {
+                Ok(Wake::Nudge) if self.failures > 0 && !stop.load(Ordering::Relaxed) => {}
                 // Not even staff's "sync now" comes before the server's Retry-After.
-                Ok(Wake::Force) if Instant::now() < not_before && !stop.load(Ordering::Relaxed) => {
-                }
-                Ok(_) | Err(RecvTimeoutError::Timeout) => break,
-                Err(RecvTimeoutError::Disconnected) => return,
+                Ok(Wake::Force)
+                    if Instant::now() < self.not_before && !stop.load(Ordering::Relaxed) => {}
+                Ok(_) => return true,
+                Err(RecvTimeoutError::Timeout) if Instant::now() >= self.until => return true,
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return false,
+            }
+            if stop.load(Ordering::Relaxed) {
+                return false;
             }
         }
+    }
+}
+
+/// When the last heartbeat went out, with the vitals it reported.
+#[derive(Default)]
+struct Beat {
+    sent_at: Option<(Instant, Vitals)>,
+}
+
+impl Beat {
+    /// When the next one is due; `None`: none went out yet, so now.
+    fn due(&self) -> Option<Instant> {
+        self.sent_at.as_ref().map(|(at, _)| *at + heartbeat::EVERY)
+    }
+
+    fn send(
+        &mut self,
+        runtime: &tokio::runtime::Runtime,
+        client: &SyncClient,
+        store: &Store,
+        setup: &SyncSetup,
+        status: &Mutex<SyncStatus>,
+        started: Instant,
+    ) {
+        let now = Instant::now();
+        let vitals = setup.probe.as_ref().map(|p| (p.0)()).unwrap_or_default();
+        let sync = status.lock().map(|s| s.clone()).unwrap_or_default();
+        let queue = Queue {
+            pending: store.pending_count().unwrap_or(sync.pending),
+            oldest_pending_at: store.oldest_pending_at().ok().flatten(),
+            last_error: sync.last_error,
+            clock_offset_ms: sync.clock_offset_ms,
+        };
+        let report = heartbeat::compose(
+            &vitals,
+            self.sent_at.as_ref().map(|(_, v)| v),
+            self.sent_at
+                .as_ref()
+                .map_or(Duration::ZERO, |(at, _)| now.saturating_duration_since(*at)),
+            &queue,
+            Utc::now(),
+            now.saturating_duration_since(started),
+        );
+        if let Err(e) = runtime.block_on(client.heartbeat(&report)) {
+            // The round's own error says what is wrong with the network.
+            tracing::debug!(error = %e, "heartbeat not delivered");
+        }
+        self.sent_at = Some((now, vitals));
     }
 }
 
