@@ -255,7 +255,7 @@ async fn heartbeats_reach_the_office_and_silence_is_flagged(backend: Backend) {
         ("decode_ms", serde_json::json!(1e300)),
         ("pending", serde_json::json!(u64::MAX)),
         ("clock_offset_ms", serde_json::json!(i64::MIN)),
-        ("sent_at", serde_json::json!("1970-01-01T00:00:00Z")),
+        ("sent_at", serde_json::json!("+262143-01-01T00:00:00Z")),
         ("last_error", serde_json::json!("x".repeat(501))),
     ] {
         let mut body = serde_json::to_value(heartbeat()).unwrap();
@@ -279,13 +279,29 @@ async fn heartbeats_reach_the_office_and_silence_is_flagged(backend: Backend) {
         )
         .await;
     assert_eq!(status, 401);
+    // A board that booted without a clock says 1970: heard, and the office
+    // sees how far off it is.
+    let mut lost = heartbeat();
+    lost.sent_at = chrono::DateTime::UNIX_EPOCH;
+    let (status, body) = server
+        .post_json(
+            &token,
+            HEARTBEAT_PATH,
+            &serde_json::to_value(&lost).unwrap(),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let offset = server.office.store().kiosks().await.unwrap()[0]
+        .last_clock_offset_ms
+        .unwrap();
+    assert!(offset > 50 * 365 * 86_400_000, "{offset}");
     let history = server
         .office
         .store()
         .heartbeats(ids[0].clone(), 100)
         .await
         .unwrap();
-    assert_eq!(history.len(), 1, "refused heartbeats are not kept");
+    assert_eq!(history.len(), 2, "refused heartbeats are not kept");
 
     // The second kiosk last spoke 30 minutes ago: silent. History older
     // than two hours is dropped as new heartbeats come.
