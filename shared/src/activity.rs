@@ -86,6 +86,22 @@ impl std::str::FromStr for ActivityKind {
     }
 }
 
+impl ActivityKind {
+    /// A kind as an office writes it in a spreadsheet: its code, or its
+    /// name in Simplified or Traditional Chinese or English (the names the
+    /// kiosk shows), case and surrounding spaces aside.
+    pub fn from_name(value: &str) -> Result<Self, Error> {
+        let value = value.trim();
+        Self::ALL
+            .into_iter()
+            .find(|kind| {
+                kind.code().eq_ignore_ascii_case(value)
+                    || kind.names().iter().any(|n| n.eq_ignore_ascii_case(value))
+            })
+            .ok_or_else(|| Error::UnknownActivityKind(value.chars().take(64).collect()))
+    }
+}
+
 impl fmt::Display for ActivityKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
@@ -95,6 +111,24 @@ impl fmt::Display for ActivityKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kinds_read_by_code_or_by_any_of_their_names() {
+        for kind in ActivityKind::ALL {
+            for text in kind.names().into_iter().chain([kind.code()]) {
+                assert_eq!(ActivityKind::from_name(&format!(" {text} ")), Ok(kind));
+            }
+        }
+        assert_eq!(
+            ActivityKind::from_name("环境卫生整治"),
+            Ok(ActivityKind::Sanitation)
+        );
+        assert_eq!(
+            ActivityKind::from_name("環境衛生整治"),
+            Ok(ActivityKind::Sanitation)
+        );
+        assert!(ActivityKind::from_name("卫生").is_err());
+    }
 
     #[test]
     fn codes_round_trip_through_text_and_json() {

@@ -75,11 +75,28 @@ pub fn spreadsheet_safe(cell: &str) -> Cow<'_, str> {
     }
 }
 
+/// A cell read back: the `'` that `spreadsheet_safe` put before a
+/// formula's first character is taken off again, so an export imports
+/// back as it was.
+pub fn from_spreadsheet(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => cell,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
 
     use super::*;
+
+    #[test]
+    fn a_neutralised_formula_reads_back_as_it_was() {
+        for cell in ["=SUM(1)", "+86 138", "-1", "@x", "張偉", "'quoted", "'", ""] {
+            assert_eq!(from_spreadsheet(&spreadsheet_safe(cell)), cell);
+        }
+    }
 
     #[test]
     fn times_outside_the_supported_years_are_refused() {

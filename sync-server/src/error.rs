@@ -44,18 +44,32 @@ pub enum Error {
     Internal(String),
 }
 
-/// One bad line of an imported file.
+/// One bad line (or spreadsheet row) of an imported file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
+    /// The line or row number.
     pub line: u64,
+    /// Where, in words: `line 3`, `sheet 党员, row 3`.
+    pub place: String,
+    /// The sheet, for a workbook's row.
+    pub sheet: Option<String>,
+    /// The column's header as the file wrote it, when it is one column's.
+    pub column: Option<String>,
+    /// In English, for the command line.
     pub message: String,
+    /// The same as a value, for the console to say in the office's
+    /// language.
+    pub problem: Option<crate::import::problem::Problem>,
 }
 
 fn format_rows(rows: &[RowError]) -> String {
     use std::fmt::Write;
     let mut out = format!("{} bad row(s), nothing imported:", rows.len());
     for row in rows {
-        let _ = write!(out, "\n  line {}: {}", row.line, row.message);
+        let _ = match &row.column {
+            Some(column) => write!(out, "\n  {}, column {column}: {}", row.place, row.message),
+            None => write!(out, "\n  {}: {}", row.place, row.message),
+        };
     }
     out
 }

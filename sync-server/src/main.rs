@@ -4,11 +4,12 @@
 #![allow(clippy::doc_markdown)]
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use baodao_shared::{Community, KioskId, MemberId};
 use baodao_sync_server::domain::heartbeat::liveness;
+use baodao_sync_server::office::{ImportReport, Importing};
 use baodao_sync_server::store::DatabaseUrl;
 use baodao_sync_server::{Office, Settings, launch, shutdown_signal};
 use chrono::NaiveDate;
@@ -55,22 +56,25 @@ enum Command {
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
     },
-    /// Import members from CSV: member_id,name,organization,community.
+    /// Import members from CSV or .xlsx: member_id,name,organization,community
+    /// (or 编号,姓名,所属党组织,社区), in any order.
     Members {
         #[command(subcommand)]
         command: ImportCommand,
     },
-    /// Import activities from CSV: activity_id,title,kind,community,starts_at,ends_at.
+    /// Import activities from CSV or .xlsx:
+    /// activity_id,title,kind,community,starts_at,ends_at (or 编号,活动名称,类型,
+    /// 社区,开始时间,结束时间); times without a zone are the policy's.
     Activities {
         #[command(subcommand)]
         command: ImportCommand,
     },
-    /// Import communities from CSV: community_id,name,subdistrict,district.
+    /// Import communities from CSV or .xlsx: community_id,name,subdistrict,district.
     Communities {
         #[command(subcommand)]
         command: ImportCommand,
     },
-    /// Import home organisations (party branches) from CSV:
+    /// Import home organisations (party branches) from CSV or .xlsx:
     /// organization_id,name,communities (paired communities, by id or name,
     /// separated by `;`).
     Organizations {
@@ -145,12 +149,28 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum ImportCommand {
-    /// Add or update from a UTF-8 CSV file; nothing is imported if any row is bad.
+    /// Add or update from a CSV (UTF-8, UTF-16 or GB18030) or .xlsx file,
+    /// English or Chinese headers in any order; nothing is imported if any
+    /// row is bad.
     Import {
         #[command(flatten)]
         common: Common,
-        file: PathBuf,
+        #[command(flatten)]
+        options: ImportOptions,
     },
+}
+
+#[derive(Debug, Args)]
+struct ImportOptions {
+    file: PathBuf,
+    /// The CSV's encoding when detection guesses wrong: utf-8, utf-16le,
+    /// utf-16be, gb18030 (gbk).
+    #[arg(long)]
+    encoding: Option<String>,
+    /// Say what would be added, updated and left unchanged, with the
+    /// differences, and write nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -351,17 +371,17 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Members {
-            command: ImportCommand::Import { common, file },
-        } => import(&common, Imported::Members, &file, &mut out).await,
+            command: ImportCommand::Import { common, options },
+        } => import(&common, Imported::Members, &options, &mut out).await,
         Command::Activities {
-            command: ImportCommand::Import { common, file },
-        } => import(&common, Imported::Activities, &file, &mut out).await,
+            command: ImportCommand::Import { common, options },
+        } => import(&common, Imported::Activities, &options, &mut out).await,
         Command::Communities {
-            command: ImportCommand::Import { common, file },
-        } => import(&common, Imported::Communities, &file, &mut out).await,
+            command: ImportCommand::Import { common, options },
+        } => import(&common, Imported::Communities, &options, &mut out).await,
         Command::Organizations {
-            command: ImportCommand::Import { common, file },
-        } => import(&common, Imported::Organizations, &file, &mut out).await,
+            command: ImportCommand::Import { common, options },
+        } => import(&common, Imported::Organizations, &options, &mut out).await,
         Command::Backup { common, out: file } => {
             office(&common).await?.store().backup(file.clone()).await?;
             writeln!(out, "wrote a copy of the database to {}", file.display())?;
@@ -636,19 +656,73 @@ enum Imported {
 }
 
 /// Imports one kind of CSV file; says what changed.
-async fn import(common: &Common, what: Imported, file: &Path, out: &mut impl Write) -> Result<()> {
+async fn import(
+    common: &Common,
+    what: Imported,
+    options: &ImportOptions,
+    out: &mut impl Write,
+) -> Result<()> {
     let office = office(common).await?;
-    let (name, summary) = match what {
-        Imported::Members => ("members", office.import_members(file).await?),
-        Imported::Activities => ("activities", office.import_activities(file).await?),
-        Imported::Communities => ("communities", office.import_communities(file).await?),
-        Imported::Organizations => ("organizations", office.import_organizations(file).await?),
+    let file = options.file.as_path();
+    let encoding = options
+        .encoding
+        .as_deref()
+        .map(baodao_sync_server::import::table::encoding_named)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let name = match what {
+        Imported::Members => "members",
+        Imported::Activities => "activities",
+        Imported::Communities => "communities",
+        Imported::Organizations => "organizations",
     };
+    let importing = match what {
+        Imported::Members => Importing::Members,
+        Imported::Activities => Importing::Activities,
+        Imported::Communities => Importing::Communities,
+        Imported::Organizations => Importing::Organizations,
+    };
+    if options.dry_run {
+        let (plan, report) = office
+            .dry_run(importing, file, encoding)
+            .await
+            .with_context(|| file.display().to_string())?;
+        describe_read(&report, out)?;
+        for change in plan.changes.iter().take(CHANGES_SHOWN) {
+            writeln!(out, "  {change}")?;
+        }
+        if plan.changes.len() > CHANGES_SHOWN {
+            writeln!(out, "  ... and {} more", plan.changes.len() - CHANGES_SHOWN)?;
+        }
+        writeln!(
+            out,
+            "{name} (dry run, nothing written): {} would be added, {} updated, {} unchanged",
+            plan.added, plan.updated, plan.unchanged
+        )?;
+        return Ok(());
+    }
+    let report = office
+        .import(importing, file, encoding)
+        .await
+        .with_context(|| file.display().to_string())?;
+    describe_read(&report, out)?;
     writeln!(
         out,
         "{name}: {} added, {} updated, {} unchanged",
-        summary.added, summary.updated, summary.unchanged
+        report.summary.added, report.summary.updated, report.summary.unchanged
     )?;
+    Ok(())
+}
+
+/// Rows of differences a dry run prints; the counts cover them all.
+const CHANGES_SHOWN: usize = 50;
+
+/// How the file was read, and the columns left out.
+fn describe_read(report: &ImportReport, out: &mut impl Write) -> Result<()> {
+    writeln!(out, "read as {}", report.format)?;
+    if !report.ignored.is_empty() {
+        writeln!(out, "columns ignored: {}", report.ignored.join(", "))?;
+    }
     Ok(())
 }
 

@@ -10,16 +10,21 @@ use baodao_shared::enrol::EnrolCode;
 use baodao_shared::protocol::RosterEntry;
 use baodao_shared::{Community, KioskId, MemberId, bounds};
 use chrono::{DateTime, Days, NaiveDate, Utc};
+use encoding_rs::Encoding;
 
 use crate::card_image::{CardFace, png, render};
+use crate::domain::import_plan::{Entry, Plan};
 use crate::domain::office::{OfficeUser, Role};
 use crate::domain::token::{format_office_token, hash_token};
 use crate::error::{Error, Result};
-use crate::import::{read_activities_in, read_communities, read_members_in, read_organizations};
+use crate::import::table::Format;
+use crate::import::{
+    Input, read_activities_in, read_communities, read_members_in, read_organizations,
+};
 use crate::settings::Settings;
 use crate::store::{
-    CardWriter, Change, DatabaseUrl, ImportSummary, IssuedCard, Registration, ReportFilter,
-    ReportRow, Storage,
+    CardWriter, Change, CommunityInfo, DatabaseUrl, ImportSummary, IssuedCard, Organization,
+    Registration, ReportFilter, ReportRow, Storage,
 };
 
 #[derive(Debug)]
@@ -144,38 +149,94 @@ impl Office {
         self.store.retire_card_key(key_id, Utc::now()).await
     }
 
-    pub async fn import_members(&self, file: &Path) -> Result<ImportSummary> {
+    /// Imports `file` (CSV in UTF-8, UTF-16 or GB18030, or `.xlsx`;
+    /// `encoding` overrides the CSV's detected one) as `what`, all rows or
+    /// none; says what changed and how the file was read.
+    pub async fn import(
+        &self,
+        what: Importing,
+        file: &Path,
+        encoding: Option<&'static Encoding>,
+    ) -> Result<ImportReport> {
+        let bytes = read_file(file)?;
         let registry = self.store.registry().await?;
-        let members = read_members_in(open(file)?, &registry)?;
-        self.store
-            .upsert_members(members, Change::cli(file_name(file)))
-            .await
+        let input = self.input(&bytes, encoding);
+        let change = Change::cli(file_name(file));
+        let (summary, format, ignored) = match what {
+            Importing::Members => {
+                let read = read_members_in(&input, &registry)?;
+                let summary = self.store.upsert_members(read.rows, change).await?;
+                (summary, read.format, read.ignored)
+            }
+            Importing::Activities => {
+                let read = read_activities_in(&input, &registry)?;
+                let summary = self.store.upsert_activities(read.rows, change).await?;
+                (summary, read.format, read.ignored)
+            }
+            Importing::Communities => {
+                let read = read_communities(&input, &registry)?;
+                let summary = self.store.upsert_communities(read.rows, change).await?;
+                (summary, read.format, read.ignored)
+            }
+            Importing::Organizations => {
+                let read = read_organizations(&input, &registry)?;
+                let summary = self.store.upsert_organizations(read.rows, change).await?;
+                (summary, read.format, read.ignored)
+            }
+        };
+        Ok(ImportReport::of(summary, format, ignored))
+    }
+
+    pub async fn import_members(&self, file: &Path) -> Result<ImportSummary> {
+        Ok(self.import(Importing::Members, file, None).await?.summary)
     }
 
     pub async fn import_activities(&self, file: &Path) -> Result<ImportSummary> {
-        let registry = self.store.registry().await?;
-        let activities = read_activities_in(open(file)?, &registry)?;
-        self.store
-            .upsert_activities(activities, Change::cli(file_name(file)))
-            .await
+        Ok(self
+            .import(Importing::Activities, file, None)
+            .await?
+            .summary)
     }
 
     /// Imports communities (id, name, subdistrict, district).
     pub async fn import_communities(&self, file: &Path) -> Result<ImportSummary> {
-        let registry = self.store.registry().await?;
-        let communities = read_communities(open(file)?, &registry)?;
-        self.store
-            .upsert_communities(communities, Change::cli(file_name(file)))
-            .await
+        Ok(self
+            .import(Importing::Communities, file, None)
+            .await?
+            .summary)
     }
 
     /// Imports organisations and their pairings with communities.
     pub async fn import_organizations(&self, file: &Path) -> Result<ImportSummary> {
-        let registry = self.store.registry().await?;
-        let organizations = read_organizations(open(file)?, &registry)?;
-        self.store
-            .upsert_organizations(organizations, Change::cli(file_name(file)))
-            .await
+        Ok(self
+            .import(Importing::Organizations, file, None)
+            .await?
+            .summary)
+    }
+
+    /// What importing `file` as `what` would change, and nothing written.
+    pub async fn dry_run(
+        &self,
+        what: Importing,
+        file: &Path,
+        encoding: Option<&'static Encoding>,
+    ) -> Result<(Plan, ImportReport)> {
+        let bytes = read_file(file)?;
+        plan_import(
+            self.store.as_ref(),
+            self.settings.policy,
+            what,
+            &self.input(&bytes, encoding),
+        )
+        .await
+    }
+
+    fn input<'a>(&self, bytes: &'a [u8], encoding: Option<&'static Encoding>) -> Input<'a> {
+        Input {
+            bytes,
+            encoding,
+            zone: self.settings.policy.time_zone,
+        }
     }
 
     pub async fn register_kiosk(&self, name: &str, community: &Community) -> Result<Registration> {
@@ -325,8 +386,191 @@ impl Office {
     }
 }
 
-fn open(file: &Path) -> Result<std::fs::File> {
-    std::fs::File::open(file).map_err(Error::io(format!("opening {}", file.display())))
+/// The largest file an import reads: a city's roster of a million
+/// members is about 100 MB as CSV.
+const MAX_IMPORT_BYTES: u64 = 512 << 20;
+
+fn read_file(file: &Path) -> Result<Vec<u8>> {
+    let size = std::fs::metadata(file)
+        .map_err(Error::io(format!("opening {}", file.display())))?
+        .len();
+    if size > MAX_IMPORT_BYTES {
+        return Err(Error::Invalid(format!(
+            "{} is {} MB; an import takes at most {} MB",
+            file.display(),
+            size >> 20,
+            MAX_IMPORT_BYTES >> 20
+        )));
+    }
+    std::fs::read(file).map_err(Error::io(format!("reading {}", file.display())))
+}
+
+fn entry(key: &str, fields: Vec<(&'static str, String)>) -> Entry {
+    Entry {
+        key: key.to_owned(),
+        fields,
+    }
+}
+
+fn member_entry(id: &str, name: &str, organization: &str, community: &str) -> Entry {
+    entry(
+        id,
+        vec![
+            ("name", name.to_owned()),
+            ("organization", organization.to_owned()),
+            ("community", community.to_owned()),
+        ],
+    )
+}
+
+/// An activity as the office reads it: times on its wall clock.
+fn activity_entry(a: &baodao_shared::Activity, zone: chrono_tz::Tz) -> Entry {
+    let local =
+        |t: chrono::DateTime<Utc>| t.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string();
+    entry(
+        a.activity_id.as_str(),
+        vec![
+            ("title", a.title.clone()),
+            ("kind", a.kind.code().to_owned()),
+            ("community", a.community.to_string()),
+            ("starts_at", local(a.starts_at)),
+            ("ends_at", local(a.ends_at)),
+        ],
+    )
+}
+
+fn community_entry(c: &CommunityInfo) -> Entry {
+    entry(
+        c.community_id.as_str(),
+        vec![
+            ("name", c.name.clone()),
+            ("subdistrict", c.subdistrict.clone()),
+            ("district", c.district.clone()),
+        ],
+    )
+}
+
+fn organization_entry(o: &Organization) -> Entry {
+    let mut paired: Vec<&str> = o.communities.iter().map(Community::as_str).collect();
+    paired.sort_unstable();
+    entry(
+        &o.organization_id,
+        vec![("name", o.name.clone()), ("communities", paired.join(";"))],
+    )
+}
+
+/// What importing `input` as `what` would change (`Plan`), with how the
+/// file was read; nothing is written. The same rows the import would
+/// read, against what the database holds under their keys.
+pub async fn plan_import(
+    store: &dyn Storage,
+    policy: baodao_shared::Policy,
+    what: Importing,
+    input: &Input<'_>,
+) -> Result<(Plan, ImportReport)> {
+    let registry = store.registry().await?;
+    let zone = policy.time_zone;
+    let activity = |a: &baodao_shared::Activity| activity_entry(a, zone);
+    let (existing, incoming, format, ignored): (Vec<Entry>, Vec<Entry>, _, _) = match what {
+        Importing::Members => {
+            let read = read_members_in(input, &registry)?;
+            // Every member, with or without points: the database's list.
+            let year = policy.year_of(Utc::now());
+            let rows = store
+                .points_report(year, policy, ReportFilter::default())
+                .await?;
+            let existing = rows
+                .iter()
+                .map(|r| member_entry(r.member_id.as_str(), &r.name, &r.organization, &r.community))
+                .collect();
+            let incoming = read
+                .rows
+                .iter()
+                .map(|m| {
+                    member_entry(
+                        m.member_id.as_str(),
+                        &m.name,
+                        &m.organization,
+                        m.community.as_str(),
+                    )
+                })
+                .collect();
+            (existing, incoming, read.format, read.ignored)
+        }
+        Importing::Activities => {
+            let read = read_activities_in(input, &registry)?;
+            let all = store
+                .activities_between(bounds_of_time().0, bounds_of_time().1, None)
+                .await?;
+            let existing = all.iter().map(|t| activity(&t.activity)).collect();
+            let incoming = read.rows.iter().map(activity).collect();
+            (existing, incoming, read.format, read.ignored)
+        }
+        Importing::Communities => {
+            let read = read_communities(input, &registry)?;
+            let existing = registry.communities().iter().map(community_entry).collect();
+            let incoming = read.rows.iter().map(community_entry).collect();
+            (existing, incoming, read.format, read.ignored)
+        }
+        Importing::Organizations => {
+            let read = read_organizations(input, &registry)?;
+            let existing = registry
+                .organizations()
+                .iter()
+                .map(organization_entry)
+                .collect();
+            let incoming = read.rows.iter().map(organization_entry).collect();
+            (existing, incoming, read.format, read.ignored)
+        }
+    };
+    let plan = crate::domain::import_plan::plan(&existing, &incoming);
+    let summary = ImportSummary {
+        added: plan.added,
+        updated: plan.updated,
+        unchanged: plan.unchanged,
+    };
+    Ok((plan, ImportReport::of(summary, format, ignored)))
+}
+
+/// Every time the system keeps lies in here.
+fn bounds_of_time() -> (chrono::DateTime<Utc>, chrono::DateTime<Utc>) {
+    let year = |y: i32| {
+        NaiveDate::from_ymd_opt(y, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map_or(chrono::DateTime::<Utc>::MIN_UTC, |t| t.and_utc())
+    };
+    (
+        year(baodao_shared::bounds::EARLIEST_YEAR),
+        year(baodao_shared::bounds::LATEST_YEAR + 1),
+    )
+}
+
+/// What a file holds, for `Office::dry_run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Importing {
+    Members,
+    Activities,
+    Communities,
+    Organizations,
+}
+
+/// What an import did, and how it read its file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportReport {
+    pub summary: ImportSummary,
+    pub format: Format,
+    /// Columns of the file no import reads.
+    pub ignored: Vec<String>,
+}
+
+impl ImportReport {
+    fn of(summary: ImportSummary, format: Format, ignored: Vec<String>) -> Self {
+        Self {
+            summary,
+            format,
+            ignored,
+        }
+    }
 }
 
 /// Writes via a temporary file and a rename, so a full disk never leaves a

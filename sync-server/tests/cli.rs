@@ -186,6 +186,47 @@ fn an_unwritable_card_path_records_nothing() {
 }
 
 #[test]
+fn imports_say_how_they_read_the_file_and_a_dry_run_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("名册.csv");
+    let roster = "编号,姓名,所属党组织,社区,备注\r\nM001,張偉,市財政局機關黨支部,C01,\r\nM002,李娜,區教育局黨支部,C01,新\r\n";
+    std::fs::write(&file, encoding_rs::GB18030.encode(roster).0).unwrap();
+    let path = file.to_str().unwrap();
+    let said = stdout(&run(&data, &["members", "import", "--dry-run", path]));
+    assert!(said.contains("read as CSV in gb18030"), "{said}");
+    assert!(said.contains("columns ignored: 备注"), "{said}");
+    assert!(
+        said.contains("M001: new (張偉, 市財政局機關黨支部, C01)"),
+        "{said}"
+    );
+    assert!(
+        said.trim_end().ends_with(
+            "members (dry run, nothing written): 2 would be added, 0 updated, 0 unchanged"
+        ),
+        "{said}"
+    );
+    assert_eq!(member_count(&data), 0);
+    let said = stdout(&run(&data, &["members", "import", path]));
+    assert!(
+        said.contains("members: 2 added, 0 updated, 0 unchanged"),
+        "{said}"
+    );
+    // Named wrongly, the encoding says so; unknown, it is refused by name.
+    let wrong = run(&data, &["members", "import", "--encoding", "utf-8", path]);
+    assert!(!wrong.status.success());
+    let said = String::from_utf8_lossy(&wrong.stderr);
+    // The file, the place, what is wrong.
+    assert!(
+        said.contains(&format!("error: {path}: 1 bad row(s), nothing imported:"))
+            && said.contains("line 1: the file is not valid UTF-8"),
+        "{said}"
+    );
+    let unknown = run(&data, &["members", "import", "--encoding", "klingon", path]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown encoding"));
+}
+
+#[test]
 fn enrolment_codes_and_silent_kiosks() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");

@@ -505,7 +505,7 @@ async fn an_office_worker_reviews_and_sees_the_points_change() {
     click_then(&browser, "form[enctype] button[type=submit]", "#errors").await;
     let errors = text_of(&browser, "#errors tbody").await;
     assert!(
-        errors.starts_with('3') && errors.contains("name"),
+        errors.starts_with('3') && errors.contains("name") && errors.contains("此项为空"),
         "{errors}"
     );
     assert!(text_of(&browser, ".notice").await.contains("未导入"));
@@ -517,13 +517,18 @@ async fn an_office_worker_reviews_and_sees_the_points_change() {
             .unwrap(),
         members_before
     );
-    // Fixed, previewed, confirmed.
+    // Fixed, saved again as Excel on Chinese Windows saves CSV (GB18030,
+    // CRLF, Chinese headers), previewed, confirmed.
     std::fs::write(
         &roster,
-        "member_id,name,organization,community\n\
-         M101,趙敏,建設局機關黨支部,C01\n\
-         M102,孫麗,建設局機關黨支部,C01\n\
-         M103,錢程,財政局機關黨支部,C01\n",
+        encoding_rs::GB18030
+            .encode(
+                "编号,姓名,所属党组织,社区\r\n\
+                 M101,趙敏,建設局機關黨支部,C01\r\n\
+                 M102,孫麗,建設局機關黨支部,C01\r\n\
+                 M103,錢程,財政局機關黨支部,C01\r\n",
+            )
+            .0,
     )
     .unwrap();
     browser
@@ -535,6 +540,10 @@ async fn an_office_worker_reviews_and_sees_the_points_change() {
         .unwrap();
     click_then(&browser, "form[enctype] button[type=submit]", "#preview").await;
     assert!(text_of(&browser, "#preview").await.contains("孫麗"));
+    assert!(
+        text_of(&browser, "#plan").await.contains("新增 3"),
+        "the preview says what would change"
+    );
     assert_eq!(
         server
             .query_one("SELECT COUNT(*) FROM members")

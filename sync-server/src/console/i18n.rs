@@ -117,6 +117,62 @@ impl Lang {
         }
     }
 
+    /// An import row's problem, in this language.
+    pub fn problem(self, problem: &crate::import::problem::Problem) -> String {
+        use crate::import::problem::Problem as P;
+        let [simplified, traditional] = match problem {
+            P::Empty => ["此项为空".to_owned(), "此項為空".to_owned()],
+            P::TooLong { max } => [format!("超过 {max} 个字"), format!("超過 {max} 個字")],
+            P::ControlCharacters => ["含有换行等控制字符".into(), "含有換行等控制字元".into()],
+            P::BadId { text, .. } => [
+                format!("“{text}”不是有效的编号（字母、数字、-、_、.，最多 32 个）"),
+                format!("「{text}」不是有效的編號（字母、數字、-、_、.，最多 32 個）"),
+            ],
+            P::UnknownCommunity { text } => [
+                format!("“{text}”既不是社区编号，也不是已登记社区的名称"),
+                format!("「{text}」既不是社區編號，也不是已登記社區的名稱"),
+            ],
+            P::UnknownKind { text } => [
+                format!("没有“{text}”这种活动类型；可写环境卫生整治、政策宣讲等"),
+                format!("沒有「{text}」這種活動類型；可寫環境衛生整治、政策宣講等"),
+            ],
+            P::NotATime { text, .. } => [
+                format!("“{text}”不是时间；请写成 2026-12-01 09:00"),
+                format!("「{text}」不是時間；請寫成 2026-12-01 09:00"),
+            ],
+            P::OutOfYears { text } => [
+                format!("“{text}”不在 2000 至 2100 年之间"),
+                format!("「{text}」不在 2000 至 2100 年之間"),
+            ],
+            P::NoSuchLocalTime { text, .. } => [
+                format!("“{text}”因调整时钟而不存在或有两个"),
+                format!("「{text}」因調整時鐘而不存在或有兩個"),
+            ],
+            P::EndsBeforeStart => ["结束时间早于开始时间".into(), "結束時間早於開始時間".into()],
+            P::Twice { key } => [format!("{key} 出现了两次"), format!("{key} 出現了兩次")],
+            P::NameTaken { name, by } => [
+                format!("名称“{name}”已属于 {by}"),
+                format!("名稱「{name}」已屬於 {by}"),
+            ],
+            P::Other(text) => [text.clone(), text.clone()],
+        };
+        match self {
+            Self::Hans => simplified,
+            Self::Hant => traditional,
+            Self::En => problem.to_string(),
+        }
+    }
+
+    pub fn would_import(self, added: usize, updated: usize, unchanged: usize) -> String {
+        match self {
+            Self::Hans => format!("确认后：新增 {added}，更新 {updated}，未变 {unchanged}"),
+            Self::Hant => format!("確認後：新增 {added}，更新 {updated}，未變 {unchanged}"),
+            Self::En => {
+                format!("Once confirmed: {added} added, {updated} updated, {unchanged} unchanged")
+            }
+        }
+    }
+
     pub fn nothing_imported(self, file: &str, bad: usize) -> String {
         match self {
             Self::Hans => format!("{file}：{bad} 行有误，未导入任何数据。请修改后重新上传。"),
@@ -283,11 +339,12 @@ texts! {
     CutOff => ["停用其令牌与登录", "停用其權杖與登入", "Revoke tokens and sessions"],
     Statement => ["年度积分证明（PDF）", "年度積分證明（PDF）", "Annual statement (PDF)"],
     ImportMembers => ["导入党员名单", "匯入黨員名單", "Import members"],
-    MembersFileHelp => ["CSV 文件，列：member_id, name, organization, community（UTF-8）", "CSV 檔案，欄：member_id, name, organization, community（UTF-8）", "A CSV file with the columns member_id, name, organization, community (UTF-8)"],
+    MembersFileHelp => ["Excel（.xlsx）或 CSV 文件（UTF-8、GBK 或 Unicode 文本均可），列：编号、姓名、所属党组织、社区（或 member_id, name, organization, community），顺序不限", "Excel（.xlsx）或 CSV 檔案（UTF-8、GBK 或 Unicode 文字均可），欄：編號、姓名、所屬黨組織、社區（或 member_id, name, organization, community），順序不限", "An Excel (.xlsx) or CSV file (UTF-8, GBK or Unicode text) with the columns member_id, name, organization, community (or their Chinese headers), in any order"],
     File => ["文件", "檔案", "File"],
     Preview => ["预览", "預覽", "Preview"],
     ImportNow => ["确认导入", "確認匯入", "Import now"],
     Line => ["行", "行", "Line"],
+    Column => ["列", "欄", "Column"],
     Problem => ["问题", "問題", "Problem"],
     MemberList => ["党员名单", "黨員名單", "Members"],
     MemberId => ["编号", "編號", "Member id"],
@@ -412,6 +469,43 @@ mod tests {
                 cjk(Lang::Hans.t(*text)) && cjk(Lang::Hant.t(*text)),
                 "{text:?}"
             );
+        }
+    }
+
+    #[test]
+    fn every_import_problem_is_said_in_chinese_too() {
+        use crate::import::problem::Problem as P;
+        let text = || "x".to_owned();
+        for problem in [
+            P::Empty,
+            P::TooLong { max: 200 },
+            P::ControlCharacters,
+            P::BadId {
+                text: text(),
+                why: text(),
+            },
+            P::UnknownCommunity { text: text() },
+            P::UnknownKind { text: text() },
+            P::NotATime {
+                text: text(),
+                zone: text(),
+            },
+            P::OutOfYears { text: text() },
+            P::NoSuchLocalTime {
+                text: text(),
+                zone: text(),
+            },
+            P::EndsBeforeStart,
+            P::Twice { key: text() },
+            P::NameTaken {
+                name: text(),
+                by: text(),
+            },
+        ] {
+            let cjk = |s: String| s.chars().any(|c| ('\u{3000}'..='\u{9fff}').contains(&c));
+            assert!(cjk(Lang::Hans.problem(&problem)), "{problem:?}");
+            assert!(cjk(Lang::Hant.problem(&problem)), "{problem:?}");
+            assert_eq!(Lang::En.problem(&problem), problem.to_string());
         }
     }
 

@@ -1,7 +1,8 @@
-//! Members: import a roster file with a preview of every row and its
-//! errors before anything is written. The preview carries the file back in
-//! its confirm form (no server-side state: any instance takes the
-//! confirmation), and the file is checked again when confirmed.
+//! Members: import a roster file (CSV in UTF-8, UTF-16 or GB18030, or
+//! `.xlsx`) with a preview of every row and its errors before anything is
+//! written. The preview carries the members read, as UTF-8 CSV, back in its
+//! confirm form (no server-side state: any instance takes the
+//! confirmation), and they are checked again when confirmed.
 
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
@@ -18,14 +19,18 @@ use super::layout::{Nav, notice, page};
 use super::session::{Console, Posted};
 use super::{csrf_refused, failure, respond};
 use crate::AppState;
+use crate::domain::import_plan::Plan;
 use crate::domain::office::{OfficeUser, Role};
 use crate::error::{Error, RowError};
-use crate::import::read_members_in;
+use crate::import::{Input, MEMBER_HEADER, read_members_in};
+use crate::office::{Importing, plan_import};
 use crate::store::Change;
 use crate::store::Registry;
 
 /// Rows shown in a preview; the import takes them all.
 const SHOWN: usize = 500;
+/// Differences listed in a preview; the counts cover them all.
+const SHOWN_CHANGES: usize = 50;
 
 /// The largest roster file taken (about 200,000 members).
 pub const MAX_FILE: usize = 16 * 1024 * 1024;
@@ -68,7 +73,7 @@ fn upload_form(console: &Console) -> Markup {
             p.muted { (lang.t(T::MembersFileHelp)) }
             form.filters method="post" action="/console/members/preview" enctype="multipart/form-data" {
                 input type="hidden" name="csrf" value=(console.csrf);
-                label { (lang.t(T::File)) input type="file" name="file" accept=".csv,text/csv" required; }
+                label { (lang.t(T::File)) input type="file" name="file" accept=".csv,.txt,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" required; }
                 button.primary type="submit" { (lang.t(T::Preview)) }
             }
         }
@@ -127,9 +132,30 @@ fn check_scope(user: &OfficeUser, members: &[Member]) -> Result<(), Error> {
 /// resolved against the registry, all within the user's reach.
 async fn read(state: &AppState, console: &Console, data: &[u8]) -> Result<Vec<Member>, Error> {
     let registry: Registry = state.store.registry().await?;
-    let members = read_members_in(data, &registry)?;
+    let input = Input {
+        bytes: data,
+        encoding: None,
+        zone: state.settings.policy.time_zone,
+    };
+    let members = read_members_in(&input, &registry)?.rows;
     check_scope(&console.user, &members)?;
     Ok(members)
+}
+
+/// The members as UTF-8 CSV with the export's header: what the confirm
+/// form carries back, whatever the file was.
+fn as_csv(members: &[Member]) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let _ = writer.write_record(MEMBER_HEADER);
+    for m in members {
+        let _ = writer.write_record([
+            m.member_id.as_str(),
+            &m.name,
+            &m.organization,
+            m.community.as_str(),
+        ]);
+    }
+    String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
 pub async fn preview(
@@ -146,7 +172,27 @@ pub async fn preview(
         return csrf_refused(lang);
     }
     let (status, body) = match read(&state, &console, upload.data.as_ref()).await {
-        Ok(members) => (StatusCode::OK, rows(&console, &upload, &members)),
+        Ok(members) => {
+            // What it would change; a preview that cannot say still shows.
+            let input = Input {
+                bytes: upload.data.as_ref(),
+                encoding: None,
+                zone: state.settings.policy.time_zone,
+            };
+            let plan = plan_import(
+                state.store.as_ref(),
+                state.settings.policy,
+                Importing::Members,
+                &input,
+            )
+            .await
+            .ok()
+            .map(|(plan, _)| plan);
+            (
+                StatusCode::OK,
+                rows(&console, &upload, &members, plan.as_ref()),
+            )
+        }
         Err(Error::Import(errors)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             bad_rows(lang, &upload.name, &errors),
@@ -171,25 +217,37 @@ fn bad_rows(lang: Lang, file: &str, errors: &[RowError]) -> Markup {
     html! {
         (notice(false, &lang.nothing_imported(file, errors.len())))
         table #errors {
-            thead { tr { th.num { (lang.t(T::Line)) } th { (lang.t(T::Problem)) } } }
+            thead { tr { th.num { (lang.t(T::Line)) } th { (lang.t(T::Column)) } th { (lang.t(T::Problem)) } } }
             tbody {
                 @for e in errors {
-                    tr { td.num { (e.line) } td { (e.message) } }
+                    tr {
+                        td.num { @if let Some(sheet) = &e.sheet { (sheet) " · " } (e.line) }
+                        td { (e.column.as_deref().unwrap_or("")) }
+                        td { (e.problem.as_ref().map_or_else(|| e.message.clone(), |p| lang.problem(p))) }
+                    }
                 }
             }
         }
     }
 }
 
-fn rows(console: &Console, upload: &Upload, members: &[Member]) -> Markup {
+fn rows(console: &Console, upload: &Upload, members: &[Member], plan: Option<&Plan>) -> Markup {
     let lang = console.lang;
     html! {
         (notice(true, &lang.ready_to_import(&upload.name, members.len())))
+        @if let Some(plan) = plan {
+            p #plan { (lang.would_import(plan.added, plan.updated, plan.unchanged)) }
+            @if !plan.changes.is_empty() {
+                ul #changes {
+                    @for change in plan.changes.iter().take(SHOWN_CHANGES) { li { (change) } }
+                }
+            }
+        }
         form method="post" action="/console/members/import" {
             input type="hidden" name="csrf" value=(console.csrf);
             input type="hidden" name="name" value=(upload.name);
-            // The file as read: a CSV checked to be text.
-            textarea name="file" hidden { (String::from_utf8_lossy(&upload.data)) }
+            // The members as read, whatever the file's format.
+            textarea name="file" hidden { (as_csv(members)) }
             div.actions { button.primary #confirm type="submit" { (lang.t(T::ImportNow)) } }
         }
         table #preview {

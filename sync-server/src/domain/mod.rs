@@ -2,6 +2,7 @@
 
 pub mod enrolment;
 pub mod heartbeat;
+pub mod import_plan;
 pub mod ingest;
 pub mod judge;
 pub mod membership;
