@@ -154,6 +154,30 @@ impl Lang {
                 format!("名称“{name}”已属于 {by}"),
                 format!("名稱「{name}」已屬於 {by}"),
             ],
+            P::EmptyFile { expected } => [
+                format!("文件是空的；第一行应是列名：{expected}"),
+                format!("檔案是空的；第一行應是欄名：{expected}"),
+            ],
+            P::NotText { encoding } => [
+                format!("文件不是有效的 {encoding} 文本；请另存为 UTF-8 CSV 或 .xlsx"),
+                format!("檔案不是有效的 {encoding} 文字；請另存為 UTF-8 CSV 或 .xlsx"),
+            ],
+            P::NotAWorkbook { .. } => [
+                "无法读取这个 .xlsx 文件；请用 Excel 或 WPS 重新保存".to_owned(),
+                "無法讀取這個 .xlsx 檔案；請用 Excel 或 WPS 重新儲存".to_owned(),
+            ],
+            P::CsvSyntax { .. } => [
+                "CSV 格式有误（多半是引号不成对）".to_owned(),
+                "CSV 格式有誤（多半是引號不成對）".to_owned(),
+            ],
+            P::MissingColumns { missing, .. } => [
+                format!("缺少这些列：{}", missing.join("、")),
+                format!("缺少這些欄：{}", missing.join("、")),
+            ],
+            P::DoubledColumn { first, second, .. } => [
+                format!("“{first}”和“{second}”是同一列，只能留一个"),
+                format!("「{first}」和「{second}」是同一欄，只能留一個"),
+            ],
             P::Other(text) => [text.clone(), text.clone()],
         };
         match self {

@@ -3,6 +3,8 @@
 //! Traditional), in any order. Columns nobody asked for are ignored and
 //! named in the report.
 
+use super::problem::Problem;
+
 /// One column: the name the exports use, and the other headers taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Column {
@@ -114,7 +116,7 @@ fn key(header: &str) -> String {
 pub fn layout<const N: usize>(
     header: &[String],
     columns: &[Column; N],
-) -> Result<Layout<N>, String> {
+) -> Result<Layout<N>, Problem> {
     let mut index = [None; N];
     let mut ignored = Vec::new();
     for (at, text) in header.iter().enumerate() {
@@ -127,12 +129,14 @@ pub fn layout<const N: usize>(
             .position(|c| key(c.name) == found || c.aliases.iter().any(|a| key(a) == found));
         match wanted {
             Some(i) if index[i].is_some() => {
-                return Err(format!(
-                    "the header has two columns for {}: {:?} and {:?}",
-                    columns[i].name,
-                    header[index[i].unwrap_or_default()],
-                    text
-                ));
+                return Err(Problem::DoubledColumn {
+                    name: columns[i].name.to_owned(),
+                    first: header
+                        .get(index[i].unwrap_or_default())
+                        .cloned()
+                        .unwrap_or_default(),
+                    second: text.clone(),
+                });
             }
             Some(i) => index[i] = Some(at),
             None => ignored.push(text.trim().to_owned()),
@@ -148,15 +152,10 @@ pub fn layout<const N: usize>(
         })
         .collect();
     if !missing.is_empty() {
-        return Err(format!(
-            "the header lacks {}; it has {}",
-            missing.join(", "),
-            header
-                .iter()
-                .map(|h| format!("{h:?}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        return Err(Problem::MissingColumns {
+            missing,
+            found: header.to_vec(),
+        });
     }
     let headers = std::array::from_fn(|i| {
         index[i].map_or_else(
@@ -199,12 +198,16 @@ mod tests {
 
     #[test]
     fn a_missing_or_doubled_column_is_named() {
-        let err = layout(&header(&["姓名", "社区"]), &MEMBER).unwrap_err();
+        let err = layout(&header(&["姓名", "社区"]), &MEMBER)
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("member_id (编号)") && err.contains("organization"),
             "{err}"
         );
-        let err = layout(&header(&["编号", "member_id", "姓名"]), &MEMBER).unwrap_err();
+        let err = layout(&header(&["编号", "member_id", "姓名"]), &MEMBER)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("two columns for member_id"), "{err}");
         // An optional column may be absent.
         let found = layout(&header(&["编号", "名称"]), &COMMUNITY).unwrap();

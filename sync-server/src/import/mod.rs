@@ -300,10 +300,8 @@ fn read_rows<T, const N: usize>(
     columns: &[Column; N],
     mut parse: impl FnMut(&[&str; N]) -> Result<T, Bad>,
 ) -> Result<Imported<T>> {
-    let (format, table) = table::read(input.bytes, input.encoding).map_err(|row| {
-        let message = row.cells.join(" ");
-        Error::Import(vec![row_error(&row.place, None, Problem::Other(message))])
-    })?;
+    let (format, table) = table::read(input.bytes, input.encoding)
+        .map_err(|(place, problem)| Error::Import(vec![row_error(&place, None, problem)]))?;
     let mut rows = table.into_iter();
     let expected = columns.iter().map(|c| c.name).collect::<Vec<_>>().join(",");
     let Some(Row {
@@ -314,16 +312,11 @@ fn read_rows<T, const N: usize>(
         return Err(Error::Import(vec![row_error(
             &Place::Line(1),
             None,
-            Problem::Other(format!("empty file; expected the header {expected}")),
+            Problem::EmptyFile { expected },
         )]));
     };
-    let layout = columns::layout(&header, columns).map_err(|message| {
-        Error::Import(vec![row_error(
-            &header_place,
-            None,
-            Problem::Other(message),
-        )])
-    })?;
+    let layout = columns::layout(&header, columns)
+        .map_err(|problem| Error::Import(vec![row_error(&header_place, None, problem)]))?;
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for Row { place, cells } in rows {

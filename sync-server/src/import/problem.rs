@@ -43,6 +43,28 @@ pub enum Problem {
         name: String,
         by: String,
     },
+    /// The file as a whole.
+    EmptyFile {
+        expected: String,
+    },
+    NotText {
+        encoding: String,
+    },
+    NotAWorkbook {
+        why: String,
+    },
+    CsvSyntax {
+        why: String,
+    },
+    MissingColumns {
+        missing: Vec<String>,
+        found: Vec<String>,
+    },
+    DoubledColumn {
+        name: String,
+        first: String,
+        second: String,
+    },
     Other(String),
 }
 
@@ -73,6 +95,31 @@ impl std::fmt::Display for Problem {
             Self::EndsBeforeStart => f.write_str("the activity ends before it starts"),
             Self::Twice { key } => write!(f, "{key} appears twice"),
             Self::NameTaken { name, by } => write!(f, "the name {name} is {by}'s already"),
+            Self::EmptyFile { expected } => write!(f, "empty file; expected the header {expected}"),
+            Self::NotText { encoding } => write!(
+                f,
+                "the file is not valid {encoding} text; save it as UTF-8 CSV or .xlsx, or name its encoding (--encoding)"
+            ),
+            Self::NotAWorkbook { why } => write!(f, "not a readable .xlsx workbook: {why}"),
+            Self::CsvSyntax { why } => write!(f, "not readable as CSV: {why}"),
+            Self::MissingColumns { missing, found } => write!(
+                f,
+                "the header lacks {}; it has {}",
+                missing.join(", "),
+                found
+                    .iter()
+                    .map(|h| format!("{h:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Self::DoubledColumn {
+                name,
+                first,
+                second,
+            } => write!(
+                f,
+                "the header has two columns for {name}: {first:?} and {second:?}"
+            ),
             Self::Other(text) => f.write_str(text),
         }
     }

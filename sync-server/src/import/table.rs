@@ -7,6 +7,8 @@
 use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx};
+
+use super::problem::Problem;
 use encoding_rs::{Encoding, GB18030, UTF_8, UTF_16BE, UTF_16LE};
 
 /// Where a row came from, as the office would find it in the file.
@@ -42,9 +44,11 @@ pub struct Row {
     pub cells: Vec<String>,
 }
 
-/// A file read whole; a failure says where (a CSV line that does not
-/// parse, a workbook that does not open).
+/// A file read whole.
 pub type Table = Vec<Row>;
+
+/// Why a file could not be read at all, and where.
+pub type Unreadable = (Place, Problem);
 
 /// How the text of a CSV file was decoded, for the import's report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +83,10 @@ pub fn encoding_named(name: &str) -> Result<&'static Encoding, String> {
 /// Reads `bytes` as a workbook when they are one (a zip), else as CSV:
 /// decoded by `encoding` when given, else by its BOM, else as UTF-8 when
 /// it is valid UTF-8, else as GB18030.
-pub fn read(bytes: &[u8], encoding: Option<&'static Encoding>) -> Result<(Format, Table), Row> {
+pub fn read(
+    bytes: &[u8],
+    encoding: Option<&'static Encoding>,
+) -> Result<(Format, Table), Unreadable> {
     if bytes.starts_with(b"PK\x03\x04") && encoding.is_none() {
         return read_xlsx(bytes).map(|t| (Format::Xlsx, t));
     }
@@ -90,11 +97,7 @@ pub fn read(bytes: &[u8], encoding: Option<&'static Encoding>) -> Result<(Format
 fn decode(
     bytes: &[u8],
     forced: Option<&'static Encoding>,
-) -> Result<(String, &'static Encoding), Row> {
-    let refuse = |message: String| Row {
-        place: Place::Line(1),
-        cells: vec![message],
-    };
+) -> Result<(String, &'static Encoding), Unreadable> {
     let (encoding, body) = match forced {
         Some(encoding) => (encoding, bytes),
         None => match Encoding::for_bom(bytes) {
@@ -109,10 +112,12 @@ fn decode(
     };
     let (text, had_errors) = encoding.decode_without_bom_handling(body);
     if had_errors {
-        return Err(refuse(format!(
-            "the file is not valid {} text; save it as UTF-8 CSV or .xlsx, or name its encoding (--encoding)",
-            encoding.name()
-        )));
+        return Err((
+            Place::Line(1),
+            Problem::NotText {
+                encoding: encoding.name().to_owned(),
+            },
+        ));
     }
     Ok((text.into_owned(), encoding))
 }
@@ -128,7 +133,7 @@ fn looks_utf16(bytes: &[u8], zero_at: usize) -> bool {
     head.len() >= 4 && here * 4 >= head.len() / 2 && there * 4 < here
 }
 
-fn read_csv(text: &str) -> Result<Table, Row> {
+fn read_csv(text: &str) -> Result<Table, Unreadable> {
     // The csv crate counts a record's line from the `\n` it has seen, so
     // after a `\r\n` line end it names the line before: Windows line ends
     // become plain ones first, and every line number is the editor's.
@@ -154,28 +159,25 @@ fn read_csv(text: &str) -> Result<Table, Row> {
                 cells: record.iter().map(|c| c.trim().to_owned()).collect(),
             }),
             Err(e) => {
-                return Err(Row {
-                    place: Place::Line(e.position().map_or(0, csv::Position::line)),
-                    cells: vec![e.to_string()],
-                });
+                return Err((
+                    Place::Line(e.position().map_or(0, csv::Position::line)),
+                    Problem::CsvSyntax { why: e.to_string() },
+                ));
             }
         }
     }
     Ok(table)
 }
 
-fn read_xlsx(bytes: &[u8]) -> Result<Table, Row> {
-    let refuse = |message: String| Row {
-        place: Place::Line(1),
-        cells: vec![message],
-    };
+fn read_xlsx(bytes: &[u8]) -> Result<Table, Unreadable> {
+    let refuse = |why: String| (Place::Line(1), Problem::NotAWorkbook { why });
     let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
-        .map_err(|e| refuse(format!("not a readable .xlsx workbook: {e}")))?;
+        .map_err(|e: calamine::XlsxError| refuse(e.to_string()))?;
     let sheet = workbook
         .sheet_names()
         .first()
         .cloned()
-        .ok_or_else(|| refuse("the workbook has no sheet".into()))?;
+        .ok_or_else(|| refuse("it has no sheet".into()))?;
     let range = workbook
         .worksheet_range(&sheet)
         .map_err(|e| refuse(format!("sheet {sheet}: {e}")))?;
@@ -271,14 +273,17 @@ mod tests {
         let (_, table) = read(&gb, Some(encoding_named("GBK").unwrap())).unwrap();
         assert_eq!(table[1].cells, vec!["張偉"]);
         let refused = read(&gb, Some(encoding_named("utf-8").unwrap())).unwrap_err();
-        assert!(refused.cells[0].contains("not valid UTF-8"), "{refused:?}");
+        assert!(
+            refused.1.to_string().contains("not valid UTF-8"),
+            "{refused:?}"
+        );
         assert!(encoding_named("klingon").is_err());
     }
 
     #[test]
     fn a_broken_workbook_is_refused_with_words() {
         let refused = read(b"PK\x03\x04 not really a zip", None).unwrap_err();
-        assert!(refused.cells[0].contains(".xlsx"), "{refused:?}");
+        assert!(refused.1.to_string().contains(".xlsx"), "{refused:?}");
     }
 
     #[test]
