@@ -344,8 +344,8 @@ impl Engine {
         lock(&self.enrol_seen).take()
     }
 
-    /// The kiosk enrolled (its token now in the data dir): starts syncing
-    /// with `token`.
+    /// The kiosk enrolled (its token now in the data dir): syncs with
+    /// `token` from now on, instead of any token it had.
     pub fn enrolled(&mut self, token: String) -> Result<()> {
         let url = self
             .config
@@ -354,7 +354,10 @@ impl Engine {
             .ok_or_else(|| Error::Config("no server_url to sync with".into()))?;
         let handle = start_sync(&self.config, &url, &token, &self.offline, &self.probe)?;
         self.config.token = Some(token);
-        *lock(&self.sync) = Some(handle);
+        // The old sync thread (a refused token's) is joined after the slot
+        // is unlocked: the scan thread nudges through that lock.
+        let old = lock(&self.sync).replace(handle);
+        drop(old);
         Ok(())
     }
 

@@ -19,6 +19,10 @@ pub enum Error {
     },
     #[error("server: {0}")]
     Server(String),
+    /// The server does not take this kiosk's token (revoked, or replaced
+    /// by another enrolment): only a new enrolment helps.
+    #[error("server: {0}")]
+    TokenRefused(String),
     #[error("network: {0}")]
     Network(String),
     /// The server refused an enrolment code; `code` is its word for why

@@ -365,3 +365,68 @@ fn every_key_is_on_screen_and_big_enough_for_a_finger() {
         }
     }
 }
+
+/// A kiosk whose token the server refuses (revoked, or replaced by another
+/// enrolment): staff enrol it again from the Sync tab, and it syncs.
+#[test]
+fn staff_enrol_again_when_the_server_refuses_the_token() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let pin_hash = baodao_kiosk::app::pin::hash("246810").unwrap();
+    let path = dir.path().join("kiosk.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "server_url = \"{}\"\ntoken = \"bdk_{}\"\ncommunity = \"C01\"\ndata_dir = \"{}\"\ncamera = \"none\"\nsync_interval_secs = 1\nstaff_pin_hash = \"{pin_hash}\"\n",
+            server.url,
+            "0".repeat(64),
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let mut harness = harness(Config::from_sources(Some(&path), |_| None).unwrap());
+    harness.run_steps(2);
+    assert_eq!(harness.state().screen, Screen::Scan);
+    step_until(&mut harness, "the refusal", |app| {
+        app.engine.sync_status().token_refused
+    });
+
+    harness.get_by_label("工作人员").click();
+    harness.run_steps(2);
+    for digit in "246810".chars() {
+        harness.get_by_label(&digit.to_string()).click();
+        harness.run_steps(1);
+    }
+    harness.get_by_label("进入").click();
+    harness.run_steps(1);
+    step_until(&mut harness, "the PIN check", |app| {
+        matches!(app.screen, Screen::Staff(_))
+    });
+    harness.get_by_label("同步").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("refused this kiosk's token");
+    harness.get_by_label("用新的注册码重新登记本机").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().screen, Screen::Enrol);
+    // Staff may go back: the kiosk keeps working offline meanwhile.
+    harness.get_by_label("返回签到").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().screen, Screen::Scan);
+
+    harness
+        .state_mut()
+        .act(baodao_kiosk::app::Action::StartEnrol);
+    harness.run_steps(2);
+    let code = server.code();
+    type_code(&mut harness, &code.to_string());
+    harness.get_by_label("登记").click();
+    step_until(&mut harness, "the enrolment", |app| {
+        app.screen == Screen::Scan
+    });
+    step_until(&mut harness, "a sync with the new token", |app| {
+        let status = app.engine.sync_status();
+        status.last_success.is_some() && !status.token_refused
+    });
+    let token = std::fs::read_to_string(dir.path().join("data/token")).unwrap();
+    assert!(server.accepts(&token));
+}

@@ -128,9 +128,24 @@ fn code_panel(
         let button = egui::Button::new(RichText::new(label).size(unit * 2.6).color(Color32::WHITE))
             .fill(RED)
             .min_size(vec2(unit * 20.0, unit * 6.0));
-        if ui.add_enabled(!busy, button).clicked() {
-            actions.push(Action::SubmitEnrol);
-        }
+        ui.horizontal(|ui| {
+            if ui.add_enabled(!busy, button).clicked() {
+                actions.push(Action::SubmitEnrol);
+            }
+            // Staff came here from the Sync tab: the kiosk still has its
+            // (refused) token and may go back to the door.
+            if !app.engine.needs_enrolment()
+                && ui
+                    .add_enabled(
+                        !busy,
+                        egui::Button::new(RichText::new(t(language, Text::Back)).size(unit * 2.2))
+                            .min_size(vec2(unit * 10.0, unit * 6.0)),
+                    )
+                    .clicked()
+            {
+                actions.push(Action::CancelEnrol);
+            }
+        });
         if let Some((good, words)) = &app.enrol.message {
             ui.add_space(unit);
             ui.label(

@@ -111,6 +111,7 @@ texts!(
     EnrolNoNetwork,
     EnrolFailed,
     EnrolledAs,
+    EnrolAgain,
 );
 
 /// One string in the kiosk's language.
@@ -323,6 +324,11 @@ fn entry(text: Text) -> [&'static str; 3] {
         ],
         EnrolFailed => ["登记失败", "登記失敗", "Enrolment failed"],
         EnrolledAs => ["登记成功：本机为", "登記成功：本機為", "Enrolled as"],
+        EnrolAgain => [
+            "用新的注册码重新登记本机",
+            "用新的註冊碼重新登記本機",
+            "Enrol this kiosk again with a new code",
+        ],
     }
 }
 

@@ -90,6 +90,10 @@ pub enum Action {
     DismissOverlay,
     /// Exchange the typed (or scanned) enrolment code.
     SubmitEnrol,
+    /// Staff: the server refuses the token; enrol again with a new code.
+    StartEnrol,
+    /// Back from an enrolment staff started (the kiosk has a token).
+    CancelEnrol,
 }
 
 /// The enrolment screen's state.
@@ -321,6 +325,14 @@ impl KioskApp {
                 ctx.set_cursor_icon(egui::CursorIcon::None);
             }
         } else if self.screen == Screen::Enrol {
+            // Left open by staff on a kiosk that has a token: back to the
+            // door, as staff mode would be, so members can check in.
+            if self.last_touch.elapsed() > STAFF_IDLE
+                && !self.engine.needs_enrolment()
+                && !self.enrol.busy()
+            {
+                self.screen = Screen::Scan;
+            }
             // A keyboard, when one is plugged in, types the code too.
             for event in &events {
                 match event {
@@ -578,6 +590,16 @@ impl KioskApp {
             Action::Export => self.export(),
             Action::DismissOverlay => self.overlay = None,
             Action::SubmitEnrol => self.submit_enrolment(),
+            Action::StartEnrol => {
+                self.close_staff();
+                self.enrol = EnrolState::default();
+                self.screen = Screen::Enrol;
+            }
+            Action::CancelEnrol => {
+                if !self.engine.needs_enrolment() && !self.enrol.busy() {
+                    self.screen = Screen::Scan;
+                }
+            }
         }
     }
 

@@ -418,8 +418,18 @@ fn sync(ui: &mut egui::Ui, app: &mut KioskApp, unit: f32, actions: &mut Vec<Acti
             ui.add_space(unit);
         }
     });
-    if let Some(error) = app.engine.sync_status().last_error {
+    let status = app.engine.sync_status();
+    if let Some(error) = status.last_error {
         ui.label(RichText::new(error).size(unit * 1.5).color(RED));
+    }
+    if status.token_refused
+        && ui
+            .add(egui::Button::new(
+                RichText::new(t(language, Text::EnrolAgain)).size(unit * 2.2),
+            ))
+            .clicked()
+    {
+        actions.push(Action::StartEnrol);
     }
     if ui
         .add(egui::Button::new(

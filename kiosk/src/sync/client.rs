@@ -227,10 +227,10 @@ async fn read<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> Re
         Some(body) => format!("{} ({})", body.error.message, body.error.code),
         None => "no details".into(),
     };
-    Err(Error::Server(match status.as_u16() {
-        401 => format!(
-            "the server refused this kiosk's token: ask the office to register the kiosk ({detail})"
-        ),
-        code => format!("HTTP {code}: {detail}"),
-    }))
+    Err(match status.as_u16() {
+        401 => Error::TokenRefused(format!(
+            "the server refused this kiosk's token: ask the office for an enrolment code and enrol the kiosk again (staff mode, Sync) ({detail})"
+        )),
+        code => Error::Server(format!("HTTP {code}: {detail}")),
+    })
 }

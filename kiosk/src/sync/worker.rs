@@ -37,6 +37,8 @@ pub struct SyncStatus {
     /// Server clock minus kiosk clock, from the last snapshot.
     pub clock_offset_ms: Option<i64>,
     pub uploaded: u64,
+    /// The last attempt was refused for the token: staff may enrol again.
+    pub token_refused: bool,
 }
 
 impl SyncStatus {
@@ -191,6 +193,7 @@ fn run(
                     s.online = true;
                     s.last_success = Some(Utc::now());
                     s.last_error = None;
+                    s.token_refused = false;
                     s.clock_offset_ms = Some(round.clock_offset_ms);
                     s.uploaded += round.uploaded;
                 });
@@ -212,6 +215,7 @@ fn run(
                     _ => Duration::ZERO,
                 };
                 let message = e.to_string();
+                let token_refused = matches!(e, Error::TokenRefused(_));
                 tracing::warn!(error = %message, failures, "sync failed; will retry");
                 if let Some(store) = &store {
                     let _ = store.log("warn", &message, Utc::now());
@@ -220,6 +224,7 @@ fn run(
                     counted(s);
                     s.online = false;
                     s.last_error = Some(message.clone());
+                    s.token_refused = token_refused;
                 });
             }
         }
