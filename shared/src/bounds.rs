@@ -43,6 +43,27 @@ pub fn check_year(year: i32) -> Result<i32, Error> {
     }
 }
 
+/// What is wrong with a text `check_text` refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextFault {
+    Empty,
+    TooLong,
+    ControlCharacters,
+}
+
+/// What `check_text` would refuse in `text` (already trimmed), if anything.
+pub fn text_fault(text: &str, max_chars: usize) -> Option<TextFault> {
+    if text.is_empty() {
+        Some(TextFault::Empty)
+    } else if text.chars().count() > max_chars {
+        Some(TextFault::TooLong)
+    } else if text.chars().any(char::is_control) {
+        Some(TextFault::ControlCharacters)
+    } else {
+        None
+    }
+}
+
 /// `text` trimmed, when it is 1 to `max_chars` characters without control
 /// characters (a line break in a name would break every CSV and screen).
 pub fn check_text<'t>(
@@ -51,17 +72,13 @@ pub fn check_text<'t>(
     max_chars: usize,
 ) -> Result<&'t str, Error> {
     let trimmed = text.trim();
-    let refuse = |why: String| Err(Error::OutOfRange { what, why });
-    if trimmed.is_empty() {
-        return refuse("is empty".into());
-    }
-    if trimmed.chars().count() > max_chars {
-        return refuse(format!("is longer than {max_chars} characters"));
-    }
-    if trimmed.chars().any(char::is_control) {
-        return refuse("contains control characters".into());
-    }
-    Ok(trimmed)
+    let why = match text_fault(trimmed, max_chars) {
+        None => return Ok(trimmed),
+        Some(TextFault::Empty) => "is empty".to_owned(),
+        Some(TextFault::TooLong) => format!("is longer than {max_chars} characters"),
+        Some(TextFault::ControlCharacters) => "contains control characters".to_owned(),
+    };
+    Err(Error::OutOfRange { what, why })
 }
 
 /// A cell a spreadsheet shows as text, never runs: cells starting with

@@ -17,6 +17,11 @@ pub const CODE_LEN: usize = 8;
 /// What an enrolment QR code says: this prefix, then the code.
 pub const QR_PREFIX: &str = "BAODAO-ENROL:";
 
+/// Whether `c` (in either case) is one codes are made of.
+pub fn is_code_char(c: char) -> bool {
+    u8::try_from(c.to_ascii_uppercase()).is_ok_and(|b| ALPHABET.contains(&b))
+}
+
 /// A well-formed enrolment code (not yet checked against the server).
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct EnrolCode(String);
@@ -44,8 +49,7 @@ impl EnrolCode {
             .map_or(text, |_| &text[QR_PREFIX.len()..]);
         let mut code = String::with_capacity(CODE_LEN);
         for c in text.chars().filter(|c| !matches!(c, ' ' | '-')) {
-            let upper = c.to_ascii_uppercase();
-            if !u8::try_from(upper).is_ok_and(|b| ALPHABET.contains(&b)) {
+            if !is_code_char(c) {
                 return Err(Error::OutOfRange {
                     what: "enrolment code",
                     why: format!(
@@ -53,7 +57,7 @@ impl EnrolCode {
                     ),
                 });
             }
-            code.push(upper);
+            code.push(c.to_ascii_uppercase());
             if code.len() > CODE_LEN {
                 break;
             }

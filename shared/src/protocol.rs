@@ -438,6 +438,11 @@ pub struct Heartbeat {
 /// Longest version text and error text a heartbeat may carry.
 pub const MAX_VERSION_CHARS: usize = 40;
 pub const MAX_HEARTBEAT_TEXT_CHARS: usize = 500;
+/// The largest count a heartbeat may carry: exact as a double, and in any
+/// database's integer column.
+pub const MAX_HEARTBEAT_COUNT: u64 = 1 << 53;
+/// The largest clock offset a heartbeat may carry: a century.
+pub const MAX_CLOCK_OFFSET_MS: i64 = 100 * 366 * 86_400_000;
 
 impl Heartbeat {
     /// Every value within what a kiosk can truly report: counts that fit
@@ -447,8 +452,6 @@ impl Heartbeat {
     /// refusal. (A difference of two such times fits an `i64` of
     /// milliseconds many times over.)
     pub fn check(&self) -> Result<(), crate::Error> {
-        const COUNT: u64 = 1 << 53;
-        const CENTURY_MS: i64 = 100 * 366 * 86_400_000;
         let refuse = |what: &'static str, why: String| Err(crate::Error::OutOfRange { what, why });
         crate::bounds::check_text("version", &self.version, MAX_VERSION_CHARS)?;
         for (what, text) in [
@@ -471,8 +474,8 @@ impl Heartbeat {
             ("decoder_panics", self.decoder_panics),
             ("disk_free_mb", self.disk_free_mb.unwrap_or(0)),
         ] {
-            if n > COUNT {
-                return refuse(what, format!("{n} is larger than {COUNT}"));
+            if n > MAX_HEARTBEAT_COUNT {
+                return refuse(what, format!("{n} is larger than {MAX_HEARTBEAT_COUNT}"));
             }
         }
         for (what, x, max) in [
@@ -484,7 +487,7 @@ impl Heartbeat {
             }
         }
         if let Some(ms) = self.clock_offset_ms
-            && !(-CENTURY_MS..=CENTURY_MS).contains(&ms)
+            && !(-MAX_CLOCK_OFFSET_MS..=MAX_CLOCK_OFFSET_MS).contains(&ms)
         {
             return refuse("clock_offset_ms", format!("{ms} is over a century"));
         }

@@ -372,16 +372,16 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Members {
             command: ImportCommand::Import { common, options },
-        } => import(&common, Imported::Members, &options, &mut out).await,
+        } => import(&common, Importing::Members, &options, &mut out).await,
         Command::Activities {
             command: ImportCommand::Import { common, options },
-        } => import(&common, Imported::Activities, &options, &mut out).await,
+        } => import(&common, Importing::Activities, &options, &mut out).await,
         Command::Communities {
             command: ImportCommand::Import { common, options },
-        } => import(&common, Imported::Communities, &options, &mut out).await,
+        } => import(&common, Importing::Communities, &options, &mut out).await,
         Command::Organizations {
             command: ImportCommand::Import { common, options },
-        } => import(&common, Imported::Organizations, &options, &mut out).await,
+        } => import(&common, Importing::Organizations, &options, &mut out).await,
         Command::Backup { common, out: file } => {
             office(&common).await?.store().backup(file.clone()).await?;
             writeln!(out, "wrote a copy of the database to {}", file.display())?;
@@ -646,19 +646,10 @@ async fn keys(command: KeyCommand, out: &mut impl Write) -> Result<()> {
     Ok(())
 }
 
-/// What a CSV import adds to.
-#[derive(Debug, Clone, Copy)]
-enum Imported {
-    Members,
-    Activities,
-    Communities,
-    Organizations,
-}
-
-/// Imports one kind of CSV file; says what changed.
+/// Imports one kind of file; says what changed (or would).
 async fn import(
     common: &Common,
-    what: Imported,
+    importing: Importing,
     options: &ImportOptions,
     out: &mut impl Write,
 ) -> Result<()> {
@@ -670,18 +661,7 @@ async fn import(
         .map(baodao_sync_server::import::table::encoding_named)
         .transpose()
         .map_err(anyhow::Error::msg)?;
-    let name = match what {
-        Imported::Members => "members",
-        Imported::Activities => "activities",
-        Imported::Communities => "communities",
-        Imported::Organizations => "organizations",
-    };
-    let importing = match what {
-        Imported::Members => Importing::Members,
-        Imported::Activities => Importing::Activities,
-        Imported::Communities => Importing::Communities,
-        Imported::Organizations => Importing::Organizations,
-    };
+    let name = importing.name();
     if options.dry_run {
         let (plan, report) = office
             .dry_run(importing, file, encoding)

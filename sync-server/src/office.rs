@@ -545,13 +545,25 @@ fn bounds_of_time() -> (chrono::DateTime<Utc>, chrono::DateTime<Utc>) {
     )
 }
 
-/// What a file holds, for `Office::dry_run`.
+/// What a file holds: the four imports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Importing {
     Members,
     Activities,
     Communities,
     Organizations,
+}
+
+impl Importing {
+    /// As the command line names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Members => "members",
+            Self::Activities => "activities",
+            Self::Communities => "communities",
+            Self::Organizations => "organizations",
+        }
+    }
 }
 
 /// What an import did, and how it read its file.

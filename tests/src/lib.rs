@@ -401,3 +401,27 @@ pub async fn console_session(server: &TestServer, username: &str, password: &str
         .unwrap_or_default()
         .to_owned()
 }
+
+/// Each check once a backend: `sqlite::name` and `postgres::name`, each
+/// `name(Backend)` of the calling file run as a test.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}

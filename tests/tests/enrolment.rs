@@ -47,6 +47,21 @@ async fn kiosk_ids(server: &TestServer) -> Vec<KioskId> {
         .collect()
 }
 
+/// A console page in English, as the signed-in user sees it.
+async fn console_page(server: &TestServer, cookie: &str, path: &str) -> String {
+    server
+        .client
+        .get(server.url(path))
+        .header("cookie", cookie)
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 async fn snapshot_status(server: &TestServer, token: &str) -> u16 {
     server
         .client
@@ -329,19 +344,9 @@ async fn heartbeats_reach_the_office_and_silence_is_flagged(backend: Backend) {
         .await
         .unwrap();
     let cookie = baodao_tests::console_session(&server, "wang", "correct horse battery").await;
-    let page = server
-        .client
-        .get(server.url("/console/kiosks"))
-        .header("cookie", &cookie)
-        .header("accept-language", "en")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let rows: Vec<&str> = page.split("<tr>").skip(2).collect();
-    assert_eq!(rows.len(), 2, "{page}");
+    let kiosks = console_page(&server, &cookie, "/console/kiosks").await;
+    let rows: Vec<&str> = kiosks.split("<tr>").skip(2).collect();
+    assert_eq!(rows.len(), 2, "{kiosks}");
     assert!(
         rows[0].contains("Camera failing") && !rows[0].contains("Silent"),
         "{}",
@@ -350,32 +355,11 @@ async fn heartbeats_reach_the_office_and_silence_is_flagged(backend: Backend) {
     assert!(rows[0].contains("v0.1.0"), "{}", rows[0]);
     assert!(rows[1].contains("Silent"), "{}", rows[1]);
     // One kiosk's page lists its recent heartbeats.
-    let page = server
-        .client
-        .get(server.url(&format!("/console/kiosks/{}", ids[1])))
-        .header("cookie", &cookie)
-        .header("accept-language", "en")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = console_page(&server, &cookie, &format!("/console/kiosks/{}", ids[1])).await;
     assert_eq!(page.matches(">working<").count(), 2, "{page}");
 
     // The console makes enrolment codes: shown once, with a QR code, and
     // audited.
-    let kiosks = server
-        .client
-        .get(server.url("/console/kiosks"))
-        .header("cookie", &cookie)
-        .header("accept-language", "en")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
     let at = kiosks.find("name=\"csrf\" value=\"").unwrap() + 19;
     let csrf = kiosks[at..at + 64].to_owned();
     let page = server
@@ -413,29 +397,7 @@ async fn heartbeats_reach_the_office_and_silence_is_flagged(backend: Backend) {
     server.stop().await;
 }
 
-/// Each check once a backend: `sqlite::name` and `postgres::name`.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$name(super::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$name(super::Backend::Postgres).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+baodao_tests::on_both_backends!(
     a_code_enrols_one_kiosk_once_within_a_day,
     heartbeats_reach_the_office_and_silence_is_flagged,
 );

@@ -300,29 +300,7 @@ async fn another_time_zone_recounts_the_tally(backend: Backend) {
     server.stop().await;
 }
 
-/// Each check once a backend.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$name(super::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$name(super::Backend::Postgres).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+baodao_tests::on_both_backends!(
     the_tally_follows_every_change,
     another_time_zone_recounts_the_tally
 );

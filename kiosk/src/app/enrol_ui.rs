@@ -113,10 +113,7 @@ fn code_panel(
             &mut app.enrol.code,
             (width / 56.0).min(unit),
             (t(language, Text::Delete), t(language, Text::Clear)),
-            &|c| {
-                u8::try_from(c.to_ascii_uppercase())
-                    .is_ok_and(|b| baodao_shared::enrol::ALPHABET.contains(&b))
-            },
+            &baodao_shared::enrol::is_code_char,
         );
         ui.add_space(unit);
         let busy = app.enrol.busy();

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use baodao_shared::protocol::{CameraHealth, Heartbeat, MAX_HEARTBEAT_TEXT_CHARS};
+use baodao_shared::protocol::{
+    CameraHealth, Heartbeat, MAX_CLOCK_OFFSET_MS, MAX_HEARTBEAT_COUNT, MAX_HEARTBEAT_TEXT_CHARS,
+};
 use chrono::{DateTime, Utc};
 
 /// How often a heartbeat goes out.
@@ -43,7 +45,9 @@ pub struct Queue {
 }
 
 /// The heartbeat at `now`: rates over what happened since `before` (the
-/// previous heartbeat's vitals, `elapsed` ago).
+/// previous heartbeat's vitals, `elapsed` ago). Values are clamped to the
+/// server's bounds (`Heartbeat::check`), so a heartbeat is never refused
+/// for a value at the edge of its type.
 pub fn compose(
     vitals: &Vitals,
     before: Option<&Vitals>,
@@ -81,30 +85,25 @@ pub fn compose(
     Heartbeat {
         sent_at: now,
         version: env!("CARGO_PKG_VERSION").to_owned(),
-        uptime_secs: uptime.as_secs().min(COUNT_MAX),
-        pending: queue.pending.min(COUNT_MAX),
+        uptime_secs: uptime.as_secs().min(MAX_HEARTBEAT_COUNT),
+        pending: queue.pending.min(MAX_HEARTBEAT_COUNT),
         oldest_pending_secs: queue.oldest_pending_at.map(|at| {
             u64::try_from((now - at).num_seconds())
                 .unwrap_or(0)
-                .min(COUNT_MAX)
+                .min(MAX_HEARTBEAT_COUNT)
         }),
         camera: vitals.camera.unwrap_or(CameraHealth::Unknown),
         camera_detail: vitals.camera_detail.as_deref().map(one_line),
         scan_fps: rate(scan_fps, 1_000.0),
         decode_ms: rate(decode_ms, 1_000_000.0),
-        decoder_panics: vitals.decoder_panics.min(COUNT_MAX),
+        decoder_panics: vitals.decoder_panics.min(MAX_HEARTBEAT_COUNT),
         disk_free_mb: vitals.disk_free_bytes.map(|b| b / (1024 * 1024)),
         last_error: queue.last_error.as_deref().map(one_line),
         clock_offset_ms: queue
             .clock_offset_ms
-            .map(|ms| ms.clamp(-CENTURY_MS, CENTURY_MS)),
+            .map(|ms| ms.clamp(-MAX_CLOCK_OFFSET_MS, MAX_CLOCK_OFFSET_MS)),
     }
 }
-
-/// The server's bounds (`Heartbeat::check`), kept here so a heartbeat is
-/// never refused for a value at the edge of its type.
-const COUNT_MAX: u64 = 1 << 53;
-const CENTURY_MS: i64 = 100 * 366 * 86_400_000;
 
 /// A message as one line of at most the server's length.
 fn one_line(text: &str) -> String {

@@ -169,23 +169,8 @@ pub async fn revoke(
 ) -> Response {
     let lang = console.lang;
     let result = async {
-        let id: KioskId = kiosk_id
-            .parse()
-            .map_err(|e: baodao_shared::Error| Error::Invalid(e.to_string()))?;
-        let kiosk = state
-            .store
-            .kiosks()
-            .await?
-            .into_iter()
-            .find(|k| k.kiosk.kiosk_id == id)
-            .ok_or_else(|| Error::NotFound(format!("kiosk {id}")))?;
-        if console.user.role == Role::Viewer
-            || !console.user.may_change(kiosk.kiosk.community.as_str())
-        {
-            return Err(Error::Forbidden(format!(
-                "kiosk {id} is not yours to change"
-            )));
-        }
+        let id = parse_id(&kiosk_id)?;
+        changeable(&state, &console, &id).await?;
         state.store.revoke_kiosk(id.clone(), Utc::now()).await?;
         super::audit(
             &state,
@@ -275,9 +260,7 @@ pub async fn enrol_code(
 ) -> Response {
     let lang = console.lang;
     let result = async {
-        let id: KioskId = kiosk_id
-            .parse()
-            .map_err(|e: baodao_shared::Error| Error::Invalid(e.to_string()))?;
+        let id = parse_id(&kiosk_id)?;
         let kiosk = changeable(&state, &console, &id).await?;
         let (code, expires_at) =
             crate::office::issue_enrol_code(state.store.as_ref(), &id, Utc::now()).await?;
@@ -303,15 +286,25 @@ pub async fn enrol_code(
     }
 }
 
-/// The kiosk `id`, when the console's user may change it.
-async fn changeable(state: &AppState, console: &Console, id: &KioskId) -> Result<KioskInfo, Error> {
-    let kiosk = state
+fn parse_id(text: &str) -> Result<KioskId, Error> {
+    text.parse()
+        .map_err(|e: baodao_shared::Error| Error::Invalid(e.to_string()))
+}
+
+/// The kiosk `id`, when it is registered.
+async fn find(state: &AppState, id: &KioskId) -> Result<KioskInfo, Error> {
+    state
         .store
         .kiosks()
         .await?
         .into_iter()
         .find(|k| k.kiosk.kiosk_id == *id)
-        .ok_or_else(|| Error::NotFound(format!("kiosk {id}")))?;
+        .ok_or_else(|| Error::NotFound(format!("kiosk {id}")))
+}
+
+/// The kiosk `id`, when the console's user may change it.
+async fn changeable(state: &AppState, console: &Console, id: &KioskId) -> Result<KioskInfo, Error> {
+    let kiosk = find(state, id).await?;
     if console.user.role == Role::Viewer || !console.user.may_change(kiosk.kiosk.community.as_str())
     {
         return Err(Error::Forbidden(format!(
@@ -333,15 +326,10 @@ pub async fn show(
     let lang = console.lang;
     let zone = state.settings.policy.time_zone;
     let result = async {
-        let id: KioskId = kiosk_id
-            .parse()
-            .map_err(|e: baodao_shared::Error| Error::Invalid(e.to_string()))?;
-        let kiosk = state
-            .store
-            .kiosks()
-            .await?
-            .into_iter()
-            .find(|k| k.kiosk.kiosk_id == id && console.user.may_read(k.kiosk.community.as_str()))
+        let id = parse_id(&kiosk_id)?;
+        // Another community's kiosk is not there for an officer.
+        let kiosk = Some(find(&state, &id).await?)
+            .filter(|k| console.user.may_read(k.kiosk.community.as_str()))
             .ok_or_else(|| Error::NotFound(format!("kiosk {id}")))?;
         let history = state.store.heartbeats(id, HISTORY_SHOWN).await?;
         Ok::<_, Error>((kiosk, history))

@@ -12,6 +12,7 @@ pub mod time;
 
 use std::collections::HashSet;
 
+use baodao_shared::bounds::TextFault;
 use baodao_shared::{Activity, ActivityKind, Community, Member, bounds};
 use chrono_tz::Tz;
 use encoding_rs::Encoding;
@@ -255,20 +256,17 @@ fn at<E: Into<Problem>>(i: usize) -> impl Fn(E) -> Bad {
 }
 
 /// A name, title or organisation: 1 to 200 characters, no line breaks or
-/// other control characters (they would break every CSV and screen); as
+/// other control characters (they would break every CSV and screen), as
 /// `bounds::check_text` decides, said as a `Problem`.
 fn required(value: &str) -> Result<String, Problem> {
     let value = value.trim();
-    if value.is_empty() {
-        Err(Problem::Empty)
-    } else if value.chars().any(char::is_control) {
-        Err(Problem::ControlCharacters)
-    } else {
-        bounds::check_text("text", value, bounds::MAX_NAME_CHARS)
-            .map(str::to_owned)
-            .map_err(|_| Problem::TooLong {
-                max: bounds::MAX_NAME_CHARS,
-            })
+    match bounds::text_fault(value, bounds::MAX_NAME_CHARS) {
+        None => Ok(value.to_owned()),
+        Some(TextFault::Empty) => Err(Problem::Empty),
+        Some(TextFault::TooLong) => Err(Problem::TooLong {
+            max: bounds::MAX_NAME_CHARS,
+        }),
+        Some(TextFault::ControlCharacters) => Err(Problem::ControlCharacters),
     }
 }
 
