@@ -185,6 +185,55 @@ async fn a_code_enrols_one_kiosk_once_within_a_day(backend: Backend) {
     server.stop().await;
 }
 
+/// Only whoever may change a kiosk's community makes its codes: an officer
+/// of another community and a viewer are refused, and no code is made.
+#[tokio::test]
+async fn another_communitys_officer_or_a_viewer_gets_no_code() {
+    let server = TestServer::start(|_| {}).await.unwrap();
+    server.register_kiosk("C01").await.unwrap();
+    let id = kiosk_ids(&server).await.remove(0);
+    server
+        .office
+        .add_user(
+            "li",
+            Role::Officer,
+            vec!["C02".parse().unwrap()],
+            "battery staple correct",
+        )
+        .await
+        .unwrap();
+    server
+        .office
+        .add_user("zhao", Role::Viewer, vec![], "battery staple correct")
+        .await
+        .unwrap();
+    for user in ["li", "zhao"] {
+        let cookie = baodao_tests::console_session(&server, user, "battery staple correct").await;
+        let page = console_page(&server, &cookie, "/console/kiosks").await;
+        let at = page.find("name=\"csrf\" value=\"").unwrap() + 19;
+        let csrf = page[at..at + 64].to_owned();
+        let status = server
+            .client
+            .post(server.url(&format!("/console/kiosks/{id}/enrol-code")))
+            .header("cookie", &cookie)
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        assert_eq!(status, 403, "{user}");
+    }
+    assert_eq!(
+        server
+            .query_one("SELECT COUNT(*) FROM enrol_codes")
+            .await
+            .unwrap(),
+        0
+    );
+    server.stop().await;
+}
+
 /// Five tries at once from one address, then one a minute; a good code
 /// sent during the pause waits its turn too (a guess costs a try whether
 /// right or wrong). Other addresses are not held up.
